@@ -1,0 +1,311 @@
+"""Katib's algorithms by name: their settings and the checks their suggestion services make.
+
+Katib accepts an experiment at admission and only later, when the suggestion service starts,
+validates the algorithm settings and the search space; a mistake there fails the experiment
+minutes after submission. Every such check is repeated here so that it fails before anything
+runs (FACTS.md, section c).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from automl.spec.errors import Finding
+from automl.spec.parameters import Parameter
+from automl.spec.settings import Setting, choice, floating, integer, text
+
+if TYPE_CHECKING:
+    from automl.spec.experiment import ExperimentSpec
+
+__all__ = ["ALGORITHMS", "EARLY_STOPPING", "Algorithm", "get_algorithm"]
+
+Check = Callable[["ExperimentSpec"], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """A Katib algorithm name with what its suggestion service accepts.
+
+    Attributes:
+        name: Katib's ``algorithmName``.
+        service: The suggestion service of Katib's default katib-config that runs it.
+        settings: Setting name → Setting; any other name is refused.
+        nas: True for the NAS algorithms (they take ``nas``, not ``parameters``).
+        assignments: NAS only: the assignment names a trial receives.
+        checks: The service's own validation of the search space and budget.
+    """
+
+    name: str
+    service: str
+    settings: dict[str, Setting]
+    nas: bool = False
+    assignments: tuple[str, ...] = ()
+    checks: tuple[Check, ...] = field(default=())
+
+
+# ---- search-space checks made by the suggestion services --------------------------------
+
+
+def _no_normal(spec: ExperimentSpec) -> Iterator[Finding]:
+    # Katib's Optuna service raises "Unsupported distribution" (kubeflow/katib#2666).
+    for i, p in enumerate(spec.parameters):
+        if p.distribution in ("normal", "logNormal"):
+            yield Finding(("parameters", i, "distribution"),
+                          f"algorithm {spec.algorithm.name} (Katib's Optuna service) supports "
+                          "only uniform and logUniform distributions")
+
+
+def _grid(spec: ExperimentSpec) -> Iterator[Finding]:
+    combinations = 1
+    for i, p in enumerate(spec.parameters):
+        if p.type == "double" and p.step is None:
+            yield Finding(("parameters", i, "step"),
+                          "grid search needs a step for every double parameter")
+            return
+        combinations *= _grid_size(p)
+    max_trials = spec.budget.max_trials
+    if max_trials is not None and max_trials > combinations:
+        yield Finding(("budget", "max_trials"),
+                      f"grid search has only {combinations} combinations; max_trials "
+                      f"({max_trials}) must not exceed them")
+
+
+def _grid_size(p: Parameter) -> int:
+    if p.values is not None:
+        return len(p.values)
+    if p.min is None or p.max is None:
+        return 1
+    step = p.step or 1
+    if step <= 0 or p.max < p.min:
+        return 1
+    # Katib: int → range(min, max + 1, step); double → np.arange(min, max + step, step) ≤ max.
+    return int(math.floor((p.max - p.min) / step + 1e-9)) + 1
+
+
+def _numeric_count(minimum: int, message: str) -> Check:
+    def check(spec: ExperimentSpec) -> Iterator[Finding]:
+        if spec.parameters and sum(p.numeric for p in spec.parameters) < minimum:
+            yield Finding(("parameters",), message)
+
+    return check
+
+
+def _log_uniform_doubles(spec: ExperimentSpec) -> Iterator[Finding]:
+    # scikit-optimize samples every double as Real(min, max, "log-uniform").
+    for i, p in enumerate(spec.parameters):
+        if p.type == "double" and p.min is not None and p.min <= 0:
+            yield Finding(("parameters", i, "min"),
+                          "bayesianoptimization samples doubles log-uniformly, so min must be "
+                          "> 0")
+
+
+def _hyperband(spec: ExperimentSpec) -> Iterator[Finding]:
+    settings = spec.algorithm.settings
+    resource = settings.get("resource_name")
+    names = [p.name for p in spec.parameters]
+    if resource is not None and str(resource) not in names:
+        yield Finding(("algorithm", "settings", "resource_name"),
+                      f"must name one of the parameters ({', '.join(names)})")
+    try:
+        r_l = float(settings.get("r_l", "nan"))
+        eta = float(settings.get("eta", 3))
+    except (TypeError, ValueError):
+        return
+    if r_l > 0 and eta > 1:
+        s_max = int(math.log(r_l) / math.log(eta))
+        needed = math.ceil(eta**s_max)
+        if spec.budget.parallel_trials < needed:
+            yield Finding(("budget", "parallel_trials"),
+                          f"hyperband with r_l={r_l:g} and eta={eta:g} needs parallel_trials "
+                          f">= {needed}")
+
+
+def _steps_required(spec: ExperimentSpec) -> Iterator[Finding]:
+    for i, p in enumerate(spec.parameters):
+        if p.numeric and p.step is None:
+            yield Finding(("parameters", i, "step"),
+                          "pbt samples int and double parameters on a grid: step is required")
+
+
+def _pbt(spec: ExperimentSpec) -> Iterator[Finding]:
+    if spec.resume_policy != "FromVolume":
+        yield Finding(("resume_policy",),
+                      "pbt shares checkpoints through the suggestion volume, which Katib creates "
+                      "only with resume_policy FromVolume")
+    if "resample_probability" in spec.algorithm.settings:
+        yield Finding(("algorithm", "settings", "resample_probability"),
+                      "Katib's pbt service fails validation whenever this is set (it compares "
+                      "the string to numbers); leave it out to perturb by x0.8/x1.2")
+
+
+def _graph(spec: ExperimentSpec) -> Iterator[Finding]:
+    graph = spec.nas.graph if spec.nas is not None else None
+    if graph is None:
+        return
+    if spec.algorithm.name == "enas":
+        for name in ("input_sizes", "output_sizes"):
+            if not getattr(graph, name):
+                yield Finding(("nas", "graph", name), "required by enas")
+    if graph.num_layers is None:
+        yield Finding(("nas", "graph", "num_layers"), f"required by {spec.algorithm.name}")
+    elif graph.num_layers < 1:
+        yield Finding(("nas", "graph", "num_layers"), "expected an integer >= 1")
+
+
+def _operations(spec: ExperimentSpec) -> Iterator[Finding]:
+    # Katib's shared NAS validate_operations (pkg/suggestion/v1beta1/nas/common/validation.py).
+    if spec.nas is None:
+        return
+    if not spec.nas.operations:
+        yield Finding(("nas", "operations"), "at least one operation is required")
+    for i, op in enumerate(spec.nas.operations):
+        here = ("nas", "operations", i)
+        if not op.type.strip():
+            yield Finding((*here, "type"), "required")
+        if not op.parameters:
+            yield Finding((*here, "parameters"),
+                          "every operation needs at least one parameter (Katib's NAS services "
+                          "refuse an operation without parameters)")
+        for j, p in enumerate(op.parameters):
+            if p.type == "int" and p.step is None:
+                yield Finding((*here, "parameters", j, "step"),
+                              "int operation parameters need a step")
+
+
+def _hpo(spec: ExperimentSpec) -> Iterator[Finding]:
+    if spec.nas is not None:
+        yield Finding(("nas",), f"algorithm {spec.algorithm.name} tunes hyperparameters; use "
+                                "parameters, or the NAS algorithms enas or darts")
+
+
+def _nas(spec: ExperimentSpec) -> Iterator[Finding]:
+    if spec.nas is None:
+        yield Finding(("nas",), f"algorithm {spec.algorithm.name} searches architectures and "
+                                "needs nas (graph and operations)")
+
+
+# ---- the registry -----------------------------------------------------------------------
+
+_SEED = integer(0)
+_OPTUNA_TPE = {"n_startup_trials": integer(0), "n_ei_candidates": integer(0), "random_state": _SEED}
+
+ALGORITHMS: dict[str, Algorithm] = {
+    a.name: a
+    for a in (
+        Algorithm("random", "hyperopt", {"random_state": _SEED}, checks=(_hpo,)),
+        Algorithm(
+            "tpe",
+            "hyperopt",
+            {
+                "gamma": floating(0, 1, low_open=True, high_open=True),
+                "prior_weight": floating(0, low_open=True),
+                "n_EI_candidates": integer(1),
+                "random_state": _SEED,
+            },
+            checks=(_hpo,),
+        ),
+        Algorithm("grid", "optuna", {"random_state": _SEED}, checks=(_hpo, _no_normal, _grid)),
+        Algorithm("multivariate-tpe", "optuna", _OPTUNA_TPE, checks=(_hpo, _no_normal)),
+        Algorithm(
+            "cmaes",
+            "goptuna",
+            {
+                "random_state": _SEED,
+                "sigma": floating(0, low_open=True),
+                "restart_strategy": choice("ipop", "bipop", "none"),
+            },
+            checks=(_hpo, _numeric_count(2, "cmaes needs at least two int or double parameters "
+                                            "(a continuous search space of two or more "
+                                            "dimensions)")),
+        ),
+        Algorithm("sobol", "goptuna", {}, checks=(_hpo,)),
+        Algorithm(
+            "bayesianoptimization",
+            "skopt",
+            {
+                "base_estimator": choice("GP", "RF", "ET", "GBRT"),
+                "n_initial_points": integer(0),
+                "acq_func": choice("gp_hedge", "LCB", "EI", "PI", "EIps", "PIps"),
+                "acq_optimizer": choice("auto", "sampling", "lbfgs"),
+                "random_state": _SEED,
+            },
+            checks=(_hpo, _log_uniform_doubles),
+        ),
+        Algorithm(
+            "hyperband",
+            "hyperband",
+            {
+                "resource_name": text(required=True),
+                "r_l": floating(0, low_open=True, required=True),
+                "eta": floating(1, low_open=True),
+            },
+            checks=(_hpo, _hyperband),
+        ),
+        Algorithm(
+            "pbt",
+            "pbt",
+            {
+                "suggestion_trial_dir": text(required=True),
+                "n_population": integer(5, required=True),
+                "truncation_threshold": floating(0, 1, required=True),
+                "resample_probability": floating(0, 1),
+            },
+            checks=(_hpo, _steps_required, _pbt),
+        ),
+        Algorithm(
+            "enas",
+            "enas",
+            {
+                "controller_hidden_size": integer(1),
+                "controller_temperature": floating(0, low_open=True, none_allowed=True),
+                "controller_tanh_const": floating(0, low_open=True, none_allowed=True),
+                "controller_entropy_weight": floating(0, low_open=True, none_allowed=True),
+                "controller_baseline_decay": floating(0, 1, low_open=True),
+                "controller_learning_rate": floating(0, 1, low_open=True),
+                "controller_skip_target": floating(0, 1, low_open=True),
+                "controller_skip_weight": floating(0, low_open=True, none_allowed=True),
+                "controller_train_steps": integer(1),
+                "controller_log_every_steps": integer(1),
+            },
+            nas=True,
+            assignments=("architecture", "nn_config"),
+            checks=(_nas, _graph, _operations),
+        ),
+        Algorithm(
+            "darts",
+            "darts",
+            {
+                "num_epochs": integer(1),
+                "w_lr": floating(0, low_open=True),
+                "w_lr_min": floating(0, low_open=True),
+                "alpha_lr": floating(0),
+                "w_weight_decay": floating(0),
+                "alpha_weight_decay": floating(0),
+                "w_momentum": floating(0),
+                "w_grad_clip": floating(0),
+                "batch_size": integer(1, none_allowed=True),
+                "num_workers": integer(0),
+                "init_channels": integer(1),
+                "print_step": integer(1),
+                "num_nodes": integer(1),
+                "stem_multiplier": integer(1),
+            },
+            nas=True,
+            assignments=("algorithm-settings", "search-space", "num-layers"),
+            checks=(_nas, _graph, _operations),
+        ),
+    )
+}
+
+EARLY_STOPPING: dict[str, dict[str, Setting]] = {
+    "medianstop": {"min_trials_required": integer(1), "start_step": integer(1)},
+}
+"""Early-stopping algorithm name → its settings (Katib ships only medianstop)."""
+
+
+def get_algorithm(name: str) -> Algorithm | None:
+    """The Algorithm registered under Katib's ``name``, or None."""
+    return ALGORITHMS.get(name)

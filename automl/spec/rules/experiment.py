@@ -1,0 +1,127 @@
+"""Rules on the name, budget, objective, algorithm and early stopping."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from automl.spec.algorithms import ALGORITHMS, EARLY_STOPPING
+from automl.spec.errors import Finding, Path
+from automl.spec.settings import Setting
+
+if TYPE_CHECKING:
+    from automl.spec.experiment import ExperimentSpec
+
+__all__ = ["check_settings", "experiment_findings"]
+
+# Katib's webhook matches this as a prefix; Kubernetes needs the whole name to be a DNS label
+# (trial Jobs and their pods are named after it), so the whole name must match.
+_NAME = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+_MAX_NAME = 40
+
+
+def experiment_findings(spec: ExperimentSpec) -> Iterator[Finding]:
+    """Name, budget, objective, algorithm and early-stopping rules."""
+    yield from _name(spec)
+    yield from _budget(spec)
+    yield from _objective(spec)
+    yield from _algorithm(spec)
+    yield from _early_stopping(spec)
+
+
+def _name(spec: ExperimentSpec) -> Iterator[Finding]:
+    if not _NAME.fullmatch(spec.name) or len(spec.name) > _MAX_NAME:
+        yield Finding(("name",),
+                      f"{spec.name!r} is not a valid Katib experiment name: expected lower-case "
+                      "letters, digits and '-', starting with a letter, ending with a letter or "
+                      f"digit, at most {_MAX_NAME} characters (e.g. 'digits-svm')")
+    if spec.namespace is not None and (not _NAME.fullmatch(spec.namespace)
+                                       or len(spec.namespace) > 63):
+        yield Finding(("namespace",), f"{spec.namespace!r} is not a valid Kubernetes namespace")
+
+
+def _budget(spec: ExperimentSpec) -> Iterator[Finding]:
+    b = spec.budget
+    if b.max_failed_trials is not None and b.max_failed_trials < 0:
+        yield Finding(("budget", "max_failed_trials"), "expected an integer >= 0")
+    if b.max_trials is not None and b.max_trials <= 0:
+        yield Finding(("budget", "max_trials"), "expected an integer > 0")
+        return
+    if b.parallel_trials <= 0:
+        yield Finding(("budget", "parallel_trials"), "expected an integer > 0")
+    if b.max_trials is None:
+        return
+    if b.max_failed_trials is not None and b.max_failed_trials > b.max_trials:
+        yield Finding(("budget", "max_failed_trials"),
+                      f"must be <= max_trials ({b.max_trials})")
+    if b.parallel_trials > b.max_trials:
+        default = "" if "parallel_trials" in b.model_fields_set else " (Katib's default)"
+        yield Finding(("budget", "parallel_trials"),
+                      f"{b.parallel_trials}{default} must be <= max_trials ({b.max_trials})")
+
+
+def _objective(spec: ExperimentSpec) -> Iterator[Finding]:
+    o = spec.objective
+    if not o.metric.strip():
+        yield Finding(("objective", "metric"), "required: the metric name the trial reports")
+    for i, name in enumerate(o.additional_metrics):
+        if name == o.metric:
+            yield Finding(("objective", "additional_metrics", i),
+                          "must not repeat the objective metric")
+        elif name in o.additional_metrics[:i]:
+            yield Finding(("objective", "additional_metrics", i), f"{name!r} is listed twice")
+    for name in o.metric_strategies:
+        if name not in o.metrics:
+            yield Finding(("objective", "metric_strategies", name),
+                          f"{name!r} is neither the objective metric nor an additional metric")
+
+
+def _algorithm(spec: ExperimentSpec) -> Iterator[Finding]:
+    algorithm = ALGORITHMS.get(spec.algorithm.name)
+    if algorithm is None:
+        yield Finding(("algorithm", "name"),
+                      f"unknown algorithm {spec.algorithm.name!r}; expected one of: "
+                      + ", ".join(sorted(ALGORITHMS)))
+        return
+    yield from check_settings(("algorithm", "settings"), algorithm.name,
+                              spec.algorithm.settings, algorithm.settings)
+    for rule in algorithm.checks:
+        yield from rule(spec)
+
+
+def _early_stopping(spec: ExperimentSpec) -> Iterator[Finding]:
+    es = spec.early_stopping
+    if es is None:
+        return
+    settings = EARLY_STOPPING.get(es.name)
+    if settings is None:
+        yield Finding(("early_stopping", "name"),
+                      f"unknown early-stopping algorithm {es.name!r}; expected one of: "
+                      + ", ".join(sorted(EARLY_STOPPING)))
+        return
+    yield from check_settings(("early_stopping", "settings"), es.name, es.settings, settings)
+    kind = spec.trial.metrics_collector.kind
+    if kind not in ("StdOut", "File"):
+        yield Finding(("early_stopping",),
+                      f"early stopping needs the StdOut or File metrics collector (it watches "
+                      f"metrics while the trial runs); this experiment uses {kind}")
+
+
+def check_settings(path: Path, algorithm: str, given: Mapping[str, Any],
+                   known: Mapping[str, Setting]) -> Iterator[Finding]:
+    """Unknown, missing and invalid settings of ``algorithm``."""
+    for name, value in given.items():
+        setting = known.get(name)
+        if setting is None:
+            accepted = ", ".join(sorted(known)) if known else "no settings"
+            yield Finding((*path, name),
+                          f"unknown setting for {algorithm}; it accepts {accepted}")
+            continue
+        problem = setting.problem(value)
+        if problem is not None:
+            yield Finding((*path, name), problem)
+    for name, setting in known.items():
+        if setting.required and name not in given:
+            yield Finding(path, f"{algorithm} requires the setting {name!r} "
+                                f"({setting.expected})")

@@ -1,0 +1,147 @@
+"""YAML loading that remembers where every field came from.
+
+PyYAML's safe loader builds plain data (no object construction); alongside it we keep a map
+from each field path to the file and line it was written on, so that an error about
+``parameters[2].max`` can point at the line a user has to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any
+
+import yaml
+
+from automl.spec.errors import Finding, Issue, Path, SpecError, render_path
+
+__all__ = ["Location", "Locator", "SourceMap", "locate", "parse_yaml", "read_yaml"]
+
+try:  # the C loader is several times faster on large files; the pure one behaves the same
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a field was written: a file (or None for in-memory data) and a 1-based line."""
+
+    file: str | None = None
+    line: int | None = None
+
+
+class SourceMap:
+    """Field path → Location, with a fallback to the nearest enclosing field that is known."""
+
+    def __init__(self, file: str | None = None, entries: dict[Path, Location] | None = None):
+        self.file = file
+        self.entries: dict[Path, Location] = dict(entries or {})
+
+    def locate(self, path: Path) -> Location:
+        """Return where ``path`` (or, if it is absent, its nearest parent) was written."""
+        for end in range(len(path), -1, -1):
+            found = self.entries.get(tuple(path[:end]))
+            if found is not None:
+                return found
+        return Location(self.file, None)
+
+    def subtree(self, prefix: Path, new_prefix: Path) -> dict[Path, Location]:
+        """Entries under ``prefix``, re-keyed under ``new_prefix`` (for merged documents)."""
+        n = len(prefix)
+        return {
+            new_prefix + key[n:]: loc for key, loc in self.entries.items() if key[:n] == prefix
+        }
+
+
+Locator = Callable[[Path], tuple[str, Location]]
+"""Turns a field path of the spec into the path shown to the user and its location."""
+
+
+def locate(findings: list[Finding], locator: Locator) -> list[Issue]:
+    """Locate findings with ``locator``, dropping exact repeats and keeping their order."""
+    issues: list[Issue] = []
+    for finding in findings:
+        shown, where = locator(finding.path)
+        issue = Issue(shown, finding.message, where.file, where.line)
+        if issue not in issues:
+            issues.append(issue)
+    return issues
+
+
+def source_locator(source: SourceMap) -> Locator:
+    """The locator for data that was written in our own format."""
+    return lambda path: (render_path(path), source.locate(path))
+
+
+def read_yaml(file: str | FsPath) -> tuple[Any, SourceMap]:
+    """Read one YAML document from ``file``; see :func:`parse_yaml`."""
+    name = str(file)
+    try:
+        text = FsPath(file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError([Issue("", "file not found", name)]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError([Issue("", f"cannot read the file: {exc}", name)]) from None
+    return parse_yaml(text, name)
+
+
+def parse_yaml(text: str, file: str | None = None) -> tuple[Any, SourceMap]:
+    """Parse YAML text holding one document (a leading ``---`` is fine).
+
+    Returns:
+        The data and a SourceMap of every key and list item in it.
+
+    Raises:
+        SpecError: On a YAML syntax error, several documents, or a key given twice.
+    """
+    loader = _Loader(text)
+    try:
+        nodes = []
+        while loader.check_node():
+            nodes.append(loader.get_node())
+        nodes = [n for n in nodes if n is not None]
+        if len(nodes) > 1:
+            line = nodes[1].start_mark.line + 1
+            raise SpecError([Issue("", "expected one YAML document, found several", file, line)])
+        if not nodes:
+            return None, SourceMap(file)
+        data = loader.construct_document(nodes[0])
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise SpecError([Issue("", f"invalid YAML: {problem}", file, line)]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([Issue("", f"invalid YAML: {exc}", file)]) from None
+    finally:
+        loader.dispose()
+    source = SourceMap(file)
+    duplicates: list[Issue] = []
+    _walk(nodes[0], (), source, duplicates)
+    if duplicates:
+        raise SpecError(duplicates)
+    return data, source
+
+
+def _walk(node: yaml.Node, path: Path, source: SourceMap, duplicates: list[Issue]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            here = (*path, key)
+            if key in seen:
+                line = key_node.start_mark.line + 1
+                duplicates.append(
+                    Issue(render_path(here), "key given twice (YAML keeps only the last)",
+                          source.file, line)
+                )
+            seen.add(key)
+            source.entries[here] = Location(source.file, key_node.start_mark.line + 1)
+            _walk(value_node, here, source, duplicates)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            here = (*path, index)
+            source.entries[here] = Location(source.file, item.start_mark.line + 1)
+            _walk(item, here, source, duplicates)
