@@ -7,13 +7,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from automl.spec import ExperimentSpec, spec_from_data
-from automl.spec.source import SourceMap, read_yaml
+from automl.spec import ExperimentSpec, build, spec_from_data
+from automl.spec.errors import render_path
+from automl.spec.source import Location, SourceMap, read_yaml
 
 __all__ = ["is_katib_experiment", "load"]
 
 
-def load(source: str | os.PathLike[str] | Mapping[str, Any] | ExperimentSpec) -> ExperimentSpec:
+def load(source: str | os.PathLike[str] | Mapping[str, Any] | ExperimentSpec, *,
+         katib: bool = False) -> ExperimentSpec:
     """Load an experiment from a file (automl's format or a Katib Experiment YAML) or a mapping.
 
     Katib's rules are applied: what Katib would refuse, now or minutes after submission, is
@@ -21,6 +23,8 @@ def load(source: str | os.PathLike[str] | Mapping[str, Any] | ExperimentSpec) ->
 
     Args:
         source: A path to a YAML file, an already loaded mapping, or an ExperimentSpec.
+        katib: Also require what running on a Katib cluster needs (an image, a collector
+            Katib has); the local engine needs neither.
 
     Returns:
         The validated experiment.
@@ -34,7 +38,8 @@ def load(source: str | os.PathLike[str] | Mapping[str, Any] | ExperimentSpec) ->
         'tpe'
     """
     if isinstance(source, ExperimentSpec):
-        return source
+        return build(source.model_dump(by_alias=True), lambda p: (render_path(p), Location()),
+                     cluster=katib)
     if isinstance(source, Mapping):
         data: Any = dict(source)
         where, base_dir = SourceMap(), None
@@ -44,8 +49,8 @@ def load(source: str | os.PathLike[str] | Mapping[str, Any] | ExperimentSpec) ->
     if is_katib_experiment(data):
         from automl.katib.from_katib import spec_from_katib_data
 
-        return spec_from_katib_data(data, where)
-    return spec_from_data(data, where, base_dir)
+        return spec_from_katib_data(data, where, cluster=katib)
+    return spec_from_data(data, where, base_dir, cluster=katib)
 
 
 def is_katib_experiment(data: Any) -> bool:

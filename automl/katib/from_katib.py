@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from automl.katib._reader import KatibReader
+from automl.katib.container import container_form
 from automl.spec.algorithms import ALGORITHMS, EARLY_STOPPING
 from automl.spec.build import build
 from automl.spec.errors import Finding, Path, SpecError, render_path
 from automl.spec.source import Location, SourceMap, locate, parse_yaml, read_yaml
-
-from automl.katib._reader import KatibReader
-from automl.katib.container import container_form
 
 if TYPE_CHECKING:
     from automl.spec import ExperimentSpec
@@ -61,7 +60,8 @@ def from_katib(experiment: Any) -> ExperimentSpec:
     return spec_from_katib_data(data, source)
 
 
-def spec_from_katib_data(data: Any, source: SourceMap) -> ExperimentSpec:
+def spec_from_katib_data(data: Any, source: SourceMap, *,
+                         cluster: bool = False) -> ExperimentSpec:
     """Convert loaded Katib Experiment data; see :func:`from_katib`."""
     reader = KatibReader()
     ours = _experiment(reader, data)
@@ -76,7 +76,7 @@ def spec_from_katib_data(data: Any, source: SourceMap) -> ExperimentSpec:
 
     if reader.findings:
         raise SpecError(locate(reader.findings, lambda p: (render_path(p), source.locate(p))))
-    return build(ours, katib_locator)
+    return build(ours, katib_locator, cluster=cluster)
 
 
 def _experiment(r: KatibReader, data: Any) -> dict[str, Any]:

@@ -7,13 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from automl.katib.container import to_job
+from automl.katib.from_katib import API_VERSION
 from automl.spec import ExperimentSpec, Parameter, SpecError, check
 from automl.spec.errors import render_path
 from automl.spec.rules.trial import cluster_findings
 from automl.spec.source import Location, locate
-
-from automl.katib.container import to_job
-from automl.katib.from_katib import API_VERSION
 
 if TYPE_CHECKING:
     from kubeflow.katib import V1beta1Experiment
@@ -49,12 +48,18 @@ def to_katib(spec: ExperimentSpec) -> V1beta1Experiment:
 
 
 def to_yaml(experiment: V1beta1Experiment | ExperimentSpec) -> str:
-    """The YAML of a Katib Experiment, for ``kubectl apply -f``."""
-    if isinstance(experiment, ExperimentSpec):
-        experiment = to_katib(experiment)
-    from kubeflow.katib import ApiClient
+    """The YAML of a Katib Experiment, for ``kubectl apply -f``.
 
-    data = ApiClient().sanitize_for_serialization(experiment)
+    A spec is compiled with :func:`to_katib` first (and so checked); its YAML keeps Katib's
+    usual field order (objective, algorithm, budget, search space, trial template).
+    """
+    if isinstance(experiment, ExperimentSpec):
+        to_katib(experiment)
+        data = katib_dict(experiment)
+    else:
+        from kubeflow.katib import ApiClient
+
+        data = ApiClient().sanitize_for_serialization(experiment)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 

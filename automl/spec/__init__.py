@@ -6,6 +6,7 @@ Public names live in the modules of this package and are re-exported here.
 from automl.spec.algorithm import AlgorithmSpec, EarlyStoppingSpec
 from automl.spec.algorithms import ALGORITHMS, EARLY_STOPPING, Algorithm
 from automl.spec.build import build
+from automl.spec.dump import spec_to_yaml
 from automl.spec.errors import Issue, SpecError
 from automl.spec.experiment import Budget, ExperimentSpec
 from automl.spec.load import spec_from_data
@@ -39,4 +40,5 @@ __all__ = [
     "build",
     "check",
     "spec_from_data",
+    "spec_to_yaml",
 ]

@@ -69,7 +69,7 @@ def _grid(spec: ExperimentSpec) -> Iterator[Finding]:
     max_trials = spec.budget.max_trials
     if max_trials is not None and max_trials > combinations:
         yield Finding(("budget", "max_trials"),
-                      f"grid search has only {combinations} combinations; max_trials "
+                      f"grid search has only {combinations} combinations; max trials "
                       f"({max_trials}) must not exceed them")
 
 
@@ -82,7 +82,7 @@ def _grid_size(p: Parameter) -> int:
     if step <= 0 or p.max < p.min:
         return 1
     # Katib: int → range(min, max + 1, step); double → np.arange(min, max + step, step) ≤ max.
-    return int(math.floor((p.max - p.min) / step + 1e-9)) + 1
+    return math.floor((p.max - p.min) / step + 1e-9) + 1
 
 
 def _numeric_count(minimum: int, message: str) -> Check:
@@ -119,8 +119,8 @@ def _hyperband(spec: ExperimentSpec) -> Iterator[Finding]:
         needed = math.ceil(eta**s_max)
         if spec.budget.parallel_trials < needed:
             yield Finding(("budget", "parallel_trials"),
-                          f"hyperband with r_l={r_l:g} and eta={eta:g} needs parallel_trials "
-                          f">= {needed}")
+                          f"hyperband with r_l={r_l:g} and eta={eta:g} needs >= {needed} "
+                          "parallel trials")
 
 
 def _steps_required(spec: ExperimentSpec) -> Iterator[Finding]:
@@ -134,7 +134,7 @@ def _pbt(spec: ExperimentSpec) -> Iterator[Finding]:
     if spec.resume_policy != "FromVolume":
         yield Finding(("resume_policy",),
                       "pbt shares checkpoints through the suggestion volume, which Katib creates "
-                      "only with resume_policy FromVolume")
+                      "only with FromVolume")
     if "resample_probability" in spec.algorithm.settings:
         yield Finding(("algorithm", "settings", "resample_probability"),
                       "Katib's pbt service fails validation whenever this is set (it compares "

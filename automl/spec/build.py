@@ -86,7 +86,9 @@ def _model_at(model: type[BaseModel], path: Path) -> type[BaseModel] | None:
                 return None
             annotation = field.annotation
     annotation = _unwrap(annotation, False)
-    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
 
 
 def _unwrap(annotation: Any, item: bool) -> Any:

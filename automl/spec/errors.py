@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from automl.errors import AutomlError
 
-__all__ = ["Finding", "Issue", "SpecError", "render_path"]
+__all__ = ["Finding", "Issue", "SpecError", "field_ref", "render_path", "resolve_refs"]
 
 Path = tuple[str | int, ...]
 
@@ -18,6 +20,14 @@ class Finding:
 
     path: Path
     message: str
+
+    @property
+    def text(self) -> str:
+        """The message with references to other fields written as automl paths."""
+        return resolve_refs(self.message, render_path)
+
+    def __str__(self) -> str:
+        return f"{render_path(self.path) or '(top level)'}: {self.text}"
 
 
 @dataclass(frozen=True)
@@ -65,3 +75,20 @@ def render_path(path: Path) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+_REF = re.compile("\x1f(.*?)\x1f")
+
+
+def field_ref(*path: str | int) -> str:
+    """A reference to another field inside a message, shown as the user's source names it.
+
+    ``f"must be <= {field_ref('budget', 'max_trials')}"`` reads ``budget.max_trials`` for an
+    automl file and ``spec.maxTrialCount`` for a Katib Experiment.
+    """
+    return "\x1f" + json.dumps(path) + "\x1f"
+
+
+def resolve_refs(message: str, show: Callable[[Path], str]) -> str:
+    """Replace each :func:`field_ref` in ``message`` by ``show(path)``."""
+    return _REF.sub(lambda m: show(tuple(json.loads(m.group(1)))), message)

@@ -13,14 +13,15 @@ from automl.spec.source import SourceMap, source_locator
 __all__ = ["spec_from_data"]
 
 
-def spec_from_data(data: Any, source: SourceMap | None = None,
-                   base_dir: Path | None = None) -> ExperimentSpec:
+def spec_from_data(data: Any, source: SourceMap | None = None, base_dir: Path | None = None,
+                   *, cluster: bool = False) -> ExperimentSpec:
     """Build and check an ExperimentSpec from loaded YAML data in automl's format.
 
     Args:
         data: The document, as loaded.
         source: Where each field came from (for located errors).
         base_dir: The folder relative search-space paths start from (the file's folder).
+        cluster: Also require what only a Katib cluster needs (see :func:`build`).
 
     Raises:
         SpecError: When the document or Katib's rules say no.
@@ -28,4 +29,4 @@ def spec_from_data(data: Any, source: SourceMap | None = None,
     source = source or SourceMap()
     if isinstance(data, dict) and "search_space" in data:
         data, source = merge_search_space(data, source, base_dir)
-    return build(data, source_locator(source))
+    return build(data, source_locator(source), cluster=cluster)

@@ -91,7 +91,8 @@ def floating(low: float | None = None, high: float | None = None, *, low_open: b
         return not (high is not None and (v >= high if high_open else v > high))
 
     if low is not None and high is not None:
-        expected = f"a number in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        opening, closing = "(" if low_open else "[", ")" if high_open else "]"
+        expected = f"a number in {opening}{low:g}, {high:g}{closing}"
     elif low is not None:
         expected = f"a number {'>' if low_open else '>='} {low:g}"
     else:

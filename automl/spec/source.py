@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from automl.spec.errors import Finding, Issue, Path, SpecError, render_path
+from automl.spec.errors import Finding, Issue, Path, SpecError, render_path, resolve_refs
 
 __all__ = ["Location", "Locator", "SourceMap", "locate", "parse_yaml", "read_yaml"]
 
@@ -64,7 +64,8 @@ def locate(findings: list[Finding], locator: Locator) -> list[Issue]:
     issues: list[Issue] = []
     for finding in findings:
         shown, where = locator(finding.path)
-        issue = Issue(shown, finding.message, where.file, where.line)
+        message = resolve_refs(finding.message, lambda path: locator(path)[0])
+        issue = Issue(shown, message, where.file, where.line)
         if issue not in issues:
             issues.append(issue)
     return issues

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from automl.spec.algorithms import ALGORITHMS, EARLY_STOPPING
-from automl.spec.errors import Finding, Path
+from automl.spec.errors import Finding, Path, field_ref
 from automl.spec.settings import Setting
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ __all__ = ["check_settings", "experiment_findings"]
 # (trial Jobs and their pods are named after it), so the whole name must match.
 _NAME = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 _MAX_NAME = 40
+_MAX = field_ref("budget", "max_trials")
 
 
 def experiment_findings(spec: ExperimentSpec) -> Iterator[Finding]:
@@ -54,11 +55,11 @@ def _budget(spec: ExperimentSpec) -> Iterator[Finding]:
         return
     if b.max_failed_trials is not None and b.max_failed_trials > b.max_trials:
         yield Finding(("budget", "max_failed_trials"),
-                      f"must be <= max_trials ({b.max_trials})")
+                      f"must be <= {_MAX} ({b.max_trials})")
     if b.parallel_trials > b.max_trials:
         default = "" if "parallel_trials" in b.model_fields_set else " (Katib's default)"
         yield Finding(("budget", "parallel_trials"),
-                      f"{b.parallel_trials}{default} must be <= max_trials ({b.max_trials})")
+                      f"{b.parallel_trials}{default} must be <= {_MAX} ({b.max_trials})")
 
 
 def _objective(spec: ExperimentSpec) -> Iterator[Finding]:
@@ -105,7 +106,8 @@ def _early_stopping(spec: ExperimentSpec) -> Iterator[Finding]:
     if kind not in ("StdOut", "File"):
         yield Finding(("early_stopping",),
                       f"early stopping needs the StdOut or File metrics collector (it watches "
-                      f"metrics while the trial runs); this experiment uses {kind}")
+                      f"metrics while the trial runs); "
+                      f"{field_ref('trial', 'metrics_collector', 'kind')} is {kind}")
 
 
 def check_settings(path: Path, algorithm: str, given: Mapping[str, Any],

@@ -84,11 +84,10 @@ def _trial_spec(trial: TrialTemplate) -> Iterator[Finding]:
                           "must be omitted: Katib names each trial's resource after the trial")
     names = [c.get("name") for c in _containers(body) if isinstance(c, dict)]
     # TrainJob keeps its containers in the training runtime, not in the trial spec.
-    if trial.kind is not None and names:
-        if trial.primary_container_name not in names:
-            yield Finding(("trial", "primary_container_name"),
-                          f"no container named {trial.primary_container_name!r} in trial_spec "
-                          f"(containers: {', '.join(map(str, names)) or 'none'})")
+    if trial.kind is not None and names and trial.primary_container_name not in names:
+        yield Finding(("trial", "primary_container_name"),
+                      f"no container named {trial.primary_container_name!r} in trial_spec "
+                      f"(containers: {', '.join(map(str, names)) or 'none'})")
 
 
 def _containers(node: Any) -> Iterator[Any]:

@@ -1,0 +1,132 @@
+"""The ``automl`` command. Each command is a thin call into the Python API.
+
+Exit status: 0 success, 2 bad input (a spec Katib would refuse, a missing file, a wrong
+option), 1 anything else that went wrong.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from automl import __version__
+from automl.errors import AutomlError
+
+__all__ = ["app", "main"]
+
+EXIT_BAD_INPUT = 2
+
+app = typer.Typer(
+    name="automl",
+    help="Katib experiments on this machine, on a Katib cluster, or in Kubeflow Pipelines.\n\n"
+         "Exit status: 0 success, 2 bad input (invalid experiment, missing file, wrong option), "
+         "1 any other failure.",
+    epilog="Example: automl validate examples/digits/experiment.yaml",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"automl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Katib experiments on this machine, on a Katib cluster, or in Kubeflow Pipelines."""
+
+
+@app.command(epilog="Examples:  automl validate examples/digits/experiment.yaml  |  "
+                    "automl validate --katib my-katib-experiment.yaml")
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Experiment files: automl's format or "
+                                                     "Katib Experiment YAML.")],
+    katib: Annotated[bool, typer.Option("--katib", help="Also require what a Katib cluster "
+                                                        "needs (an image, a Katib collector).")]
+    = False,
+) -> None:
+    """Check experiment files against Katib's rules, reporting every problem with its line."""
+    from automl._api import load
+    from automl.spec import SpecError
+
+    failed = False
+    for file in files:
+        try:
+            spec = load(file, katib=katib)
+        except SpecError as exc:
+            failed = True
+            _print_error(exc)
+            continue
+        space = (f"{len(spec.parameters)} parameters" if spec.nas is None
+                 else f"{len(spec.nas.operations)} NAS operations")
+        typer.echo(f"{file}: ok ({spec.name}: {spec.algorithm.name}, {space})")
+    if failed:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command(name="compile",
+             epilog="Example:  automl compile examples/digits/experiment.yaml -o katib.yaml && "
+                    "kubectl apply -f katib.yaml")
+def compile_(
+    file: Annotated[Path, typer.Argument(help="The experiment file.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output",
+                                                help="Write here instead of stdout.")] = None,
+) -> None:
+    """Compile an experiment to the Katib Experiment YAML that kubectl applies."""
+    from automl._api import load
+    from automl.katib import to_yaml
+
+    _write(to_yaml(load(file, katib=True)), output)
+
+
+@app.command(name="import",
+             epilog="Example:  automl import random.yaml -o experiment.yaml")
+def import_(
+    file: Annotated[Path, typer.Argument(help="A Katib Experiment YAML file.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output",
+                                                help="Write here instead of stdout.")] = None,
+) -> None:
+    """Convert a Katib Experiment YAML to automl's experiment format."""
+    from automl.katib import from_katib
+    from automl.spec import spec_to_yaml
+
+    _write(spec_to_yaml(from_katib(file)), output)
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        typer.echo(f"automl: cannot write {output}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    typer.echo(f"wrote {output}", err=True)
+
+
+def _print_error(exc: AutomlError) -> None:
+    from automl.spec import SpecError
+
+    lines = [str(i) for i in exc.issues] if isinstance(exc, SpecError) else [str(exc)]
+    for line in lines:
+        typer.echo(f"error: {line}", err=True)
+
+
+def main() -> None:
+    """Console entry point: run the app; our own errors print without a traceback."""
+    try:
+        app()
+    except AutomlError as exc:
+        _print_error(exc)
+        sys.exit(EXIT_BAD_INPUT)

@@ -1,0 +1,99 @@
+"""The automl command as a user runs it: exit codes, output, no tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests.conftest import KATIB, REPO
+
+EXAMPLE = REPO / "examples/digits/experiment.yaml"
+
+
+def automl(*args: str, cwd=REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "automl", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_version() -> None:
+    result = automl("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == "automl 0.1.0"
+
+
+@pytest.mark.parametrize("command", [[], ["validate"], ["compile"], ["import"]])
+def test_every_command_answers_help_with_an_example(command) -> None:
+    result = automl(*command, "--help")
+    assert result.returncode == 0
+    assert "Example" in result.stdout
+    assert "automl" in result.stdout
+
+
+def test_validate_accepts_good_files() -> None:
+    result = automl("validate", EXAMPLE, KATIB / "examples/hp-tuning/grid.yaml")
+    assert result.returncode == 0, result.stderr
+    assert "digits-svm: tpe, 3 parameters" in result.stdout
+    assert "grid: grid, 2 parameters" in result.stdout
+
+
+def test_validate_reports_located_errors_with_status_2_and_no_traceback(tmp_path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(EXAMPLE.read_text().replace("max_trials: 20", "max_trials: 1"))
+    result = automl("validate", bad, KATIB / "examples/nas/darts-gpu.yaml")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert f"error: {bad}:16: budget.parallel_trials: 2 must be <= budget.max_trials (1)" in lines
+    assert f"error: {bad}:17: budget.max_failed_trials: must be <= budget.max_trials (1)" in lines
+    assert any("darts-gpu.yaml:59: spec.nasConfig.operations[4].parameters:" in line
+               for line in lines)
+
+
+def test_compile_writes_katib_yaml(tmp_path) -> None:
+    out = tmp_path / "katib.yaml"
+    result = automl("compile", EXAMPLE, "-o", out)
+    assert result.returncode == 0, result.stderr
+    experiment = yaml.safe_load(out.read_text())
+    assert experiment["kind"] == "Experiment"
+    assert experiment["spec"]["algorithm"] == {"algorithmName": "tpe", "algorithmSettings": [
+        {"name": "n_EI_candidates", "value": "24"}, {"name": "random_state", "value": "7"}]}
+    assert [p["name"] for p in experiment["spec"]["parameters"]] == ["C", "gamma", "kernel"]
+
+
+def test_compile_refuses_what_a_cluster_cannot_run(tmp_path) -> None:
+    local_only = tmp_path / "e.yaml"
+    local_only.write_text(EXAMPLE.read_text().replace("  image: python:3.11-slim", "")
+                          .replace("search_space: sklearn/svm", f"search_space: {REPO}/"
+                                   "search_spaces/sklearn/svm.yaml"))
+    assert automl("validate", local_only).returncode == 0
+    result = automl("compile", local_only)
+    assert result.returncode == 2
+    assert "trial.image: required to run on Katib" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_import_turns_katib_yaml_into_our_format(tmp_path) -> None:
+    out = tmp_path / "exp.yaml"
+    result = automl("import", KATIB / "examples/hp-tuning/hyperband.yaml", "-o", out)
+    assert result.returncode == 0, result.stderr
+    data = yaml.safe_load(out.read_text())
+    assert data["algorithm"] == {"name": "hyperband",
+                                 "settings": {"resource_name": "num-epochs", "eta": 2.0,
+                                              "r_l": 2.0}}
+    assert automl("validate", out).returncode == 0
+
+
+def test_import_refuses_an_experiment_katib_refuses() -> None:
+    result = automl("import", KATIB / "examples/tekton/pipeline-run.yaml")
+    assert result.returncode == 2
+    assert "pipeline-run.yaml:38: spec.trialTemplate.trialParameters[0]" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_missing_file_is_a_bad_input() -> None:
+    result = automl("compile", "nope.yaml")
+    assert result.returncode == 2
+    assert "nope.yaml: (top level): file not found" in result.stderr

@@ -1,0 +1,60 @@
+"""The public surface is small, exact, and cheap to import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import automl
+import automl.katib
+import automl.spec
+from tests.conftest import KATIB, REPO
+
+HEAVY = ("kubeflow", "kubernetes", "kfp", "optuna", "pandas", "tensorboard")
+
+
+def test_top_level_all_is_exactly_the_public_names() -> None:
+    assert sorted(automl.__all__) == ["AutomlError", "ExperimentSpec", "SpecError",
+                                      "__version__", "from_katib", "load", "to_katib",
+                                      "to_yaml"]
+    for name in automl.__all__:
+        assert getattr(automl, name) is not None
+
+
+def test_every_name_in_all_of_subpackages_exists() -> None:
+    for module in (automl.spec, automl.katib):
+        for name in module.__all__:
+            assert hasattr(module, name), f"{module.__name__}.{name}"
+
+
+def test_spec_errors_are_automl_errors_and_value_errors() -> None:
+    assert issubclass(automl.SpecError, automl.AutomlError)
+    assert issubclass(automl.SpecError, ValueError)
+
+
+def _heavy_modules_after(code: str) -> list[str]:
+    probe = (f"import sys\n{code}\n"
+             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=60, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    return eval(result.stdout.strip().splitlines()[-1])
+
+
+def test_import_automl_imports_no_heavy_library() -> None:
+    assert _heavy_modules_after("import automl") == []
+
+
+def test_help_and_validate_import_no_heavy_library() -> None:
+    run_cli = ("from automl.cli import app\n"
+               "for argv in (['--help'], ['validate', 'examples/digits/experiment.yaml']):\n"
+               "    try:\n"
+               "        app(argv)\n"
+               "    except SystemExit as exc:\n"
+               "        assert exc.code == 0, exc.code\n")
+    assert _heavy_modules_after(run_cli) == []
+
+
+def test_validating_a_katib_file_imports_no_heavy_library() -> None:
+    code = f"import automl\nautoml.load({str(KATIB / 'examples/hp-tuning/random.yaml')!r})\n"
+    assert _heavy_modules_after(code) == []
