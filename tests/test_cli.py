@@ -97,3 +97,11 @@ def test_a_missing_file_is_a_bad_input() -> None:
     result = automl("compile", "nope.yaml")
     assert result.returncode == 2
     assert "nope.yaml: (top level): file not found" in result.stderr
+
+
+def test_the_readme_shows_what_validate_really_prints() -> None:
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("$ automl validate examples/digits/broken.yaml\n")[1].split("```")[0]
+    result = automl("validate", "examples/digits/broken.yaml")
+    assert result.returncode == 2
+    assert result.stderr == block

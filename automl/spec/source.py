@@ -60,7 +60,7 @@ Locator = Callable[[Path], tuple[str, Location]]
 
 
 def locate(findings: list[Finding], locator: Locator) -> list[Issue]:
-    """Locate findings with ``locator``, dropping exact repeats and keeping their order."""
+    """Locate findings with ``locator``, dropping exact repeats, in file and line order."""
     issues: list[Issue] = []
     for finding in findings:
         shown, where = locator(finding.path)
@@ -68,7 +68,7 @@ def locate(findings: list[Finding], locator: Locator) -> list[Issue]:
         issue = Issue(shown, message, where.file, where.line)
         if issue not in issues:
             issues.append(issue)
-    return issues
+    return sorted(issues, key=lambda i: (i.file or "", i.line or 0))
 
 
 def source_locator(source: SourceMap) -> Locator:
