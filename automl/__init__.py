@@ -5,7 +5,7 @@ One experiment definition (search space, objective, algorithm, trial) compiles t
 
 Example:
     >>> import automl
-    >>> spec = automl.load("examples/digits/experiment.yaml")
+    >>> spec = automl.load("examples/quickstart/experiment.yaml")
     >>> print(automl.to_yaml(spec))   # the Katib Experiment, for kubectl apply
 
 Heavy libraries (kubeflow-katib, kubernetes, kfp, optuna, pandas) are imported only by the
@@ -26,6 +26,8 @@ __all__ = [
     "__version__",
     "from_katib",
     "load",
+    "report",
+    "run",
     "to_katib",
     "to_yaml",
 ]
@@ -36,12 +38,16 @@ _LAZY = {
     "SpecError": "automl.spec",
     "from_katib": "automl.katib",
     "load": "automl._api",
+    "report": "automl._report",
+    "run": "automl._run",
     "to_katib": "automl.katib",
     "to_yaml": "automl.katib",
 }
 
 if TYPE_CHECKING:
     from automl._api import load
+    from automl._report import report
+    from automl._run import run
     from automl.errors import AutomlError
     from automl.katib import from_katib, to_katib, to_yaml
     from automl.spec import ExperimentSpec, SpecError

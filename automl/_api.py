@@ -33,7 +33,7 @@ def load(source: str | os.PathLike[str] | Mapping[str, Any] | ExperimentSpec, *,
         SpecError: Every problem found, each with its file, line and field path.
 
     Example:
-        >>> spec = automl.load("examples/digits/experiment.yaml")
+        >>> spec = automl.load("examples/quickstart/experiment.yaml")
         >>> spec.algorithm.name
         'tpe'
     """

@@ -24,7 +24,7 @@ app = typer.Typer(
     help="Katib experiments on this machine, on a Katib cluster, or in Kubeflow Pipelines.\n\n"
          "Exit status: 0 success, 2 bad input (invalid experiment, missing file, wrong option), "
          "1 any other failure.",
-    epilog="Example: automl validate examples/digits/experiment.yaml",
+    epilog="Example: automl validate examples/quickstart/experiment.yaml",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
@@ -46,7 +46,7 @@ def _root(
     """Katib experiments on this machine, on a Katib cluster, or in Kubeflow Pipelines."""
 
 
-@app.command(epilog="Examples:  automl validate examples/digits/experiment.yaml  |  "
+@app.command(epilog="Examples:  automl validate examples/quickstart/experiment.yaml  |  "
                     "automl validate --katib my-katib-experiment.yaml")
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Experiment files: automl's format or "
@@ -75,7 +75,7 @@ def validate(
 
 
 @app.command(name="compile",
-             epilog="Example:  automl compile examples/digits/experiment.yaml -o katib.yaml && "
+             epilog="Example:  automl compile examples/quickstart/experiment.yaml -o katib.yaml && "
                     "kubectl apply -f katib.yaml")
 def compile_(
     file: Annotated[Path, typer.Argument(help="The experiment file.")],
@@ -101,6 +101,63 @@ def import_(
     from automl.spec import spec_to_yaml
 
     _write(spec_to_yaml(from_katib(file)), output)
+
+
+@app.command(epilog="Examples:  automl run examples/quickstart/experiment.yaml  |  "
+                    "automl run my-katib-experiment.yaml --storage sqlite:///runs.db")
+def run(
+    file: Annotated[Path, typer.Argument(help="The experiment: automl's format or Katib "
+                                              "Experiment YAML.")],
+    backend: Annotated[str, typer.Option(help="Where trials run: local.")] = "local",
+    storage: Annotated[str | None, typer.Option(
+        help="Optuna storage URL (sqlite:///x.db, postgresql://...) or journal file; default "
+             ".automl/studies.journal.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Run an experiment on this machine until Katib would call it done; run again to resume.
+
+    Trials run as processes; their logs go to .automl/runs/<experiment>/<trial>/. Ctrl-C
+    stops every trial and keeps what finished.
+    """
+    from automl._run import run as run_experiment
+
+    try:
+        summary = run_experiment(file, backend=backend, storage=storage, progress=not quiet)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: finished trials are kept; run the same command to resume",
+                   err=True)
+        raise typer.Exit(130) from None
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()))
+    typer.echo(f"{summary.name}: {summary.status} ({summary.reason}); trials: {counts or 'none'}")
+    if summary.best is not None:
+        params = " ".join(f"{k}={v}" for k, v in summary.best["params"].items())
+        typer.echo(f"best: {summary.best['name']} objective={summary.best['objective']:.6g} "
+                   f"{params}")
+    if summary.status == "Failed":
+        raise typer.Exit(1)
+
+
+@app.command(epilog="Example:  automl status digits-svm")
+def status(
+    name: Annotated[str | None, typer.Argument(help="The experiment (all when omitted).")] = None,
+    storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
+    = None,
+) -> None:
+    """Show an experiment's state and trials (or every experiment's state)."""
+    from automl.local.status import print_status
+
+    print_status(name, storage)
+
+
+@app.command(name="list", epilog="Example:  automl list --storage sqlite:///runs.db")
+def list_(
+    storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
+    = None,
+) -> None:
+    """List the experiments in a storage with their state and best value."""
+    from automl.local.status import print_status
+
+    print_status(None, storage)
 
 
 def _write(text: str, output: Path | None) -> None:

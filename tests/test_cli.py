@@ -10,7 +10,7 @@ import yaml
 
 from tests.conftest import KATIB, REPO
 
-EXAMPLE = REPO / "examples/digits/experiment.yaml"
+EXAMPLE = REPO / "examples/quickstart/experiment.yaml"
 
 
 def automl(*args: str, cwd=REPO) -> subprocess.CompletedProcess:
@@ -41,13 +41,13 @@ def test_validate_accepts_good_files() -> None:
 
 def test_validate_reports_located_errors_with_status_2_and_no_traceback(tmp_path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(EXAMPLE.read_text().replace("max_trials: 20", "max_trials: 1"))
+    bad.write_text(EXAMPLE.read_text().replace("max_trials: 12", "max_trials: 1"))
     result = automl("validate", bad, KATIB / "examples/nas/darts-gpu.yaml")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
-    assert f"error: {bad}:16: budget.parallel_trials: 2 must be <= budget.max_trials (1)" in lines
-    assert f"error: {bad}:17: budget.max_failed_trials: must be <= budget.max_trials (1)" in lines
+    assert f"error: {bad}:14: budget.parallel_trials: 2 must be <= budget.max_trials (1)" in lines
+    assert f"error: {bad}:15: budget.max_failed_trials: must be <= budget.max_trials (1)" in lines
     assert any("darts-gpu.yaml:59: spec.nasConfig.operations[4].parameters:" in line
                for line in lines)
 
@@ -101,7 +101,7 @@ def test_a_missing_file_is_a_bad_input() -> None:
 
 def test_the_readme_shows_what_validate_really_prints() -> None:
     readme = (REPO / "README.md").read_text()
-    block = readme.split("$ automl validate examples/digits/broken.yaml\n")[1].split("```")[0]
-    result = automl("validate", "examples/digits/broken.yaml")
+    block = readme.split("$ automl validate examples/quickstart/broken.yaml\n")[1].split("```")[0]
+    result = automl("validate", "examples/quickstart/broken.yaml")
     assert result.returncode == 2
     assert result.stderr == block

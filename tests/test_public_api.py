@@ -15,8 +15,8 @@ HEAVY = ("kubeflow", "kubernetes", "kfp", "optuna", "pandas", "tensorboard")
 
 def test_top_level_all_is_exactly_the_public_names() -> None:
     assert sorted(automl.__all__) == ["AutomlError", "ExperimentSpec", "SpecError",
-                                      "__version__", "from_katib", "load", "to_katib",
-                                      "to_yaml"]
+                                      "__version__", "from_katib", "load", "report", "run",
+                                      "to_katib", "to_yaml"]
     for name in automl.__all__:
         assert getattr(automl, name) is not None
 
@@ -47,7 +47,7 @@ def test_import_automl_imports_no_heavy_library() -> None:
 
 def test_help_and_validate_import_no_heavy_library() -> None:
     run_cli = ("from automl.cli import app\n"
-               "for argv in (['--help'], ['validate', 'examples/digits/experiment.yaml']):\n"
+               "for argv in (['--help'], ['validate', 'examples/quickstart/experiment.yaml']):\n"
                "    try:\n"
                "        app(argv)\n"
                "    except SystemExit as exc:\n"

@@ -31,7 +31,7 @@ def to_katib(spec: ExperimentSpec) -> V1beta1Experiment:
             (e.g. no image).
 
     Example:
-        >>> experiment = to_katib(automl.load("examples/digits/experiment.yaml"))
+        >>> experiment = to_katib(automl.load("examples/quickstart/experiment.yaml"))
         >>> experiment.spec.algorithm.algorithm_name
         'tpe'
     """

@@ -119,7 +119,7 @@ def test_an_unknown_search_space_lists_the_ones_there_are(write) -> None:
 
 
 def test_the_shipped_example_uses_the_shipped_svm_space() -> None:
-    spec = automl.load(REPO / "examples/digits/experiment.yaml")
+    spec = automl.load(REPO / "examples/quickstart/experiment.yaml")
     assert [p.name for p in spec.parameters] == ["C", "gamma", "kernel"]
     assert spec.parameters[0].distribution == "logUniform"
 

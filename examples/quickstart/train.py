@@ -1,7 +1,7 @@
 """Train scikit-learn's SVC on the digits data that ships with scikit-learn; print accuracy.
 
 Run by each trial with the parameters as arguments, e.g.
-    python examples/digits/train.py --C=1.5 --gamma=0.001 --kernel=rbf
+    python examples/quickstart/train.py --C=1.5 --gamma=0.001 --kernel=rbf
 It prints ``accuracy=<value>`` and ``train_time=<seconds>``, the format Katib's StdOut
 metrics collector (and automl's) reads.
 """

@@ -1,0 +1,305 @@
+"""The local engine: one process owns the study (ask/tell) and runs trials as processes."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from automl.errors import AutomlError
+from automl.local.job import build_job
+from automl.local.medianstop import medianstop_rule
+from automl.local.metrics import reduce_observations
+from automl.local.progress import Progress
+from automl.local.runner import SubprocessRunner, TrialOutcome, TrialRunner
+from automl.local.samplers import make_sampler
+from automl.local.space import distributions, trial_value
+from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, open_study
+from automl.spec import ExperimentSpec
+
+__all__ = ["LocalEngine", "RunSummary"]
+
+logger = logging.getLogger(__name__)
+
+_COMPLETED = ("Succeeded", "Failed", "EarlyStopped", "MetricsUnavailable", "Killed")
+_FAILED = ("Failed", "MetricsUnavailable")
+
+
+@dataclass
+class RunSummary:
+    """How an experiment run ended.
+
+    Attributes:
+        name: The experiment.
+        status: ``Succeeded``, ``Failed``, or ``Running`` when it was interrupted.
+        reason: Katib's reason, e.g. ``ExperimentGoalReached``, in words.
+        counts: Trials per Katib condition.
+        best: The best trial (``name``, ``objective``, ``params``), or None.
+    """
+
+    name: str
+    status: str
+    reason: str
+    counts: dict[str, int]
+    best: dict[str, Any] | None
+
+
+class LocalEngine:
+    """Runs an ExperimentSpec on this machine with Katib's semantics.
+
+    Args:
+        spec: The experiment.
+        storage: An Optuna storage URL or journal path (default ``.automl/studies.journal``).
+        root: The folder for the default storage and trial logs (``runs/<exp>/<trial>/``).
+        runner: How trials run (default: subprocesses).
+        progress: Show progress on stderr.
+    """
+
+    def __init__(self, spec: ExperimentSpec, storage: str | None = None,
+                 root: Path = DEFAULT_ROOT, runner: TrialRunner | None = None,
+                 progress: bool = True) -> None:
+        self.spec = spec
+        self.root = root
+        self.runner = runner or SubprocessRunner()
+        self.show_progress = progress
+        self.storage = open_storage(storage, root)
+        self.runs = root / "runs" / spec.name
+        self.cancel = threading.Event()
+
+    def run(self) -> RunSummary:
+        """Run (or resume) the experiment until Katib would call it finished.
+
+        Raises:
+            AutomlError: When another engine runs the same experiment, or the stored
+                experiment of that name differs in more than its budget.
+        """
+        spec = self.spec
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        sampler = make_sampler(spec)
+        study = open_study(spec, self.storage, sampler, _katib_yaml(spec))
+        self.runs.mkdir(parents=True, exist_ok=True)
+        with _exclusive(self.runs / ".lock", spec.name):
+            self._recover(study)
+            return self._loop(study)
+
+    # ---- the loop ----------------------------------------------------------------------
+
+    def _loop(self, study: optuna.Study) -> RunSummary:
+        spec = self.spec
+        space = distributions(spec.parameters)
+        records = [_record(t) for t in study.get_trials(deepcopy=False)]
+        records = [r for r in records if r is not None]
+        running: dict[Future, tuple[optuna.trial.Trial, str]] = {}
+        budget = spec.budget
+        with ThreadPoolExecutor(max_workers=budget.parallel_trials) as pool, \
+                Progress(spec.name, budget.max_trials, enabled=self.show_progress) as bar:
+            bar.update(len(records), 0, _count(records, _FAILED), _best_text(spec, records))
+            try:
+                while True:
+                    verdict = _verdict(spec, records)
+                    if verdict is not None:
+                        break
+                    while len(running) < budget.parallel_trials and (
+                            budget.max_trials is None
+                            or len(records) + len(running) < budget.max_trials):
+                        trial = study.ask(space)
+                        name = f"{spec.name}-{trial.number:04d}"
+                        running[self._launch(pool, trial, name, records)] = (trial, name)
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        trial, name = running.pop(future)
+                        outcome = future.result()
+                        records.append(self._tell(study, trial, name, outcome))
+                        bar.update(len(records), len(running), _count(records, _FAILED),
+                                   _best_text(spec, records), _trial_line(name, outcome, spec))
+            except KeyboardInterrupt:
+                self.cancel.set()
+                for future, (trial, name) in running.items():
+                    self._tell(study, trial, name, future.result())
+                self._finish(study, "Running", "interrupted (Ctrl-C); run again to resume")
+                raise
+            if running:  # the goal was reached (or too many failed) while trials ran
+                self.cancel.set()
+                for future, (trial, name) in running.items():
+                    records.append(self._tell(study, trial, name, future.result()))
+        status, reason = verdict
+        self._finish(study, status, reason)
+        return RunSummary(spec.name, status, reason, _counts(records),
+                          _best(spec, records))
+
+    def _launch(self, pool: ThreadPoolExecutor, trial: optuna.trial.Trial, name: str,
+                records: list[dict[str, Any]]) -> Future:
+        spec = self.spec
+        assignments = {k: trial_value(v) for k, v in trial.params.items()}
+        histories = [r["history"] for r in records if r["status"] == "Succeeded"]
+        job = build_job(spec, name, assignments, self.runs / name,
+                        rule=medianstop_rule(spec, histories))
+        return pool.submit(self.runner.run, job, self.cancel)
+
+    def _tell(self, study: optuna.Study, trial: optuna.trial.Trial, name: str,
+              outcome: TrialOutcome) -> dict[str, Any]:
+        spec = self.spec
+        values = reduce_observations(outcome.observations, spec.objective.metrics)
+        objective = values[spec.objective.metric].value(spec.objective.strategy(
+            spec.objective.metric))
+        history = [o.number for o in outcome.observations
+                   if o.metric == spec.objective.metric and o.number is not None]
+        record = {
+            "name": name, "status": outcome.status, "reason": outcome.reason,
+            "exit_code": outcome.exit_code, "log_dir": str(self.runs / name),
+            "start": outcome.start_time, "end": outcome.end_time,
+            "objective": objective if isinstance(objective, float) else None,
+            "metrics": {m: {"min": v.min, "max": v.max, "latest": v.latest}
+                        for m, v in values.items()},
+            "history": history[:_history_length(spec)],
+            "params": {k: trial_value(v) for k, v in trial.params.items()},
+        }
+        _write_observations(self.runs / name, outcome)
+        trial.set_user_attr(ATTR, record)
+        if outcome.status == "Succeeded" and isinstance(objective, float):
+            study.tell(trial, objective)
+        elif outcome.status == "EarlyStopped":
+            study.tell(trial, state=TrialState.PRUNED)
+        else:
+            study.tell(trial, state=TrialState.FAIL)
+        return record
+
+    def _recover(self, study: optuna.Study) -> None:
+        """Trials left running by an engine that died are recorded as Failed."""
+        study_id = self.storage.get_study_id_from_name(study.study_name)
+        for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            name = f"{self.spec.name}-{t.number:04d}"
+            record = {"name": name, "status": "Failed", "log_dir": str(self.runs / name),
+                      "reason": "interrupted: the engine stopped while this trial ran",
+                      "exit_code": None, "start": None, "end": None, "objective": None,
+                      "metrics": {}, "history": [],
+                      "params": {k: trial_value(v) for k, v in t.params.items()}}
+            trial_id = self.storage.get_trial_id_from_study_id_trial_number(study_id, t.number)
+            self.storage.set_trial_user_attr(trial_id, ATTR, record)
+            study.tell(t.number, state=TrialState.FAIL)
+            logger.info("trial %s was interrupted; recorded as Failed", name)
+
+    def _finish(self, study: optuna.Study, status: str, reason: str) -> None:
+        record = dict(study.user_attrs[ATTR])
+        record.update(status=status, reason=reason)
+        study.set_user_attr(ATTR, record)
+
+
+# ---- Katib's experiment conditions, computed from the trial records ---------------------
+
+def _verdict(spec: ExperimentSpec, records: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """Katib's order: goal reached, then max failed, then max trials; None = keep going."""
+    goal = spec.objective.goal
+    best = _best(spec, records)
+    if goal is not None and best is not None:
+        value = best["objective"]
+        if (value >= goal) if spec.objective.type == "maximize" else (value <= goal):
+            return "Succeeded", f"ExperimentGoalReached: {spec.objective.metric}={value:.6g}"
+    failed = _count(records, _FAILED)
+    max_failed = spec.budget.max_failed_trials
+    if max_failed and failed >= max_failed:
+        return "Failed", f"ExperimentFailed: {failed} trials failed (max {max_failed})"
+    max_trials = spec.budget.max_trials
+    if max_trials is not None and _count(records, _COMPLETED) >= max_trials:
+        return "Succeeded", f"ExperimentMaxTrialsReached: {max_trials} trials completed"
+    return None
+
+
+def _best(spec: ExperimentSpec, records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Katib's currentOptimalTrial: strictly best objective, first trial wins ties."""
+    best = None
+    for r in records:
+        if r["status"] not in ("Succeeded", "EarlyStopped") or r.get("objective") is None:
+            continue
+        better = (best is None or (r["objective"] > best["objective"]
+                                   if spec.objective.type == "maximize"
+                                   else r["objective"] < best["objective"]))
+        if better:
+            best = r
+    if best is None:
+        return None
+    return {"name": best["name"], "objective": best["objective"], "params": best["params"]}
+
+
+def _count(records: list[dict[str, Any]], statuses: tuple[str, ...]) -> int:
+    return sum(r["status"] in statuses for r in records)
+
+
+def _counts(records: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    return counts
+
+
+def _best_text(spec: ExperimentSpec, records: list[dict[str, Any]]) -> str:
+    best = _best(spec, records)
+    if best is None:
+        return "-"
+    params = " ".join(f"{k}={_short(v)}" for k, v in best["params"].items())
+    return f"{spec.objective.metric}={best['objective']:.6g} ({params})"
+
+
+def _short(value: str) -> str:
+    """A parameter value for display: numbers to 4 significant digits."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return value if number.is_integer() and "." not in value else f"{number:.4g}"
+
+
+def _trial_line(name: str, outcome: TrialOutcome, spec: ExperimentSpec) -> str:
+    values = reduce_observations(outcome.observations, [spec.objective.metric])
+    value = values[spec.objective.metric].value(spec.objective.strategy(spec.objective.metric))
+    shown = f" {spec.objective.metric}={value:.6g}" if isinstance(value, float) else ""
+    reason = f" ({outcome.reason})" if outcome.reason else ""
+    return f"{name} {outcome.status}{shown}{reason}"
+
+
+def _record(t: optuna.trial.FrozenTrial) -> dict[str, Any] | None:
+    return t.user_attrs.get(ATTR) if t.state.is_finished() else None
+
+
+def _history_length(spec: ExperimentSpec) -> int:
+    es = spec.early_stopping
+    return int(es.settings.get("start_step", 4)) if es is not None else 0
+
+
+def _write_observations(run_dir: Path, outcome: TrialOutcome) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / "observations.jsonl", "w", encoding="utf-8") as file:
+        for step, obs in enumerate(outcome.observations):
+            file.write(json.dumps({"metric": obs.metric, "value": obs.value,
+                                   "timestamp": obs.timestamp, "index": step}) + "\n")
+
+
+def _katib_yaml(spec: ExperimentSpec) -> str | None:
+    """The Katib manifest this experiment compiles to, or None when it cannot (no image)."""
+    try:
+        from automl.katib import to_yaml
+
+        return to_yaml(spec)
+    except AutomlError:
+        return None
+
+
+@contextmanager
+def _exclusive(path: Path, name: str):
+    """One engine per experiment and folder; a second one is refused, not interleaved."""
+    with open(path, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AutomlError(f"experiment {name!r} is already running here (another "
+                              "'automl run' holds it)") from None
+        yield

@@ -1,0 +1,210 @@
+"""One trial as a process to run: the argument list, environment and metrics to watch.
+
+Katib renders the trial template by plain text substitution of ``${trialParameters.x}`` and,
+for the StdOut, File and TensorFlowEvent collectors, runs the primary container's command and
+args joined under ``sh -c``. Locally there is no shell: quoting written in the template (e.g.
+``--architecture="${trialParameters.arch}"``) is removed from the template words as the shell
+would, and the values are then put in verbatim, so a value can never be split, expanded or
+executed.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from automl._report import METRICS_FILE_ENV
+from automl.errors import AutomlError
+from automl.local.medianstop import StopRule
+from automl.local.metrics import (
+    JsonLinesCollector,
+    MetricsCollectorBase,
+    PushCollector,
+    StdOutCollector,
+    TextFileCollector,
+    TfEventCollector,
+)
+from automl.spec import ExperimentSpec
+from automl.spec.rules.trial import META_REFERENCE
+from automl.spec.trial import PLACEHOLDER
+
+__all__ = ["TrialJob", "build_job"]
+
+_SHELL_WRAPPED = ("StdOut", "File", "TensorFlowEvent")
+
+
+@dataclass
+class TrialJob:
+    """Everything a runner needs to run one trial.
+
+    Attributes:
+        name: The trial name (``<experiment>-<number>``), also ``$KATIB_TRIAL_NAME``.
+        argv: The program and its arguments (never run through a shell).
+        env: The full environment of the process.
+        cwd: Its working directory.
+        run_dir: Where its logs and metrics files go.
+        collector: How its metrics are read.
+        watch: ``stdout`` (the output streams), ``file`` (``watch_file``) or ``none``.
+        objective: The objective metric's name.
+        deadline: Seconds after which the trial is stopped and fails (None: no deadline).
+        rule: A medianstop rule attached when the trial was created, if any.
+    """
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path
+    run_dir: Path
+    collector: MetricsCollectorBase
+    watch: str
+    objective: str
+    watch_file: Path | None = None
+    deadline: float | None = None
+    rule: StopRule | None = None
+    metrics: list[str] = field(default_factory=list)
+
+
+def build_job(spec: ExperimentSpec, name: str, assignments: dict[str, str], run_dir: Path,
+              *, rule: StopRule | None = None, cwd: Path | None = None) -> TrialJob:
+    """Render the trial template for one assignment of parameter values.
+
+    Args:
+        spec: The experiment.
+        name: The trial name.
+        assignments: Parameter (or NAS assignment) name → value as the trial receives it.
+        run_dir: The trial's own folder for logs and metrics files.
+        rule: The medianstop rule for this trial, if any.
+        cwd: Working directory when the template sets none (default: the current folder).
+
+    Raises:
+        AutomlError: When the template cannot run here (e.g. it lives in a ConfigMap).
+    """
+    container = _primary_container(spec)
+    values = _placeholder_values(spec, name, assignments)
+    shell = spec.trial.metrics_collector.kind in _SHELL_WRAPPED
+    words = [*container.get("command", []), *container.get("args", [])]
+    argv = [_render(w, values, unquote=shell) for w in words]
+    env = dict(os.environ)
+    for key, value in container.get("env", {}).items():
+        env[key] = _render(value, values, unquote=False)
+    env["KATIB_TRIAL_NAME"] = name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    collector, watch, watch_file, local_path = _collector(spec, run_dir)
+    if local_path is not None:  # each trial gets its own copy of the collector's path
+        remote = spec.trial.metrics_collector.effective_path
+        argv = [a.replace(remote, str(local_path)) for a in argv]
+        env = {k: v.replace(remote, str(local_path)) for k, v in env.items()}
+        env["AUTOML_METRICS_PATH"] = str(local_path)
+    if watch_file is not None and spec.trial.metrics_collector.kind == "Push":
+        env[METRICS_FILE_ENV] = str(watch_file)
+    workdir = container.get("workingDir")
+    return TrialJob(
+        name=name, argv=argv, env=env,
+        cwd=Path(_render(workdir, values, unquote=False)) if workdir else (cwd or Path.cwd()),
+        run_dir=run_dir, collector=collector, watch=watch, watch_file=watch_file,
+        objective=spec.objective.metric, rule=rule, metrics=spec.objective.metrics,
+    )
+
+
+def _primary_container(spec: ExperimentSpec) -> dict[str, Any]:
+    trial = spec.trial
+    if trial.is_container:
+        return {"command": trial.command, "args": trial.args, "env": trial.env,
+                "workingDir": trial.working_dir}
+    if trial.trial_spec is None:
+        raise AutomlError("the trial template lives in a ConfigMap on the cluster; the local "
+                          "engine cannot read it")
+    for c in _containers(trial.trial_spec):
+        if c.get("name") == trial.primary_container_name:
+            env = {e["name"]: str(e.get("value", "")) for e in c.get("env", [])
+                   if isinstance(e, dict) and "name" in e}
+            return {"command": list(c.get("command") or []), "args": list(c.get("args") or []),
+                    "env": env, "workingDir": c.get("workingDir")}
+    raise AutomlError(f"no container named {trial.primary_container_name!r} in the trial spec")
+
+
+def _containers(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "containers" and isinstance(value, list):
+                found += [c for c in value if isinstance(c, dict)]
+            else:
+                found += _containers(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += _containers(item)
+    return found
+
+
+def _placeholder_values(spec: ExperimentSpec, name: str,
+                        assignments: dict[str, str]) -> dict[str, str]:
+    metadata = (spec.trial.trial_spec or {}).get("metadata") or {}
+    kind = spec.trial.kind
+    values = {}
+    for tp in spec.trial_parameters:
+        meta = META_REFERENCE.fullmatch(tp.reference)
+        if meta is None:
+            values[tp.name] = assignments[tp.reference]
+            continue
+        what, label, annotation = meta.groups()
+        if label is not None:
+            values[tp.name] = str((metadata.get("labels") or {}).get(label, ""))
+        elif annotation is not None:
+            values[tp.name] = str((metadata.get("annotations") or {}).get(annotation, ""))
+        else:
+            values[tp.name] = {
+                "Name": name,
+                "Namespace": spec.namespace or "default",
+                "Kind": kind.kind if kind else str((spec.trial.trial_spec or {}).get("kind")),
+                "APIVersion": kind.api_version if kind else str(
+                    (spec.trial.trial_spec or {}).get("apiVersion")),
+            }[what]
+    return values
+
+
+def _render(word: str, values: dict[str, str], *, unquote: bool) -> str:
+    marks = {}
+
+    def mark(match: Any) -> str:
+        token = f"\x00{len(marks)}\x00"
+        marks[token] = values.get(match.group(1), match.group(0))
+        return token
+
+    text = PLACEHOLDER.sub(mark, word)
+    if unquote and any(q in text for q in "'\"\\"):
+        try:
+            parts = shlex.split(text)
+        except ValueError:
+            parts = []
+        if len(parts) == 1:
+            text = parts[0]
+    for token, value in marks.items():
+        text = text.replace(token, value)
+    return text
+
+
+def _collector(spec: ExperimentSpec, run_dir: Path
+               ) -> tuple[MetricsCollectorBase, str, Path | None, Path | None]:
+    mc = spec.trial.metrics_collector
+    metrics = spec.objective.metrics
+    if mc.kind == "StdOut":
+        return StdOutCollector(metrics, mc.filter), "stdout", None, None
+    if mc.kind == "File":
+        local = run_dir / "metrics" / PurePosixPath(mc.effective_path).name
+        local.parent.mkdir(parents=True, exist_ok=True)
+        collector = (JsonLinesCollector(metrics) if mc.effective_format == "JSON"
+                     else TextFileCollector(metrics, mc.filter))
+        return collector, "file", local, local
+    if mc.kind == "TensorFlowEvent":
+        local = run_dir / "tfevent"
+        local.mkdir(parents=True, exist_ok=True)
+        return TfEventCollector(metrics, local), "none", None, local
+    if mc.kind == "Push":
+        return PushCollector(metrics), "file", run_dir / "reported.jsonl", None
+    if mc.kind == "None":
+        return StdOutCollector([]), "none", None, None
+    raise AutomlError(f"the {mc.kind} metrics collector runs only on a cluster")

@@ -1,0 +1,62 @@
+"""What a metrics collector produces, and the base class every collector kind implements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["MetricsCollectorBase", "MetricsError", "Observation"]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One reported value of one metric (Katib's observation log entry).
+
+    Attributes:
+        metric: The metric name.
+        value: The value as reported (Katib stores strings; non-numeric values such as a
+            DARTS genotype are kept).
+        timestamp: Seconds since the epoch when the trial stamped it, else None.
+    """
+
+    metric: str
+    value: str
+    timestamp: float | None = None
+
+    @property
+    def number(self) -> float | None:
+        """The value as a float, or None when it is not a number."""
+        try:
+            return float(self.value)
+        except ValueError:
+            return None
+
+
+class MetricsError(Exception):
+    """The trial's metrics cannot be read (Katib's collector would fail the same way)."""
+
+
+class MetricsCollectorBase:
+    """Turns what a trial writes into observations, as one Katib collector kind does.
+
+    A collector sees the trial's output line by line while it runs (``lines``), so that
+    early stopping can act on intermediate values, and the trial's files once it has exited
+    (``after_exit``). Subclasses implement whichever applies.
+    """
+
+    #: Katib's collector kind this class implements.
+    kind: str = ""
+    #: True when values arrive while the trial runs (so medianstop can act on them).
+    streams: bool = True
+
+    def __init__(self, metrics: Sequence[str]) -> None:
+        self.metrics = list(metrics)
+
+    def line(self, text: str) -> Iterable[Observation]:
+        """Observations in one line the trial wrote to its watched stream."""
+        return ()
+
+    def after_exit(self, run_dir: Path) -> Iterable[Observation]:
+        """Observations read once the trial has exited."""
+        return ()

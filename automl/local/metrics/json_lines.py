@@ -1,0 +1,57 @@
+"""Katib's File collector with format JSON: one JSON object per line."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from automl.local.metrics.base import MetricsCollectorBase, MetricsError, Observation
+
+__all__ = ["JsonLinesCollector"]
+
+logger = logging.getLogger(__name__)
+
+
+class JsonLinesCollector(MetricsCollectorBase):
+    """Each non-empty line must be a JSON object; a metric counts when its key holds a string.
+
+    This is Katib's rule: numeric JSON values are ignored (Katib's examples write strings
+    through cloudml-hypertune), which a warning in the trial's log points out. An optional
+    ``timestamp`` key (RFC 3339 string or epoch seconds) stamps the line.
+    """
+
+    kind = "File"
+
+    def line(self, text: str) -> Iterable[Observation]:
+        text = text.strip()
+        if not text:
+            return []
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError:
+            raise MetricsError(f"failed to parse the json object: {text[:200]!r}") from None
+        if not isinstance(record, dict):
+            raise MetricsError(f"failed to parse the json object: {text[:200]!r}")
+        timestamp = _timestamp(record.get("timestamp"))
+        found = []
+        for metric in self.metrics:
+            value = record.get(metric)
+            if isinstance(value, str):
+                found.append(Observation(metric, value, timestamp))
+            elif value is not None:
+                logger.warning("metric %s=%r ignored: Katib reads only string values in JSON "
+                               "metrics files (write %r)", metric, value, str(value))
+        return found
+
+
+def _timestamp(value: object) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,50 @@
+"""Metric strategies: one value per metric per trial, as Katib's trial controller computes it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from automl.local.metrics.base import Observation
+
+__all__ = ["MetricValue", "reduce_observations"]
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """Katib's ``observation.metrics[]`` entry: min, max and latest (None = unavailable)."""
+
+    name: str
+    min: float | None
+    max: float | None
+    latest: str | None
+
+    def value(self, strategy: str) -> float | str | None:
+        """The trial's value under ``strategy``; min/max fall back to latest, as in Katib."""
+        if strategy == "min" and self.min is not None:
+            return self.min
+        if strategy == "max" and self.max is not None:
+            return self.max
+        if self.latest is None:
+            return None
+        try:
+            return float(self.latest)
+        except ValueError:
+            return self.latest
+
+
+def reduce_observations(observations: Iterable[Observation],
+                        metrics: Sequence[str]) -> dict[str, MetricValue]:
+    """min/max over numeric values; latest = newest timestamp, the later report on ties."""
+    result = {}
+    seen = list(observations)
+    for metric in metrics:
+        mine = [(i, o) for i, o in enumerate(seen) if o.metric == metric]
+        numbers = [o.number for _, o in mine if o.number is not None]
+        latest = None
+        if mine:
+            _, newest = max(mine, key=lambda io: (io[1].timestamp or 0.0, io[0]))
+            latest = newest.value
+        result[metric] = MetricValue(metric, min(numbers) if numbers else None,
+                                     max(numbers) if numbers else None, latest)
+    return result

@@ -1,0 +1,56 @@
+"""What a user sees while an experiment runs: a Rich bar on a terminal, plain lines elsewhere."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+__all__ = ["Progress"]
+
+
+class Progress:
+    """Trials done out of the budget, running, failed, best so far with its parameters, ETA."""
+
+    def __init__(self, name: str, total: int | None, *, enabled: bool = True) -> None:
+        self.name = name
+        self.total = total
+        self.enabled = enabled
+        self.tty = enabled and sys.stderr.isatty()
+        self._bar: Any = None
+        self._task: Any = None
+        self.start = time.time()
+
+    def __enter__(self) -> Progress:
+        if self.tty:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+            from rich.progress import Progress as RichProgress
+
+            self._bar = RichProgress(
+                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TimeRemainingColumn(), TextColumn("{task.fields[info]}"), transient=False)
+            self._bar.__enter__()
+            self._task = self._bar.add_task(self.name, total=self.total, info="")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+    def update(self, done: int, running: int, failed: int, best: str, last: str = "") -> None:
+        """Show the counters; ``last`` is a line about the trial that just ended."""
+        if not self.enabled:
+            return
+        info = f"running {running}  failed {failed}  best {best}"
+        if self._bar is not None:
+            self._bar.update(self._task, completed=done, info=info)
+            if last:
+                self._bar.console.print(last, highlight=False)
+        elif last:
+            total = self.total if self.total is not None else "?"
+            print(f"[{done}/{total}] {last} | {info}", file=sys.stderr, flush=True)

@@ -1,0 +1,149 @@
+"""Katib algorithm names → Optuna samplers, with Katib's setting names.
+
+Each factory receives the experiment and returns the Optuna sampler that stands in for the
+Katib suggestion service of the same name. hyperband is not a sampler: it decides which
+configuration runs next and with how much resource (see ``automl.local.hyperband``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import optuna
+
+from automl.errors import AutomlError
+from automl.spec import ExperimentSpec, Parameter
+from automl.spec.algorithms import ALGORITHMS
+
+__all__ = ["SAMPLERS", "grid_values", "make_sampler"]
+
+logger = logging.getLogger(__name__)
+
+
+def _int(settings: dict[str, Any], name: str) -> int | None:
+    return int(float(settings[name])) if name in settings else None
+
+
+def _float(settings: dict[str, Any], name: str) -> float | None:
+    return float(settings[name]) if name in settings else None
+
+
+def _random(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
+    return optuna.samplers.RandomSampler(seed=_int(spec.algorithm.settings, "random_state"))
+
+
+def _tpe(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
+    # Katib's tpe is hyperopt's: its gamma, prior weight and candidates, no endpoints, and a
+    # random first batch as large as the parallelism (n_startup_jobs = the request size).
+    s = spec.algorithm.settings
+    gamma = _float(s, "gamma") or 0.25
+    with warnings.catch_warnings():
+        # Optuna 5 deprecates these hyperopt-style knobs (removal in 6; we require < 6).
+        warnings.simplefilter("ignore", FutureWarning)
+        return _hyperopt_tpe(spec, s, gamma)
+
+
+def _hyperopt_tpe(spec: ExperimentSpec, s: dict[str, Any],
+                  gamma: float) -> optuna.samplers.BaseSampler:
+    return optuna.samplers.TPESampler(
+        consider_prior=True,
+        prior_weight=_float(s, "prior_weight") or 1.0,
+        consider_magic_clip=True,
+        consider_endpoints=False,
+        n_startup_trials=spec.budget.parallel_trials,
+        n_ei_candidates=_int(s, "n_EI_candidates") or 24,
+        gamma=lambda n: min(math.ceil(gamma * math.sqrt(n)), 25),
+        seed=_int(s, "random_state"),
+        constant_liar=False,
+    )
+
+
+def _multivariate_tpe(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
+    s = spec.algorithm.settings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(
+            multivariate=True, constant_liar=True,
+            n_startup_trials=_int(s, "n_startup_trials") or 10,
+            n_ei_candidates=_int(s, "n_ei_candidates") or 24,
+            seed=_int(s, "random_state"),
+        )
+
+
+def _grid(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
+    space = {p.name: grid_values(p) for p in spec.parameters}
+    return optuna.samplers.GridSampler(space, seed=_int(spec.algorithm.settings, "random_state"))
+
+
+def grid_values(p: Parameter) -> list[Any]:
+    """Katib's grid for one parameter: int range(min, max+1, step); double arange ≤ max."""
+    if p.values is not None:
+        return list(p.values)
+    step = p.step or 1
+    count = math.floor((p.max - p.min) / step + 1e-9) + 1
+    if p.type == "int":
+        return [int(p.min + i * step) for i in range(count)]
+    return [round(p.min + i * step, 12) for i in range(count)]
+
+
+def _cmaes(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
+    s = spec.algorithm.settings
+    if str(s.get("restart_strategy", "none")).lower() != "none":
+        # Optuna 4.4 dropped CMA-ES restarts from its core sampler (they moved to OptunaHub).
+        logger.warning("cmaes: restart_strategy %s is not available in Optuna's CmaEsSampler; "
+                       "running without restarts", s["restart_strategy"])
+    return optuna.samplers.CmaEsSampler(
+        sigma0=_float(s, "sigma"), seed=_int(s, "random_state"),
+        n_startup_trials=0,  # goptuna's cmaes starts sampling at once
+    )
+
+
+def _sobol(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.QMCSampler(qmc_type="sobol", scramble=False,
+                                          warn_independent_sampling=False,
+                                          warn_asynchronous_seeding=False)
+
+
+def _gp(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
+    try:
+        import torch  # noqa: F401 - Optuna's GPSampler needs it
+    except ImportError:
+        raise AutomlError("bayesianoptimization runs locally on Optuna's GPSampler, which needs "
+                          "PyTorch: pip install torch==2.13.0") from None
+    s = spec.algorithm.settings
+    return optuna.samplers.GPSampler(seed=_int(s, "random_state"),
+                                     n_startup_trials=_int(s, "n_initial_points") or 10)
+
+
+SAMPLERS: dict[str, Callable[[ExperimentSpec], optuna.samplers.BaseSampler]] = {
+    "random": _random,
+    "tpe": _tpe,
+    "multivariate-tpe": _multivariate_tpe,
+    "grid": _grid,
+    "cmaes": _cmaes,
+    "sobol": _sobol,
+    "bayesianoptimization": _gp,
+    "hyperband": _random,  # Katib's hyperband samples each bracket's configurations at random
+}
+"""Katib algorithm name → factory of the Optuna sampler that runs it locally."""
+
+
+def make_sampler(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
+    """The sampler for ``spec.algorithm``.
+
+    Raises:
+        AutomlError: For an algorithm the local engine does not run, listing those it does.
+    """
+    factory = SAMPLERS.get(spec.algorithm.name)
+    if factory is None:
+        known = ", ".join(sorted(SAMPLERS))
+        where = "Katib" if spec.algorithm.name in ALGORITHMS else "automl"
+        raise AutomlError(f"algorithm {spec.algorithm.name!r} does not run locally (it runs on "
+                          f"{where}); the local engine runs: {known}")
+    return factory(spec)

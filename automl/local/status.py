@@ -1,0 +1,49 @@
+"""``automl status`` and ``automl list``: what a storage holds, as tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+from rich.console import Console
+from rich.table import Table
+
+from automl.errors import AutomlError
+from automl.local.store import ATTR, DEFAULT_ROOT, open_storage
+
+__all__ = ["print_status"]
+
+
+def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROOT) -> None:
+    """Print one experiment's trials, or a line per experiment when ``name`` is None.
+
+    Raises:
+        AutomlError: When the experiment is not in the storage (the message lists those that are).
+    """
+    store = open_storage(storage, root)
+    summaries = optuna.get_all_study_summaries(store, include_best_trial=False)
+    console = Console()
+    if name is None:
+        table = Table("experiment", "status", "trials", "reason", "started")
+        for s in summaries:
+            record = s.user_attrs.get(ATTR, {})
+            table.add_row(s.study_name, record.get("status", "?"), str(s.n_trials),
+                          record.get("reason", ""), f"{s.datetime_start:%Y-%m-%d %H:%M}"
+                          if s.datetime_start else "")
+        console.print(table)
+        return
+    names = [s.study_name for s in summaries]
+    if name not in names:
+        raise AutomlError(f"no experiment {name!r} in this storage; it holds: "
+                          + (", ".join(names) or "none"))
+    study = optuna.load_study(study_name=name, storage=store)
+    record = study.user_attrs.get(ATTR, {})
+    console.print(f"[bold]{name}[/bold]: {record.get('status', '?')} {record.get('reason', '')}")
+    table = Table("trial", "status", "objective", "parameters", "reason")
+    for t in study.get_trials(deepcopy=False):
+        r = t.user_attrs.get(ATTR, {})
+        objective = r.get("objective")
+        table.add_row(r.get("name", str(t.number)), r.get("status", t.state.name),
+                      "" if objective is None else f"{objective:.6g}",
+                      " ".join(f"{k}={v}" for k, v in t.params.items()), r.get("reason", ""))
+    console.print(table)
