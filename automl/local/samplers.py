@@ -74,9 +74,21 @@ def _multivariate_tpe(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
         )
 
 
+class _AskTellGridSampler(optuna.samplers.GridSampler):
+    """Optuna's GridSampler, minus its ``study.stop()`` once the grid is used up.
+
+    That call works only inside ``study.optimize``; the engine asks and tells, and stops at
+    max_trials, which Katib's rule keeps within the grid.
+    """
+
+    def after_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial,
+                    state: optuna.trial.TrialState, values: Any) -> None:
+        return None
+
+
 def _grid(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
     space = {p.name: grid_values(p) for p in spec.parameters}
-    return optuna.samplers.GridSampler(space, seed=_int(spec.algorithm.settings, "random_state"))
+    return _AskTellGridSampler(space, seed=_int(spec.algorithm.settings, "random_state"))
 
 
 def grid_values(p: Parameter) -> list[Any]:
@@ -96,10 +108,12 @@ def _cmaes(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
         # Optuna 4.4 dropped CMA-ES restarts from its core sampler (they moved to OptunaHub).
         logger.warning("cmaes: restart_strategy %s is not available in Optuna's CmaEsSampler; "
                        "running without restarts", s["restart_strategy"])
-    return optuna.samplers.CmaEsSampler(
-        sigma0=_float(s, "sigma"), seed=_int(s, "random_state"),
-        n_startup_trials=0,  # goptuna's cmaes starts sampling at once
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # sigma0: deprecated, removed in 6
+        return optuna.samplers.CmaEsSampler(
+            sigma0=_float(s, "sigma"), seed=_int(s, "random_state"),
+            n_startup_trials=0,  # goptuna's cmaes starts sampling at once
+        )
 
 
 def _sobol(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:

@@ -1,0 +1,46 @@
+"""Experiments over tests/data/trial.py, run by the local engine in a temporary folder."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+from automl.local import LocalEngine, RunSummary
+from automl.local.store import ATTR, open_storage
+from automl.spec import ExperimentSpec
+
+TRIAL = str(Path(__file__).resolve().parents[1] / "data" / "trial.py")
+
+BASE: dict[str, Any] = {
+    "name": "t",
+    "objective": {"metric": "loss", "type": "minimize", "additional_metrics": ["accuracy"]},
+    "algorithm": {"name": "random", "settings": {"random_state": 1}},
+    "budget": {"max_trials": 4, "parallel_trials": 2},
+    "parameters": [{"name": "x", "type": "double", "min": 0.0, "max": 1.0},
+                   {"name": "y", "type": "int", "min": 0, "max": 4}],
+    "trial": {"command": [sys.executable, TRIAL, "--x=${trialParameters.x}",
+                          "--y=${trialParameters.y}"]},
+}
+
+
+def spec(**changes: Any) -> ExperimentSpec:
+    """BASE with top-level fields replaced; ``args`` adds trial arguments."""
+    data = copy.deepcopy(BASE)
+    extra = changes.pop("args", [])
+    data["trial"]["command"] += extra
+    data.update(copy.deepcopy(changes))
+    return ExperimentSpec.model_validate(data)
+
+
+def run(experiment: ExperimentSpec, root: Path, **kwargs: Any) -> RunSummary:
+    return LocalEngine(experiment, root=root / ".automl", progress=False, **kwargs).run()
+
+
+def records(root: Path, name: str = "t") -> list[dict[str, Any]]:
+    """automl's record of each trial, in trial order."""
+    study = optuna.load_study(study_name=name, storage=open_storage(None, root / ".automl"))
+    return [t.user_attrs.get(ATTR, {"state": t.state.name}) for t in study.get_trials()]

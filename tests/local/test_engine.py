@@ -1,0 +1,177 @@
+"""The local engine runs experiments with Katib's semantics."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+
+import pytest
+
+from tests.local.helpers import TRIAL, records, run, spec
+
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+
+@pytest.mark.parametrize(("algorithm", "settings", "step"), [
+    ("random", {"random_state": 3}, None),
+    ("tpe", {"random_state": 3, "n_EI_candidates": 8}, None),
+    ("multivariate-tpe", {"random_state": 3}, None),
+    ("grid", {"random_state": 3}, 0.25),
+    ("cmaes", {"random_state": 3, "sigma": 0.3}, None),
+    ("sobol", {}, None),
+    pytest.param("bayesianoptimization", {"random_state": 3, "n_initial_points": 2}, None,
+                 marks=pytest.mark.skipif(not HAS_TORCH, reason="needs torch (.[gp])")),
+])
+def test_every_algorithm_runs_to_completion(tmp_path, algorithm, settings, step) -> None:
+    params = [{"name": "x", "type": "double", "min": 0.0, "max": 1.0},
+              {"name": "y", "type": "int", "min": 0, "max": 4}]
+    if step is not None:
+        params[0]["step"] = step
+    experiment = spec(algorithm={"name": algorithm, "settings": settings}, parameters=params,
+                      budget={"max_trials": 5, "parallel_trials": 2})
+    summary = run(experiment, tmp_path)
+    assert summary.status == "Succeeded"
+    assert summary.reason.startswith("ExperimentMaxTrialsReached")
+    assert summary.counts == {"Succeeded": 5}
+    rows = records(tmp_path)
+    assert len(rows) == 5
+    best = min(r["objective"] for r in rows)
+    assert summary.best["objective"] == best
+    for r in rows:  # the objective is the trial's min (Katib's default for minimize)
+        x, y = float(r["params"]["x"]), int(r["params"]["y"])
+        assert r["objective"] == pytest.approx((x - 0.3) ** 2 + (y - 2) ** 2 / 10)
+        assert r["metrics"]["accuracy"]["max"] == pytest.approx(1 - r["objective"])
+
+
+def test_grid_covers_katibs_grid_without_repeats(tmp_path) -> None:
+    params = [{"name": "x", "type": "double", "min": 0.0, "max": 1.0, "step": 0.5},
+              {"name": "y", "type": "int", "min": 1, "max": 2}]
+    experiment = spec(algorithm={"name": "grid"}, parameters=params,
+                      budget={"max_trials": 6, "parallel_trials": 2})
+    run(experiment, tmp_path)
+    seen = sorted((r["params"]["x"], r["params"]["y"]) for r in records(tmp_path))
+    assert seen == [("0", "1"), ("0", "2"), ("0.5", "1"), ("0.5", "2"), ("1", "1"), ("1", "2")]
+
+
+def test_trials_write_their_output_under_runs(tmp_path) -> None:
+    run(spec(budget={"max_trials": 1, "parallel_trials": 1}), tmp_path)
+    trial_dir = tmp_path / ".automl/runs/t/t-0000"
+    assert "loss=" in (trial_dir / "stdout.log").read_text()
+    assert (trial_dir / "stderr.log").exists()
+    lines = [json.loads(x) for x in (trial_dir / "observations.jsonl").read_text().splitlines()]
+    assert {x["metric"] for x in lines} == {"loss", "accuracy"}
+    assert records(tmp_path)[0]["log_dir"] == str(trial_dir)
+
+
+def test_goal_reached_ends_the_experiment(tmp_path) -> None:
+    experiment = spec(objective={"metric": "loss", "type": "minimize", "goal": 10.0},
+                      budget={"max_trials": 10, "parallel_trials": 1})
+    summary = run(experiment, tmp_path)
+    assert summary.status == "Succeeded"
+    assert summary.reason.startswith("ExperimentGoalReached")
+    assert summary.counts == {"Succeeded": 1}
+
+
+def test_max_failed_trials_fails_the_experiment_with_the_reason(tmp_path) -> None:
+    experiment = spec(args=["--exit=3"], budget={"max_trials": 10, "parallel_trials": 1,
+                                                 "max_failed_trials": 2})
+    summary = run(experiment, tmp_path)
+    assert summary.status == "Failed"
+    assert summary.reason == "ExperimentFailed: 2 trials failed (max 2)"
+    assert [(r["status"], r["reason"]) for r in records(tmp_path)] == [
+        ("Failed", "exit status 3")] * 2
+
+
+def test_a_trial_that_reports_no_objective_is_metrics_unavailable(tmp_path) -> None:
+    experiment = spec(args=["--skip-objective"], budget={"max_trials": 2, "parallel_trials": 1})
+    summary = run(experiment, tmp_path)
+    assert summary.counts == {"MetricsUnavailable": 2}
+    assert records(tmp_path)[0]["reason"] == "the trial exited 0 but never reported loss"
+
+
+def test_a_trial_past_its_deadline_fails(tmp_path, monkeypatch) -> None:
+    from automl.local import job as job_module
+
+    original = job_module.build_job
+
+    def with_deadline(*args, **kwargs):
+        built = original(*args, **kwargs)
+        built.deadline = 0.5
+        return built
+
+    monkeypatch.setattr("automl.local.engine.build_job", with_deadline)
+    experiment = spec(args=["--epochs=3", "--sleep=2"],
+                      budget={"max_trials": 1, "parallel_trials": 1})
+    run(experiment, tmp_path)
+    (row,) = records(tmp_path)
+    assert (row["status"], row["reason"]) == (
+        "Failed", "deadline of 0.5s passed (activeDeadlineSeconds)")
+    assert row["end"] - row["start"] < 1.8
+
+
+def test_a_command_that_does_not_exist_fails_with_the_reason(tmp_path) -> None:
+    experiment = spec(budget={"max_trials": 1, "parallel_trials": 1})
+    experiment = experiment.model_copy(update={"trial": experiment.trial.model_copy(
+        update={"command": ["no-such-program-xyz", "${trialParameters.x}",
+                            "${trialParameters.y}"]})})
+    run(experiment, tmp_path)
+    (row,) = records(tmp_path)
+    assert row["status"] == "Failed"
+    assert row["reason"].startswith("cannot start 'no-such-program-xyz'")
+
+
+def test_medianstop_stops_trials_worse_than_the_mean_at_start_step(tmp_path) -> None:
+    params = [{"name": "x", "type": "categorical", "list": ["0.3", "0.9"]},
+              {"name": "y", "type": "discrete", "list": [2]}]
+    trial = {"command": [sys.executable, TRIAL, "--x=${trialParameters.x}",
+                         "--y=${trialParameters.y}", "--epochs=4", "--sleep=0.3"],
+             "trial_parameters": None}
+    # Grid seed 1 runs x=0.3 first (checked: GridSampler's order for this space and seed).
+    experiment = spec(algorithm={"name": "grid", "settings": {"random_state": 1}},
+                      parameters=params, trial=trial,
+                      budget={"max_trials": 2, "parallel_trials": 1},
+                      early_stopping={"name": "medianstop",
+                                      "settings": {"min_trials_required": 1, "start_step": 2}})
+    run(experiment, tmp_path)
+    rows = {r["params"]["x"]: r for r in records(tmp_path)}
+    assert rows["0.3"]["status"] == "Succeeded"  # loss 0 every epoch: the rule is 0
+    stopped = rows["0.9"]
+    assert stopped["status"] == "EarlyStopped"
+    assert stopped["reason"].startswith("medianstop: best loss after 2 reports is worse than 0")
+    assert len(stopped["history"]) == 2  # killed at the second report, before epoch 3
+    assert stopped["end"] - stopped["start"] < 1.2
+
+
+def test_values_reach_the_trial_verbatim_without_a_shell(tmp_path) -> None:
+    tricky = ["$(touch pwned)", "a b;c", "--flag", "quote'\"s", "line\nbreak", "*"]
+    experiment = spec(
+        parameters=[{"name": "v", "type": "categorical", "list": tricky}],
+        algorithm={"name": "grid"},
+        budget={"max_trials": len(tricky), "parallel_trials": 2},
+        trial={"command": [sys.executable, TRIAL, "--echo", "${trialParameters.v}",
+                           "x=${trialParameters.v}"],
+               "env": {"ECHO_ENV": "${trialParameters.v}"}},
+    )
+    run(experiment, tmp_path)
+    seen = set()
+    for r in records(tmp_path):
+        out = (tmp_path / ".automl/runs/t" / r["name"] / "stdout.log").read_text()
+        echoed = json.loads(out.splitlines()[0])
+        value = r["params"]["v"]
+        assert echoed == {"argv": ["--echo", value, f"x={value}"], "env": value}
+        seen.add(value)
+    assert seen == set(tricky)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_changing_more_than_the_budget_is_refused_and_the_budget_may_grow(tmp_path) -> None:
+    from automl.errors import AutomlError
+
+    run(spec(budget={"max_trials": 2, "parallel_trials": 1}), tmp_path)
+    with pytest.raises(AutomlError, match="different objective"):
+        run(spec(objective={"metric": "accuracy", "type": "maximize"},
+                 budget={"max_trials": 2, "parallel_trials": 1}), tmp_path)
+    summary = run(spec(budget={"max_trials": 3, "parallel_trials": 1}), tmp_path)
+    assert summary.counts == {"Succeeded": 3}
+    assert [r["name"] for r in records(tmp_path)] == ["t-0000", "t-0001", "t-0002"]

@@ -1,0 +1,126 @@
+"""Nothing is lost when the engine is killed (kill -9) or interrupted (Ctrl-C)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import yaml
+
+from automl.local.store import ATTR, open_storage
+from tests.local.helpers import TRIAL
+
+MAX_TRIALS = 6
+
+
+def _experiment(tmp_path: Path) -> Path:
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "slow",
+        "objective": {"metric": "loss", "type": "minimize"},
+        "algorithm": {"name": "random", "settings": {"random_state": 5}},
+        "budget": {"max_trials": MAX_TRIALS, "parallel_trials": 2},
+        "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1},
+                       {"name": "y", "type": "int", "min": 0, "max": 4}],
+        "trial": {"command": [sys.executable, TRIAL, "--x=${trialParameters.x}",
+                              "--y=${trialParameters.y}", "--epochs=3", "--sleep=0.4"]},
+    }))
+    return path
+
+
+def _start(tmp_path: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "automl", "run", "exp.yaml", "-q"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def _trials(tmp_path: Path) -> list[optuna.trial.FrozenTrial]:
+    storage = open_storage(None, tmp_path / ".automl")
+    try:
+        return optuna.load_study(study_name="slow", storage=storage).get_trials()
+    except KeyError:
+        return []
+
+
+def _wait_for_finished(tmp_path: Path, count: int, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if sum(t.state.is_finished() for t in _trials(tmp_path)) >= count:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"fewer than {count} trials finished in {timeout}s")
+
+
+def _trial_processes(tmp_path: Path) -> list[int]:
+    """PIDs of trial programs started for this test (their run folder is in the env)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if TRIAL.encode() in cmdline and cwd == str(tmp_path):
+            found.append(int(entry.name))
+    return found
+
+
+def _wait_gone(tmp_path: Path, timeout: float = 10) -> list[int]:
+    deadline = time.time() + timeout
+    while time.time() < deadline and _trial_processes(tmp_path):
+        time.sleep(0.1)
+    return _trial_processes(tmp_path)
+
+
+def _finish(tmp_path: Path) -> list[dict]:
+    result = subprocess.run([sys.executable, "-m", "automl", "run", "exp.yaml", "-q"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("slow: Succeeded (ExperimentMaxTrialsReached")
+    return [t.user_attrs[ATTR] for t in _trials(tmp_path)]
+
+
+def test_kill_9_keeps_finished_trials_leaves_no_orphans_and_resumes(tmp_path) -> None:
+    _experiment(tmp_path)
+    engine = _start(tmp_path)
+    _wait_for_finished(tmp_path, 2)
+    assert _trial_processes(tmp_path), "trials should be running when the engine is killed"
+    before = {t.number: t.user_attrs[ATTR] for t in _trials(tmp_path) if t.state.is_finished()}
+    engine.send_signal(signal.SIGKILL)
+    engine.wait(timeout=10)
+    assert _wait_gone(tmp_path) == []  # the trials died with their engine
+
+    rows = _finish(tmp_path)
+    assert len(rows) == MAX_TRIALS  # failed (interrupted) trials count toward the budget
+    for number, record in before.items():
+        assert rows[number] == record  # finished trials kept as they were
+    interrupted = [r for r in rows if r["reason"].startswith("interrupted")]
+    assert interrupted and all(r["status"] == "Failed" for r in interrupted)
+    assert len({r["name"] for r in rows}) == MAX_TRIALS
+
+
+def test_ctrl_c_stops_every_trial_and_the_run_resumes(tmp_path) -> None:
+    _experiment(tmp_path)
+    engine = _start(tmp_path)
+    _wait_for_finished(tmp_path, 1)
+    engine.send_signal(signal.SIGINT)
+    _, err = engine.communicate(timeout=30)
+    assert engine.returncode == 130
+    assert "finished trials are kept" in err
+    assert "Traceback" not in err
+    assert _wait_gone(tmp_path, timeout=2) == []
+    states = {t.state for t in _trials(tmp_path)}
+    assert optuna.trial.TrialState.RUNNING not in states  # the study is consistent
+    killed = [t.user_attrs[ATTR] for t in _trials(tmp_path)
+              if t.user_attrs[ATTR]["status"] == "Killed"]
+    assert killed
+
+    rows = _finish(tmp_path)
+    assert len(rows) == MAX_TRIALS
