@@ -6,6 +6,7 @@ import fcntl
 import json
 import logging
 import threading
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -294,7 +295,7 @@ def _katib_yaml(spec: ExperimentSpec) -> str | None:
 
 
 @contextmanager
-def _exclusive(path: Path, name: str):
+def _exclusive(path: Path, name: str) -> Iterator[None]:
     """One engine per experiment and folder; a second one is refused, not interleaved."""
     with open(path, "w") as lock:
         try:

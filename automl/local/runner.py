@@ -108,7 +108,8 @@ class SubprocessRunner(TrialRunner):
 class _Watcher:
     """Feeds the trial's output to its collector and checks the medianstop rule."""
 
-    def __init__(self, job: TrialJob, on_observation) -> None:
+    def __init__(self, job: TrialJob,
+                 on_observation: Callable[[str, Observation], None] | None) -> None:
         self.job = job
         self.on_observation = on_observation
         self.observations: list[Observation] = []

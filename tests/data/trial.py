@@ -42,7 +42,7 @@ def main() -> None:
     sys.exit(args.exit)
 
 
-def report(args, metrics, epoch) -> None:  # noqa: ANN001
+def report(args, metrics, epoch) -> None:
     if args.mode == "stdout":
         print(" ".join(f"{k}={v}" for k, v in metrics.items()), flush=True)
     elif args.mode == "file":
