@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import yaml
 from optuna.trial import TrialState
 
 from automl.errors import AutomlError
@@ -285,13 +286,17 @@ def _write_observations(run_dir: Path, outcome: TrialOutcome) -> None:
 
 
 def _katib_yaml(spec: ExperimentSpec) -> str | None:
-    """The Katib manifest this experiment compiles to, or None when it cannot (no image)."""
-    try:
-        from automl.katib import to_yaml
+    """The Katib manifest this experiment compiles to, or None when it cannot (no image).
 
-        return to_yaml(spec)
-    except AutomlError:
+    Written from ``katib_dict`` (what ``to_katib`` builds its model from) so that a local run
+    does not pay the second it takes to import kubeflow-katib.
+    """
+    from automl.katib import katib_dict
+    from automl.spec.rules.trial import cluster_findings
+
+    if list(cluster_findings(spec)):
         return None
+    return yaml.safe_dump(katib_dict(spec), sort_keys=False)
 
 
 @contextmanager
