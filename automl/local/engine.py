@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import signal
 import threading
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -32,6 +33,7 @@ __all__ = ["LocalEngine", "RunSummary"]
 
 logger = logging.getLogger(__name__)
 
+_TICK_SECONDS = 0.2
 _COMPLETED = ("Succeeded", "Failed", "EarlyStopped", "MetricsUnavailable", "Killed")
 _FAILED = ("Failed", "MetricsUnavailable")
 
@@ -102,37 +104,35 @@ class LocalEngine:
         records = [r for r in records if r is not None]
         running: dict[Future, tuple[optuna.trial.Trial, str]] = {}
         budget = spec.budget
+        verdict = None
         with ThreadPoolExecutor(max_workers=budget.parallel_trials) as pool, \
-                Progress(spec.name, budget.max_trials, enabled=self.show_progress) as bar:
+                Progress(spec.name, budget.max_trials, enabled=self.show_progress) as bar, \
+                _interrupt_sets(self.cancel):
             bar.update(len(records), 0, _count(records, _FAILED), _best_text(spec, records))
-            try:
-                while True:
-                    verdict = _verdict(spec, records)
-                    if verdict is not None:
-                        break
-                    while len(running) < budget.parallel_trials and (
-                            budget.max_trials is None
-                            or len(records) + len(running) < budget.max_trials):
-                        trial = study.ask(space)
-                        name = f"{spec.name}-{trial.number:04d}"
-                        running[self._launch(pool, trial, name, records)] = (trial, name)
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        trial, name = running.pop(future)
-                        outcome = future.result()
-                        records.append(self._tell(study, trial, name, outcome))
-                        bar.update(len(records), len(running), _count(records, _FAILED),
-                                   _best_text(spec, records), _trial_line(name, outcome, spec))
-            except KeyboardInterrupt:
-                self.cancel.set()
-                for future, (trial, name) in running.items():
-                    self._tell(study, trial, name, future.result())
-                self._finish(study, "Running", "interrupted (Ctrl-C); run again to resume")
-                raise
-            if running:  # the goal was reached (or too many failed) while trials ran
-                self.cancel.set()
-                for future, (trial, name) in running.items():
-                    records.append(self._tell(study, trial, name, future.result()))
+            while not self.cancel.is_set():
+                verdict = _verdict(spec, records)
+                if verdict is not None:
+                    break
+                while len(running) < budget.parallel_trials and (
+                        budget.max_trials is None
+                        or len(records) + len(running) < budget.max_trials):
+                    trial = study.ask(space)
+                    name = f"{spec.name}-{trial.number:04d}"
+                    running[self._launch(pool, trial, name, records)] = (trial, name)
+                done, _ = wait(running, timeout=_TICK_SECONDS, return_when=FIRST_COMPLETED)
+                for future in done:
+                    trial, name = running.pop(future)
+                    outcome = future.result()
+                    records.append(self._tell(study, trial, name, outcome))
+                    bar.update(len(records), len(running), _count(records, _FAILED),
+                               _best_text(spec, records), _trial_line(name, outcome, spec))
+            # Ctrl-C, or the goal was reached (or too many failed) while trials ran: stop them.
+            self.cancel.set()
+            for future, (trial, name) in running.items():
+                records.append(self._tell(study, trial, name, future.result()))
+        if verdict is None:
+            self._finish(study, "Running", "interrupted (Ctrl-C); run again to resume")
+            raise KeyboardInterrupt
         status, reason = verdict
         self._finish(study, status, reason)
         return RunSummary(spec.name, status, reason, _counts(records),
@@ -297,6 +297,23 @@ def _katib_yaml(spec: ExperimentSpec) -> str | None:
     if list(cluster_findings(spec)):
         return None
     return yaml.safe_dump(katib_dict(spec), sort_keys=False)
+
+
+@contextmanager
+def _interrupt_sets(cancel: threading.Event) -> Iterator[None]:
+    """Ctrl-C sets ``cancel`` instead of raising, so no storage write is cut in half.
+
+    The loop then stops every trial, records each as Killed and raises KeyboardInterrupt
+    itself. Only the main thread can take signals; elsewhere Ctrl-C behaves as usual.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
