@@ -25,7 +25,7 @@ from automl.local.metrics import reduce_observations
 from automl.local.progress import Progress
 from automl.local.runner import SubprocessRunner, TrialOutcome, TrialRunner
 from automl.local.samplers import make_sampler
-from automl.local.space import distributions, trial_value
+from automl.local.space import distributions, short_value, trial_value
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, open_study
 from automl.spec import ExperimentSpec
 
@@ -119,6 +119,8 @@ class LocalEngine:
                     trial = study.ask(space)
                     name = f"{spec.name}-{trial.number:04d}"
                     running[self._launch(pool, trial, name, records)] = (trial, name)
+                bar.update(len(records), len(running), _count(records, _FAILED),
+                           _best_text(spec, records))
                 done, _ = wait(running, timeout=_TICK_SECONDS, return_when=FIRST_COMPLETED)
                 for future in done:
                     trial, name = running.pop(future)
@@ -247,17 +249,11 @@ def _best_text(spec: ExperimentSpec, records: list[dict[str, Any]]) -> str:
     best = _best(spec, records)
     if best is None:
         return "-"
-    params = " ".join(f"{k}={_short(v)}" for k, v in best["params"].items())
+    params = " ".join(f"{k}={short_value(v)}" for k, v in best["params"].items())
     return f"{spec.objective.metric}={best['objective']:.6g} ({params})"
 
 
-def _short(value: str) -> str:
-    """A parameter value for display: numbers to 4 significant digits."""
-    try:
-        number = float(value)
-    except ValueError:
-        return value
-    return value if number.is_integer() and "." not in value else f"{number:.4g}"
+
 
 
 def _trial_line(name: str, outcome: TrialOutcome, spec: ExperimentSpec) -> str:

@@ -15,7 +15,7 @@ from optuna.distributions import (
 from automl.katib.to_katib import katib_str
 from automl.spec import Parameter
 
-__all__ = ["distribution", "distributions", "trial_value"]
+__all__ = ["distribution", "distributions", "short_value", "trial_value"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,15 @@ def distribution(p: Parameter) -> BaseDistribution:
 def distributions(parameters: list[Parameter]) -> dict[str, BaseDistribution]:
     """Name → distribution for every parameter."""
     return {p.name: distribution(p) for p in parameters}
+
+
+def short_value(value: str) -> str:
+    """A parameter value for display: numbers to 4 significant digits."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return value if number.is_integer() and "." not in value else f"{number:.4g}"
 
 
 def trial_value(value: Any) -> str:

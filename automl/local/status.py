@@ -6,9 +6,10 @@ from pathlib import Path
 
 import optuna
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from automl.errors import AutomlError
+from automl.local.space import short_value, trial_value
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage
 
 __all__ = ["print_status"]
@@ -39,11 +40,16 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
     study = optuna.load_study(study_name=name, storage=store)
     record = study.user_attrs.get(ATTR, {})
     console.print(f"[bold]{name}[/bold]: {record.get('status', '?')} {record.get('reason', '')}")
-    table = Table("trial", "status", "objective", "parameters", "reason")
-    for t in study.get_trials(deepcopy=False):
+    trials = study.get_trials(deepcopy=False)
+    params = list(dict.fromkeys(k for t in trials for k in t.params))
+    table = Table(*(Column(c, no_wrap=True) for c in ("trial", "status", "objective")),
+                  *params, Column("reason", overflow="fold"))
+    for t in trials:
         r = t.user_attrs.get(ATTR, {})
         objective = r.get("objective")
         table.add_row(r.get("name", str(t.number)), r.get("status", t.state.name),
                       "" if objective is None else f"{objective:.6g}",
-                      " ".join(f"{k}={v}" for k, v in t.params.items()), r.get("reason", ""))
+                      *(short_value(trial_value(t.params[p])) if p in t.params else ""
+                        for p in params),
+                      r.get("reason", ""))
     console.print(table)

@@ -1,28 +1,37 @@
 """Property: every valid ExperimentSpec survives ``from_katib(to_katib(spec)) == spec``.
 
 The strategy below builds only specs Katib accepts (``automl.spec.check(spec) == []`` is
-asserted, so the strategy cannot drift into invalid input unnoticed). It covers: the four
-parameter types with ranges, steps and uniform/logUniform distributions; the algorithms random,
-tpe, multivariate-tpe, grid, cmaes, sobol and bayesianoptimization (and enas for NAS) with
-settings drawn from the registry in ``automl.spec.algorithms``; objectives with goals,
-additional metrics and metric strategies; budgets; medianstop early stopping; the StdOut, File,
-TensorFlowEvent and Push collectors; and trials in the short container form, as a raw
-``trial_spec`` (PyTorchJob, a labelled Job, an Argo Workflow) or from a ConfigMap, with default
-or explicit trial parameters.
+asserted, so the strategy cannot drift into invalid input unnoticed). The round-trip test runs
+once per algorithm: random, tpe, multivariate-tpe, grid, cmaes, sobol, bayesianoptimization and
+(for NAS) enas, with settings drawn from the registry in ``automl.spec.algorithms``. Around
+that it varies the four parameter types with ranges, steps and uniform/logUniform
+distributions; objectives with goals, additional metrics and metric strategies; budgets;
+medianstop early stopping; the StdOut, File, TensorFlowEvent and Push collectors; and trials
+in the short container form, as a raw ``trial_spec`` (PyTorchJob, a labelled Job, an Argo
+Workflow) or from a ConfigMap, with default or explicit trial parameters (fresh names, the
+assignment names shuffled, trial-metadata references such as ``${trialSpec.Name}``).
+test_strategy_reaches_every_listed_feature checks that the strategy reaches each of these.
 
-Left out on purpose (see the xfail test at the end): algorithm settings written as numeric
-strings (``random_state: "7"``), which do not round-trip.
+Left out on purpose:
+
+* algorithm and early-stopping settings written as numeric strings (``random_state: "7"``):
+  they do not round-trip, an automl bug kept visible by the strict xfail test at the end;
+* a raw ``trial_spec`` that is exactly the one-container Job the short form compiles to:
+  from_katib reads that Job back in the short form by design, so it is not a round trip of
+  the same spelling (the labelled Job drawn here has metadata and so stays raw).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import string
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
 from kubeflow.katib import ApiClient
 
 from automl.katib import from_katib, katib_dict, to_katib
@@ -31,10 +40,10 @@ from automl.spec.settings import Setting
 
 HPO_ALGORITHMS = ("random", "tpe", "multivariate-tpe", "grid", "cmaes", "sobol",
                   "bayesianoptimization")
+ALGORITHM_NAMES = (*HPO_ALGORITHMS, "enas")
 NAS_ASSIGNMENTS = ALGORITHMS["enas"].assignments  # ("architecture", "nn_config")
 
 PROPERTY_SETTINGS = settings(
-    max_examples=300,
     derandomize=True,
     database=None,
     deadline=None,
@@ -189,7 +198,7 @@ def search_space(draw: st.DrawFn, algorithm: str) -> tuple[list[dict[str, Any]],
         min_size=count - numeric_needed, max_size=count - numeric_needed))
     types = draw(st.permutations(types))
     parameters, combinations = [], 1
-    for name, kind in zip(names, types):
+    for name, kind in zip(names, types, strict=True):
         if kind == "numeric":
             kind = draw(st.sampled_from(["double", "int"]))
         if kind == "double":
@@ -213,8 +222,7 @@ def nas_config(draw: st.DrawFn) -> dict[str, Any]:
         "input_sizes": draw(st.lists(st.integers(1, 512), min_size=1, max_size=4)),
         "output_sizes": draw(st.lists(st.integers(1, 1000), min_size=1, max_size=2)),
     }
-    types = draw(st.lists(OPERATION_TYPES, min_size=1,
-                          max_size=4, unique=True))
+    types = draw(st.lists(OPERATION_TYPES, min_size=1, max_size=4, unique=True))
     operations = []
     for op_type in types:
         names = draw(st.lists(IDENTIFIERS, min_size=1, max_size=3, unique=True))
@@ -258,8 +266,10 @@ def objective(draw: st.DrawFn) -> dict[str, Any]:
 @st.composite
 def budget(draw: st.DrawFn, combinations: int | None) -> dict[str, Any]:
     """Katib's rules: parallel and failed trials at most max trials; grid: max <= combinations."""
-    cap = 200 if combinations is None else min(200, combinations)
-    max_trials = draw(st.none() | st.integers(1, cap))
+    if combinations is None:
+        max_trials = draw(st.none() | st.integers(1, 200))
+    else:  # grid: always bounded, so that the combinations rule is exercised
+        max_trials = draw(st.integers(1, min(200, combinations)))
     b: dict[str, Any] = {}
     if max_trials is None:
         parallel = draw(st.none() | st.integers(1, 20))
@@ -306,14 +316,19 @@ META_REFERENCES = ("${trialSpec.Name}", "${trialSpec.Namespace}", "${trialSpec.K
 @st.composite
 def trial_parameters(draw: st.DrawFn, assignments: list[str],
                      labels: dict[str, str]) -> list[dict[str, Any]] | None:
-    """None (one per assignment, same name) or explicit ones named unlike their references."""
+    """None (one per assignment, same name) or explicit ones: fresh names, or the assignment
+    names shuffled (``a`` fills ``${trialParameters.b}``), plus trial-metadata references."""
     if not draw(st.booleans()):
         return None
-    names = draw(st.lists(IDENTIFIERS, min_size=len(assignments), max_size=len(assignments),
-                          unique=True))
+    if draw(st.booleans()):
+        fresh = draw(st.lists(IDENTIFIERS, min_size=len(assignments),
+                              max_size=len(assignments), unique=True))
+        names = [f"tp-{name}" for name in fresh]
+    else:
+        names = draw(st.permutations(assignments))
     tps = []
-    for name, reference in zip(names, assignments):
-        tp = {"name": f"tp-{name}", "reference": reference}
+    for name, reference in zip(names, assignments, strict=True):
+        tp = {"name": name, "reference": reference}
         description = draw(st.none() | TEXT)
         if description is not None:
             tp["description"] = description
@@ -333,7 +348,7 @@ def container_fields(draw: st.DrawFn, names: list[str]) -> dict[str, Any]:
     env_names = draw(st.lists(ENV_NAMES, min_size=len(names), max_size=len(names) + 2,
                               unique=True))
     env = {n: draw(TEXT) for n in env_names[len(names):]}
-    for name, env_name in zip(names, env_names):
+    for name, env_name in zip(names, env_names[:len(names)], strict=True):
         where = draw(st.sampled_from(["command", "args", "env"]))
         text = draw(st.sampled_from(["{}", "--{name}={}", "{name}:{}"])).format(
             placeholder(name), name=name)
@@ -402,8 +417,8 @@ def raw_trial_spec(draw: st.DrawFn, form: str, primary: str, names: list[str],
 
 @st.composite
 def trial(draw: st.DrawFn, assignments: list[str], collector: dict[str, Any]) -> dict[str, Any]:
-    form = draw(st.sampled_from(["container", "container", "container", "pytorchjob", "job",
-                                 "workflow", "configmap"]))
+    form = draw(st.sampled_from(["container", "pytorchjob", "container", "job", "container",
+                                 "configmap", "workflow"]))
     labels = draw(st.dictionaries(st.sampled_from(["app", "team", "tier"]), DNS_NAMES,
                                   max_size=2)) if form == "job" else {}
     tps = draw(trial_parameters(assignments, labels))
@@ -442,13 +457,14 @@ def trial(draw: st.DrawFn, assignments: list[str], collector: dict[str, Any]) ->
 
 
 @st.composite
-def experiment_specs(draw: st.DrawFn) -> ExperimentSpec:
-    """A valid ExperimentSpec: hyperparameter tuning (7 algorithms) or, now and then, ENAS."""
+def experiment_specs(draw: st.DrawFn, algorithm: str | None = None) -> ExperimentSpec:
+    """A valid ExperimentSpec for ``algorithm`` (drawn when None): one of the seven
+    hyperparameter-tuning algorithms, or ENAS."""
     data: dict[str, Any] = {"name": draw(EXPERIMENT_NAMES), "objective": draw(objective())}
     namespace = draw(st.none() | DNS_NAMES)
     if namespace is not None:
         data["namespace"] = namespace
-    name = draw(st.sampled_from([*HPO_ALGORITHMS, "enas"]))
+    name = algorithm or draw(st.sampled_from(ALGORITHM_NAMES))
     if name == "enas":
         data["nas"] = draw(nas_config())
         assignments = list(NAS_ASSIGNMENTS)
@@ -477,9 +493,12 @@ def experiment_specs(draw: st.DrawFn) -> ExperimentSpec:
 # ---- the properties -------------------------------------------------------------------------
 
 
-@PROPERTY_SETTINGS
-@given(experiment_specs())
-def test_valid_spec_round_trips_through_the_katib_experiment(spec: ExperimentSpec) -> None:
+@pytest.mark.parametrize("algorithm", ALGORITHM_NAMES)
+@settings(PROPERTY_SETTINGS, max_examples=32)
+@given(data=st.data())
+def test_valid_spec_round_trips_through_the_katib_experiment(algorithm: str,
+                                                             data: st.DataObject) -> None:
+    spec = data.draw(experiment_specs(algorithm), label="spec")
     assert check(spec) == []  # the strategy builds only specs Katib accepts
     experiment = to_katib(spec)
     assert ApiClient().sanitize_for_serialization(experiment) == katib_dict(spec)
@@ -489,7 +508,7 @@ def test_valid_spec_round_trips_through_the_katib_experiment(spec: ExperimentSpe
 def features(spec: ExperimentSpec) -> set[str]:
     """What a spec exercises, in the words of the module docstring."""
     t, mc = spec.trial, spec.trial.metrics_collector
-    found = {f"algorithm:{spec.algorithm.name}", f"collector:{mc.kind}",
+    found = {f"collector:{mc.kind}",
              *(f"type:{p.type}" for p in spec.parameters),
              *(f"distribution:{p.distribution}" for p in spec.parameters)}
     if mc.format == "JSON":
@@ -508,8 +527,13 @@ def features(spec: ExperimentSpec) -> set[str]:
         found.add(f"trial:{t.trial_spec['kind']}")
     if t.trial_parameters is not None:
         found.add("trial:explicit_parameters")
-        if any(tp.reference.startswith("${") for tp in t.trial_parameters):
-            found.add("trial:metadata_reference")
+        for tp in t.trial_parameters:
+            if tp.reference.startswith("${"):
+                found.add("trial:metadata_reference")
+            elif tp.name in spec.assignment_names and tp.name != tp.reference:
+                found.add("trial:shuffled_names")
+            elif tp.name != tp.reference:
+                found.add("trial:fresh_names")
     if spec.objective.goal is not None:
         found.add("objective:goal")
     if spec.objective.additional_metrics:
@@ -521,8 +545,8 @@ def features(spec: ExperimentSpec) -> set[str]:
     return found
 
 
+# Each algorithm is a case of the round-trip test; these are the other features.
 EXPECTED_FEATURES = {
-    *(f"algorithm:{name}" for name in (*HPO_ALGORITHMS, "enas")),
     *(f"type:{t}" for t in ("double", "int", "discrete", "categorical")),
     "distribution:uniform", "distribution:logUniform",
     *(f"collector:{k}" for k in ("StdOut", "File", "TensorFlowEvent", "Push")),
@@ -531,7 +555,8 @@ EXPECTED_FEATURES = {
     "trial:container", "trial:container:args", "trial:container:env",
     "trial:container:resources", "trial:container:working_dir",
     "trial:PyTorchJob", "trial:Job", "trial:Workflow", "trial:config_map",
-    "trial:explicit_parameters", "trial:metadata_reference",
+    "trial:explicit_parameters", "trial:metadata_reference", "trial:shuffled_names",
+    "trial:fresh_names",
     "objective:goal", "objective:additional_metrics", "objective:metric_strategies",
     "budget:grid_max_trials",
 }
@@ -540,12 +565,14 @@ EXPECTED_FEATURES = {
 def test_strategy_reaches_every_listed_feature() -> None:
     seen: set[str] = set()
 
-    @settings(PROPERTY_SETTINGS, max_examples=150)
-    @given(experiment_specs())
-    def collect(spec: ExperimentSpec) -> None:
+    def saw_everything(spec: ExperimentSpec) -> bool:
         seen.update(features(spec))
+        return seen >= EXPECTED_FEATURES
 
-    collect()
+    # Generate (no shrinking) until every feature has turned up, for up to 1000 specs.
+    search = settings(PROPERTY_SETTINGS, max_examples=1000, phases=[Phase.generate])
+    with contextlib.suppress(NoSuchExample):
+        find(experiment_specs(), saw_everything, settings=search)
     assert EXPECTED_FEATURES - seen == set()
 
 

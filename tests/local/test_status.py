@@ -1,0 +1,39 @@
+"""automl status and automl list show what a storage holds."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.local.helpers import run, spec
+
+
+def _automl(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "automl", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=60,
+                          env={"COLUMNS": "200", "PATH": ""})
+
+
+def test_status_lists_each_trial_with_its_parameters(tmp_path) -> None:
+    run(spec(args=["--exit=1"], budget={"max_trials": 2, "parallel_trials": 1}), tmp_path)
+    result = _automl("status", "t", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "t: Succeeded ExperimentMaxTrialsReached: 2 trials completed" in result.stdout
+    lines = [line for line in result.stdout.splitlines() if "t-000" in line]
+    assert len(lines) == 2
+    assert all("Failed" in line and "exit status 1" in line for line in lines)
+
+
+def test_list_shows_every_experiment(tmp_path) -> None:
+    run(spec(budget={"max_trials": 1, "parallel_trials": 1}), tmp_path)
+    run(spec(name="other", budget={"max_trials": 1, "parallel_trials": 1}), tmp_path)
+    result = _automl("list", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "│ t " in result.stdout and "│ other " in result.stdout
+
+
+def test_status_of_an_unknown_experiment_names_the_ones_there_are(tmp_path) -> None:
+    run(spec(budget={"max_trials": 1, "parallel_trials": 1}), tmp_path)
+    result = _automl("status", "nope", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: no experiment 'nope' in this storage; it holds: t"
