@@ -30,6 +30,7 @@ __all__ = [
     "run",
     "to_katib",
     "to_yaml",
+    "tune",
 ]
 
 _LAZY = {
@@ -42,12 +43,14 @@ _LAZY = {
     "run": "automl._run",
     "to_katib": "automl.katib",
     "to_yaml": "automl.katib",
+    "tune": "automl._tune",
 }
 
 if TYPE_CHECKING:
     from automl._api import load
     from automl._report import report
     from automl._run import run
+    from automl._tune import tune
     from automl.errors import AutomlError
     from automl.katib import from_katib, to_katib, to_yaml
     from automl.spec import ExperimentSpec, SpecError

@@ -16,7 +16,7 @@ HEAVY = ("kubeflow", "kubernetes", "kfp", "optuna", "pandas", "tensorboard")
 def test_top_level_all_is_exactly_the_public_names() -> None:
     assert sorted(automl.__all__) == ["AutomlError", "ExperimentSpec", "SpecError",
                                       "__version__", "from_katib", "load", "report", "run",
-                                      "to_katib", "to_yaml"]
+                                      "to_katib", "to_yaml", "tune"]
     for name in automl.__all__:
         assert getattr(automl, name) is not None
 

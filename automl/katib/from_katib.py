@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from automl.katib._reader import KatibReader
 from automl.katib.container import container_form
-from automl.spec.algorithms import ALGORITHMS, EARLY_STOPPING
 from automl.spec.build import build
 from automl.spec.errors import Finding, Path, SpecError, render_path
 from automl.spec.source import Location, SourceMap, locate, parse_yaml, read_yaml
@@ -143,10 +142,7 @@ def _algorithm(r: KatibReader, value: Any, at: Path, ours: str, name_key: str,
     r.copy(a, name_key, out, (ours, "name"), at)
     raw = r.named_values(a.get(settings_key), (*at, settings_key), (ours, "settings"))
     r.origin[(ours, "settings")] = (*at, settings_key)
-    known = (ALGORITHMS[out["name"]].settings if ours == "algorithm" and out.get("name")
-             in ALGORITHMS else EARLY_STOPPING.get(out.get("name", ""), {}))
-    # Katib passes settings as strings; type them so a spec read back equals the one written.
-    out["settings"] = {k: known[k].typed(v) if k in known else v for k, v in raw.items()}
+    out["settings"] = raw  # the model types known settings (Katib writes them as strings)
     return out
 
 

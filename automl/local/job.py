@@ -51,6 +51,7 @@ class TrialJob:
         objective: The objective metric's name.
         deadline: Seconds after which the trial is stopped and fails (None: no deadline).
         rule: A medianstop rule attached when the trial was created, if any.
+        assignments: Parameter name → value as the trial receives it (a string).
     """
 
     name: str
@@ -65,6 +66,7 @@ class TrialJob:
     deadline: float | None = None
     rule: StopRule | None = None
     metrics: list[str] = field(default_factory=list)
+    assignments: dict[str, str] = field(default_factory=dict)
 
 
 def build_job(spec: ExperimentSpec, name: str, assignments: dict[str, str], run_dir: Path,
@@ -106,6 +108,7 @@ def build_job(spec: ExperimentSpec, name: str, assignments: dict[str, str], run_
         cwd=Path(_render(workdir, values, unquote=False)) if workdir else (cwd or Path.cwd()),
         run_dir=run_dir, collector=collector, watch=watch, watch_file=watch_file,
         objective=spec.objective.metric, rule=rule, metrics=spec.objective.metrics,
+        assignments=dict(assignments),
     )
 
 

@@ -17,7 +17,7 @@ from typing import IO
 from automl.local.job import TrialJob
 from automl.local.metrics import MetricsError, Observation, reduce_observations
 
-__all__ = ["SubprocessRunner", "TrialOutcome", "TrialRunner"]
+__all__ = ["SubprocessRunner", "TrialOutcome", "TrialRunner", "Watcher", "conclude"]
 
 _GRACE_SECONDS = 5.0
 _POLL_SECONDS = 0.1
@@ -64,7 +64,7 @@ class SubprocessRunner(TrialRunner):
 
     def run(self, job: TrialJob, cancel: threading.Event,
             on_observation: Callable[[str, Observation], None] | None = None) -> TrialOutcome:
-        watcher = _Watcher(job, on_observation)
+        watcher = Watcher(job, on_observation)
         start = time.time()
         try:
             with open(job.run_dir / "stdout.log", "wb") as out, \
@@ -87,10 +87,10 @@ class SubprocessRunner(TrialRunner):
         watcher.finish()
         outcome = TrialOutcome("", observations=watcher.observations,
                                exit_code=proc.returncode, start_time=start, end_time=time.time())
-        return _conclude(outcome, ended, job, watcher)
+        return conclude(outcome, ended, job, watcher)
 
     def _wait(self, proc: subprocess.Popen, job: TrialJob, cancel: threading.Event,
-              watcher: _Watcher, start: float) -> str:
+              watcher: Watcher, start: float) -> str:
         # A blocking wait in its own thread sees the exit at once; Popen.wait(timeout) polls
         # with sleeps of up to 50 ms, which is most of a short trial's overhead.
         exited = threading.Event()
@@ -106,8 +106,8 @@ class SubprocessRunner(TrialRunner):
                 return stop
 
 
-class _Watcher:
-    """Feeds the trial's output to its collector and checks the medianstop rule."""
+class Watcher:
+    """Feeds a trial's output to its collector and checks the medianstop rule."""
 
     def __init__(self, job: TrialJob,
                  on_observation: Callable[[str, Observation], None] | None) -> None:
@@ -165,7 +165,7 @@ class _Watcher:
                 self.error = str(exc)
 
 
-def _pump(stream: IO[bytes], sink: IO[bytes], watcher: _Watcher) -> None:
+def _pump(stream: IO[bytes], sink: IO[bytes], watcher: Watcher) -> None:
     for raw in iter(stream.readline, b""):
         sink.write(raw)
         if watcher.job.watch == "stdout":
@@ -174,8 +174,9 @@ def _pump(stream: IO[bytes], sink: IO[bytes], watcher: _Watcher) -> None:
     stream.close()
 
 
-def _conclude(outcome: TrialOutcome, ended: str, job: TrialJob,
-              watcher: _Watcher) -> TrialOutcome:
+def conclude(outcome: TrialOutcome, ended: str, job: TrialJob,
+             watcher: Watcher) -> TrialOutcome:
+    """The trial's Katib condition from how it ended and what it reported."""
     if ended == "killed":
         outcome.status, outcome.reason = "Killed", "stopped by the experiment"
         return outcome

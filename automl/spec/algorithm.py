@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from automl.spec._base import Scalar, SpecModel
+from automl.spec.algorithms import ALGORITHMS, EARLY_STOPPING
+from automl.spec.settings import Setting
 
 __all__ = ["AlgorithmSpec", "EarlyStoppingSpec"]
 
@@ -25,6 +27,12 @@ class AlgorithmSpec(SpecModel):
     name: str
     settings: dict[str, Scalar] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _typed(self) -> AlgorithmSpec:
+        known = ALGORITHMS[self.name].settings if self.name in ALGORITHMS else {}
+        object.__setattr__(self, "settings", _typed(self.settings, known))
+        return self
+
 
 class EarlyStoppingSpec(SpecModel):
     """Katib's ``EarlyStoppingSpec``; Katib ships one algorithm, ``medianstop``.
@@ -35,3 +43,15 @@ class EarlyStoppingSpec(SpecModel):
 
     name: str
     settings: dict[str, Scalar] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _typed(self) -> EarlyStoppingSpec:
+        object.__setattr__(self, "settings",
+                           _typed(self.settings, EARLY_STOPPING.get(self.name, {})))
+        return self
+
+
+def _typed(settings: dict[str, Scalar], known: dict[str, Setting]) -> dict[str, Scalar]:
+    """Known settings in their type: Katib writes ``"7"``, and a spec read back must equal one
+    written with ``7``. Values that do not parse are kept for the rules to report."""
+    return {k: known[k].typed(v) if k in known else v for k, v in settings.items()}

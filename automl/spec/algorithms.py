@@ -9,6 +9,7 @@ runs (FACTS.md, section c).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -82,7 +83,8 @@ def _grid_size(p: Parameter) -> int:
     if step <= 0 or p.max < p.min:
         return 1
     # Katib: int → range(min, max + 1, step); double → np.arange(min, max + step, step) ≤ max.
-    return math.floor((p.max - p.min) / step + 1e-9) + 1
+    count = (p.max - p.min) / step + 1e-9
+    return math.floor(count) + 1 if math.isfinite(count) else sys.maxsize
 
 
 def _numeric_count(minimum: int, message: str) -> Check:

@@ -25,8 +25,7 @@ from referencing.jsonschema import DRAFT202012
 
 import automl
 from automl.katib import katib_dict
-from automl.spec import SpecError, check
-from automl.spec.experiment import ExperimentSpec
+from automl.spec import ExperimentSpec, SpecError, check
 
 KATIB = Path(__file__).resolve().parents[2] / ".." / "shared" / "katib"
 SWAGGER = KATIB / "openapi" / "swagger.json"

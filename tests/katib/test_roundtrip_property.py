@@ -15,7 +15,7 @@ test_strategy_reaches_every_listed_feature checks that the strategy reaches each
 Left out on purpose:
 
 * algorithm and early-stopping settings written as numeric strings (``random_state: "7"``):
-  they do not round-trip, an automl bug kept visible by the strict xfail test at the end;
+  the model types them, so they equal the typed spelling; the test at the end covers them;
 * a raw ``trial_spec`` that is exactly the one-container Job the short form compiles to:
   from_katib reads that Job back in the short form by design, so it is not a round trip of
   the same spelling (the labelled Job drawn here has metadata and so stays raw).
@@ -576,13 +576,9 @@ def test_strategy_reaches_every_listed_feature() -> None:
     assert EXPECTED_FEATURES - seen == set()
 
 
-# ---- a known round-trip bug, kept out of the strategy ----------------------------------------
+# ---- settings written as strings (Katib's spelling) ------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "automl bug: AlgorithmSpec/EarlyStoppingSpec keep settings as written, but from_katib types "
-    "them (Setting.typed), so a numeric setting written as a string, e.g. random_state: '7', "
-    "reads back as 7; the strategy draws only typed settings"))
 @pytest.mark.parametrize("where", ["algorithm", "early_stopping"])
 def test_numeric_setting_written_as_string_round_trips(where: str) -> None:
     data: dict[str, Any] = {

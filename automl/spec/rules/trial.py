@@ -35,11 +35,12 @@ def trial_findings(spec: ExperimentSpec) -> Iterator[Finding]:
 
 def template_text(trial: TrialTemplate) -> str | None:
     """The template as the text Katib substitutes into (None when it lives in a ConfigMap)."""
+    # ensure_ascii=False: a placeholder such as ${trialParameters.é} must stay findable.
     if trial.trial_spec is not None:
-        return json.dumps(trial.trial_spec)
+        return json.dumps(trial.trial_spec, ensure_ascii=False)
     if trial.config_map is not None:
         return None
-    return json.dumps(trial.model_dump(include=set(_CONTAINER_FIELDS)))
+    return json.dumps(trial.model_dump(include=set(_CONTAINER_FIELDS)), ensure_ascii=False)
 
 
 def _source(trial: TrialTemplate) -> Iterator[Finding]:

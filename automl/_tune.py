@@ -1,0 +1,133 @@
+"""tune(): tune a Python function, in the spirit of KatibClient.tune."""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from automl.errors import AutomlError
+from automl.spec import ExperimentSpec, Parameter
+
+if TYPE_CHECKING:
+    from automl.local import RunSummary
+
+__all__ = ["tune"]
+
+BASE_IMAGE = "python:3.11-slim"
+
+
+def tune(
+    name: str,
+    objective: Callable[[dict[str, Any]], Any],
+    parameters: Mapping[str, Any],
+    *,
+    objective_metric_name: str = "objective",
+    objective_type: str = "maximize",
+    objective_goal: float | None = None,
+    additional_metric_names: Sequence[str] = (),
+    algorithm_name: str = "random",
+    algorithm_settings: Mapping[str, Any] | None = None,
+    max_trial_count: int = 10,
+    parallel_trial_count: int = 1,
+    max_failed_trial_count: int | None = None,
+    metrics_collector: str = "StdOut",
+    base_image: str = BASE_IMAGE,
+    storage: str | None = None,
+    root: str | Path = ".automl",
+    progress: bool = True,
+) -> RunSummary:
+    """Tune ``objective`` over ``parameters`` with Katib's semantics, on this machine.
+
+    Argument names follow ``KatibClient.tune``. Each trial calls ``objective`` with one dict in
+    a child process: tuned values arrive as strings, as on Katib (convert them), other entries
+    of ``parameters`` unchanged. The function reports by printing ``name=value`` lines, by
+    calling :func:`automl.report`, or by returning a number (the objective) or a mapping.
+
+    Args:
+        name: The experiment name (a Katib name: lower case, digits, ``-``).
+        objective: The function each trial calls.
+        parameters: Name → a search-space parameter (a :class:`~automl.spec.Parameter`, a
+            mapping such as ``{"type": "double", "min": 0.01, "max": 1}``, or a kubeflow-katib
+            ``V1beta1ParameterSpec``), or a fixed value.
+        objective_metric_name: The metric to optimise.
+        objective_type: ``maximize`` or ``minimize``.
+        objective_goal: Stop once reached.
+        additional_metric_names: More metrics to record.
+        algorithm_name: A Katib algorithm name.
+        algorithm_settings: Its settings, by Katib's names.
+        max_trial_count: Trials to run.
+        parallel_trial_count: Trials at once.
+        max_failed_trial_count: Failed trials after which the experiment fails.
+        metrics_collector: ``StdOut`` or ``Push``.
+        base_image: The image trials would run in on a cluster.
+        storage: Optuna storage URL or journal file (default ``<root>/studies.journal``).
+        root: Folder for the default storage and trial logs.
+        progress: Show progress.
+
+    Returns:
+        How the experiment ended, with its best trial.
+
+    Example:
+        >>> def train(p):
+        ...     x = float(p["x"])
+        ...     return (x - 2) ** 2
+        >>> summary = automl.tune("quad", train, {"x": {"type": "double", "min": 0, "max": 5}},
+        ...                       objective_type="minimize", max_trial_count=20)
+        >>> round(float(summary.best["params"]["x"]))
+        2
+    """
+    from automl._api import load
+    from automl.local import LocalEngine
+    from automl.local.function import FunctionRunner
+
+    tuned = {k: _parameter(k, v) for k, v in parameters.items() if _is_parameter(v)}
+    fixed = {k: v for k, v in parameters.items() if k not in tuned}
+    spec = ExperimentSpec.model_validate({
+        "name": name,
+        "objective": {"metric": objective_metric_name, "type": objective_type,
+                      "goal": objective_goal, "additional_metrics": list(additional_metric_names)},
+        "algorithm": {"name": algorithm_name, "settings": dict(algorithm_settings or {})},
+        "budget": {"max_trials": max_trial_count, "parallel_trials": parallel_trial_count,
+                   "max_failed_trials": max_failed_trial_count},
+        "parameters": [p.model_dump(by_alias=True) for p in tuned.values()],
+        "trial": {"image": base_image, "command": ["python", "-c", _script(objective, tuned,
+                                                                            fixed)],
+                  "metrics_collector": {"kind": metrics_collector}},
+    })
+    spec = load(spec)  # Katib's rules
+    runner = FunctionRunner(objective, fixed)
+    return LocalEngine(spec, storage=storage, root=Path(root), runner=runner,
+                       progress=progress).run()
+
+
+def _is_parameter(value: Any) -> bool:
+    return (isinstance(value, Parameter)
+            or (isinstance(value, Mapping) and "type" in value)
+            or hasattr(value, "feasible_space"))
+
+
+def _parameter(name: str, value: Any) -> Parameter:
+    if isinstance(value, Parameter):
+        return value.model_copy(update={"name": name})
+    if isinstance(value, Mapping):
+        return Parameter.model_validate({**value, "name": name})
+    space = value.feasible_space  # a kubeflow-katib V1beta1ParameterSpec
+    data = {"name": name, "type": value.parameter_type, "min": space.min, "max": space.max,
+            "step": space.step, "list": space.list,
+            "distribution": space.distribution or "uniform"}
+    return Parameter.model_validate({k: v for k, v in data.items() if v is not None})
+
+
+def _script(objective: Callable[..., Any], tuned: Mapping[str, Parameter],
+            fixed: Mapping[str, Any]) -> str:
+    """The program a Katib trial would run: the function's source and a call, as tune() does."""
+    try:
+        source = textwrap.dedent(inspect.getsource(objective))
+    except (OSError, TypeError):
+        raise AutomlError(f"cannot read the source of {objective!r}: tune needs a function "
+                          "defined in a file or notebook cell (Katib ships its source)") from None
+    call = {**{k: f"${{trialParameters.{k}}}" for k in tuned}, **fixed}
+    return f"{source}\n{objective.__name__}({call!r})\n"
