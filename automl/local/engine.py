@@ -7,6 +7,7 @@ import json
 import logging
 import signal
 import threading
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ import yaml
 from optuna.trial import TrialState
 
 from automl.errors import AutomlError
+from automl.local.hyperband import Hyperband
 from automl.local.job import build_job
 from automl.local.medianstop import medianstop_rule
 from automl.local.metrics import reduce_observations
@@ -78,6 +80,7 @@ class LocalEngine:
         self.storage = open_storage(storage, root)
         self.runs = root / "runs" / spec.name
         self.cancel = threading.Event()
+        self.hyperband = Hyperband(spec) if spec.algorithm.name == "hyperband" else None
 
     def run(self) -> RunSummary:
         """Run (or resume) the experiment until Katib would call it finished.
@@ -102,7 +105,7 @@ class LocalEngine:
         space = distributions(spec.parameters)
         records = [_record(t) for t in study.get_trials(deepcopy=False)]
         records = [r for r in records if r is not None]
-        running: dict[Future, tuple[optuna.trial.Trial, str]] = {}
+        running: dict[Future, tuple[optuna.trial.Trial, str, dict[str, int] | None]] = {}
         budget = spec.budget
         verdict = None
         with ThreadPoolExecutor(max_workers=budget.parallel_trials) as pool, \
@@ -116,22 +119,38 @@ class LocalEngine:
                 while len(running) < budget.parallel_trials and (
                         budget.max_trials is None
                         or len(records) + len(running) < budget.max_trials):
-                    trial = study.ask(space)
+                    tag = None
+                    if self.hyperband is not None:
+                        step = self.hyperband.next(records, [t for _, _, t in running.values()])
+                        if step is None and not running:
+                            verdict = ("Succeeded", "hyperband ran every bracket")
+                        if not isinstance(step, tuple):
+                            break
+                        rung, fixed = step
+                        study.enqueue_trial(_typed(space, fixed), skip_if_exists=False)
+                        tag = rung.tag
+                    with warnings.catch_warnings():
+                        # hyperband sets its resource beyond the declared range, as Katib does
+                        warnings.filterwarnings("ignore", "Fixed parameter .* out of range")
+                        trial = study.ask(space)
                     name = f"{spec.name}-{trial.number:04d}"
-                    running[self._launch(pool, trial, name, records)] = (trial, name)
+                    future = self._launch(pool, trial, name, records)
+                    running[future] = (trial, name, tag)
+                if verdict is not None:
+                    break
                 bar.update(len(records), len(running), _count(records, _FAILED),
                            _best_text(spec, records))
                 done, _ = wait(running, timeout=_TICK_SECONDS, return_when=FIRST_COMPLETED)
                 for future in done:
-                    trial, name = running.pop(future)
+                    trial, name, tag = running.pop(future)
                     outcome = future.result()
-                    records.append(self._tell(study, trial, name, outcome))
+                    records.append(self._tell(study, trial, name, outcome, tag))
                     bar.update(len(records), len(running), _count(records, _FAILED),
                                _best_text(spec, records), _trial_line(name, outcome, spec))
             # Ctrl-C, or the goal was reached (or too many failed) while trials ran: stop them.
             self.cancel.set()
-            for future, (trial, name) in running.items():
-                records.append(self._tell(study, trial, name, future.result()))
+            for future, (trial, name, tag) in running.items():
+                records.append(self._tell(study, trial, name, future.result(), tag))
         if verdict is None:
             self._finish(study, "Running", "interrupted (Ctrl-C); run again to resume")
             raise KeyboardInterrupt
@@ -150,7 +169,7 @@ class LocalEngine:
         return pool.submit(self.runner.run, job, self.cancel)
 
     def _tell(self, study: optuna.Study, trial: optuna.trial.Trial, name: str,
-              outcome: TrialOutcome) -> dict[str, Any]:
+              outcome: TrialOutcome, tag: dict[str, int] | None = None) -> dict[str, Any]:
         spec = self.spec
         values = reduce_observations(outcome.observations, spec.objective.metrics)
         objective = values[spec.objective.metric].value(spec.objective.strategy(
@@ -167,6 +186,8 @@ class LocalEngine:
             "history": history[:_history_length(spec)],
             "params": {k: trial_value(v) for k, v in trial.params.items()},
         }
+        if tag is not None:
+            record["hyperband"] = tag
         _write_observations(self.runs / name, outcome)
         trial.set_user_attr(ATTR, record)
         if outcome.status == "Succeeded" and isinstance(objective, float):
@@ -262,6 +283,20 @@ def _trial_line(name: str, outcome: TrialOutcome, spec: ExperimentSpec) -> str:
     shown = f" {spec.objective.metric}={value:.6g}" if isinstance(value, float) else ""
     reason = f" ({outcome.reason})" if outcome.reason else ""
     return f"{name} {outcome.status}{shown}{reason}"
+
+
+def _typed(space: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """Recorded parameter strings back to the values Optuna's distributions hold."""
+    typed = {}
+    for name, value in params.items():
+        dist = space.get(name)
+        if isinstance(dist, optuna.distributions.CategoricalDistribution):
+            typed[name] = next((c for c in dist.choices if trial_value(c) == str(value)), value)
+        elif isinstance(dist, optuna.distributions.IntDistribution):
+            typed[name] = int(float(value))
+        else:
+            typed[name] = float(value)
+    return typed
 
 
 def _record(t: optuna.trial.FrozenTrial) -> dict[str, Any] | None:

@@ -175,3 +175,22 @@ def test_changing_more_than_the_budget_is_refused_and_the_budget_may_grow(tmp_pa
     summary = run(spec(budget={"max_trials": 3, "parallel_trials": 1}), tmp_path)
     assert summary.counts == {"Succeeded": 3}
     assert [r["name"] for r in records(tmp_path)] == ["t-0000", "t-0001", "t-0002"]
+
+
+def test_hyperband_runs_katibs_brackets_of_successive_halving(tmp_path) -> None:
+    # Katib's example: eta=2, r_l=2, 2 parallel → bracket 1: 2 configs at resource 1, the best
+    # one again at 2; bracket 0: 2 new configs at 2. Five trials, then the schedule ends.
+    params = [{"name": "x", "type": "double", "min": 0.0, "max": 1.0},
+              {"name": "y", "type": "int", "min": 1, "max": 1}]
+    experiment = spec(algorithm={"name": "hyperband", "settings": {
+                          "resource_name": "y", "eta": 2, "r_l": 2}},
+                      parameters=params, budget={"max_trials": 10, "parallel_trials": 2})
+    summary = run(experiment, tmp_path)
+    assert (summary.status, summary.reason) == ("Succeeded", "hyperband ran every bracket")
+    rows = records(tmp_path)
+    plan = [(r["hyperband"]["bracket"], r["hyperband"]["rung"], r["params"]["y"]) for r in rows]
+    assert sorted(plan) == [(0, 0, "2"), (0, 0, "2"), (1, 0, "1"), (1, 0, "1"), (1, 1, "2")]
+    first = [r for r in rows if r["hyperband"] == {"bracket": 1, "rung": 0}]
+    promoted = next(r for r in rows if r["hyperband"] == {"bracket": 1, "rung": 1})
+    best = min(first, key=lambda r: r["objective"])
+    assert promoted["params"]["x"] == best["params"]["x"]  # the best config, more resource

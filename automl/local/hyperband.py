@@ -1,0 +1,90 @@
+"""Katib's hyperband: brackets of successive halving over a resource parameter.
+
+Katib's hyperband service (FACTS.md, section c) is not a sampler but a schedule: with
+``s_max = int(log(r_l) / log(eta))``, bracket ``s`` (from ``s_max`` down to 0) first runs
+``n`` random configurations with the resource parameter at ``int(r_l * eta**-s)``, then each
+following rung re-runs the best ``ceil(n_i / eta)`` configurations of the rung before with
+``eta`` times the resource. As in Katib, ``n`` is the number of parallel trials, and a rung
+starts only when the one before it has completed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from automl.spec import ExperimentSpec
+
+__all__ = ["WAIT", "Hyperband", "Rung"]
+
+WAIT = "wait"
+"""Returned by :meth:`Hyperband.next` while the rung before the next one still runs."""
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One rung of one bracket: how many trials, with how much resource."""
+
+    bracket: int
+    rung: int
+    size: int
+    resource: int
+
+    @property
+    def tag(self) -> dict[str, int]:
+        """What each trial of the rung records about it."""
+        return {"bracket": self.bracket, "rung": self.rung}
+
+
+class Hyperband:
+    """The schedule of rungs, and the configuration each new trial of it runs."""
+
+    def __init__(self, spec: ExperimentSpec) -> None:
+        settings = spec.algorithm.settings
+        self.resource_name = str(settings["resource_name"])
+        self.eta = float(settings.get("eta", 3))
+        r_l = float(settings["r_l"])
+        self.maximize = spec.objective.type == "maximize"
+        s_max = int(math.log(r_l) / math.log(self.eta))
+        n = spec.budget.parallel_trials  # Katib's service overwrites n with the request size
+        self.plan: list[Rung] = []
+        for s in range(s_max, -1, -1):
+            r, size = r_l * self.eta ** (-s), n
+            for i in range(s + 1):
+                self.plan.append(Rung(s, i, size, int(r * self.eta**i)))
+                size = max(1, math.ceil(size / self.eta))
+
+    @property
+    def total_trials(self) -> int:
+        """Trials the whole schedule runs."""
+        return sum(r.size for r in self.plan)
+
+    def next(self, finished: list[dict[str, Any]],
+             running: list[dict[str, int]]) -> tuple[Rung, dict[str, Any]] | str | None:
+        """The rung and fixed parameters of the next trial, WAIT, or None when all have run.
+
+        Args:
+            finished: Records of finished trials (with ``hyperband`` tags and ``params``).
+            running: The tags of trials still running.
+        """
+        tags = [r.get("hyperband") for r in finished] + list(running)
+        for index, rung in enumerate(self.plan):
+            launched = sum(t == rung.tag for t in tags)
+            if launched >= rung.size:
+                continue
+            if rung.rung == 0:
+                return rung, {self.resource_name: rung.resource}
+            before = self.plan[index - 1]
+            if any(t == before.tag for t in running):
+                return WAIT
+            ranked = self._ranked([r for r in finished if r.get("hyperband") == before.tag])
+            if launched >= len(ranked):
+                continue  # fewer survivors than planned (the rung before had failures)
+            params = {**ranked[launched]["params"], self.resource_name: rung.resource}
+            return rung, params
+        return None
+
+    def _ranked(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        scored = [r for r in records if r.get("objective") is not None]
+        return sorted(scored, key=lambda r: r["objective"], reverse=self.maximize)
