@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,7 @@ from automl.katib.container import container_form
 from automl.spec.build import build
 from automl.spec.errors import Finding, Path, SpecError, render_path
 from automl.spec.source import Location, SourceMap, locate, parse_yaml, read_yaml
+from automl.spec.trial import LOCAL_ANNOTATION
 
 if TYPE_CHECKING:
     from automl.spec import ExperimentSpec
@@ -116,6 +118,14 @@ def _experiment(r: KatibReader, data: Any) -> dict[str, Any]:
     trial = _trial(r, spec.get("trialTemplate"), (*at, "trialTemplate"))
     trial["metrics_collector"] = _collector(r, spec.get("metricsCollectorSpec"),
                                             (*at, "metricsCollectorSpec"))
+    local = r.mapping(meta.get("annotations"), ("metadata", "annotations")).get(LOCAL_ANNOTATION)
+    if local is not None:
+        try:
+            trial["local"] = json.loads(local)
+        except (TypeError, json.JSONDecodeError):
+            r.findings.append(Finding(("metadata", "annotations", LOCAL_ANNOTATION),
+                                      "expected the JSON automl writes"))
+        r.origin[("trial", "local")] = ("metadata", "annotations", LOCAL_ANNOTATION)
     ours["trial"] = trial
     return ours
 

@@ -13,6 +13,7 @@ from automl.spec import ExperimentSpec, Parameter, SpecError, check
 from automl.spec.errors import render_path
 from automl.spec.rules.trial import cluster_findings
 from automl.spec.source import Location, locate
+from automl.spec.trial import LOCAL_ANNOTATION
 
 if TYPE_CHECKING:
     from kubeflow.katib import V1beta1Experiment
@@ -90,9 +91,12 @@ def katib_dict(spec: ExperimentSpec) -> dict[str, Any]:
         }
     body["metricsCollectorSpec"] = _collector(spec)
     body["trialTemplate"] = _trial_template(spec)
-    metadata = {"name": spec.name}
+    metadata: dict[str, Any] = {"name": spec.name}
     if spec.namespace is not None:
         metadata["namespace"] = spec.namespace
+    if spec.trial.local is not None:
+        metadata["annotations"] = {LOCAL_ANNOTATION: spec.trial.local.model_dump_json(
+            exclude_defaults=True)}
     return {"apiVersion": API_VERSION, "kind": "Experiment", "metadata": metadata, "spec": body}
 
 

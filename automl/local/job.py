@@ -85,6 +85,11 @@ def build_job(spec: ExperimentSpec, name: str, assignments: dict[str, str], run_
         AutomlError: When the template cannot run here (e.g. it lives in a ConfigMap).
     """
     container = _primary_container(spec)
+    local = spec.trial.local
+    if local is not None:
+        container = {"command": local.command, "args": local.args,
+                     "env": {**container.get("env", {}), **local.env},
+                     "workingDir": local.working_dir or container.get("workingDir")}
     values = _placeholder_values(spec, name, assignments)
     shell = spec.trial.metrics_collector.kind in _SHELL_WRAPPED
     words = [*container.get("command", []), *container.get("args", [])]
@@ -114,19 +119,22 @@ def build_job(spec: ExperimentSpec, name: str, assignments: dict[str, str], run_
 
 def _primary_container(spec: ExperimentSpec) -> dict[str, Any]:
     trial = spec.trial
+    if trial.config_map is not None and trial.local is not None:
+        return {}
     if trial.is_container:
         return {"command": trial.command, "args": trial.args, "env": trial.env,
                 "workingDir": trial.working_dir}
     if trial.trial_spec is None:
         raise AutomlError("the trial template lives in a ConfigMap on the cluster; the local "
-                          "engine cannot read it")
+                          "engine cannot read it: give trial.local a command")
     for c in _containers(trial.trial_spec):
         if c.get("name") == trial.primary_container_name:
             env = {e["name"]: str(e.get("value", "")) for e in c.get("env", [])
                    if isinstance(e, dict) and "name" in e}
             return {"command": list(c.get("command") or []), "args": list(c.get("args") or []),
                     "env": env, "workingDir": c.get("workingDir")}
-    raise AutomlError(f"no container named {trial.primary_container_name!r} in the trial spec")
+    raise AutomlError(f"no container named {trial.primary_container_name!r} in the trial spec; "
+                      "give trial.local a command")
 
 
 def _containers(node: Any) -> list[dict[str, Any]]:

@@ -17,8 +17,10 @@ from automl.spec.defaults import (
 )
 
 __all__ = [
+    "LOCAL_ANNOTATION",
     "PLACEHOLDER",
     "ConfigMapSource",
+    "LocalTrial",
     "MetricsCollector",
     "TrialParameter",
     "TrialTemplate",
@@ -26,6 +28,9 @@ __all__ = [
 
 PLACEHOLDER = re.compile(r"\$\{trialParameters\.(.+?)\}")
 """Katib's placeholder regex; group 1 is the trial parameter name."""
+
+LOCAL_ANNOTATION = "automl.kubeflow.org/local-trial"
+"""The Experiment annotation that carries ``trial.local`` through Katib."""
 
 CollectorKind = Literal["StdOut", "File", "TensorFlowEvent", "Push", "Custom", "PrometheusMetric",
                         "None"]
@@ -109,6 +114,21 @@ class ConfigMapSource(SpecModel):
     template_path: str
 
 
+class LocalTrial(SpecModel):
+    """How the local engine runs the trial when the template's command exists only in its image.
+
+    Placeholders work as in the template. Katib never sees this (it travels as an annotation).
+
+    Example:
+        >>> LocalTrial(command=["python", "mnist.py", "--lr=${trialParameters.learningRate}"])
+    """
+
+    command: list[str] = Field(default_factory=list)
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    working_dir: str | None = None
+
+
 class TrialTemplate(SpecModel):
     """What each trial runs.
 
@@ -134,6 +154,8 @@ class TrialTemplate(SpecModel):
             search-space parameter (or NAS assignment) with the same name.
         retain: Keep the trial's resources after it completes.
         metrics_collector: How metrics are collected.
+        local: What the local engine runs instead of the container's command (for commands
+            that exist only inside the image).
 
     Example:
         >>> TrialTemplate(image="python:3.11-slim",
@@ -155,6 +177,7 @@ class TrialTemplate(SpecModel):
     trial_parameters: list[TrialParameter] | None = None
     retain: bool = False
     metrics_collector: MetricsCollector = Field(default_factory=MetricsCollector)
+    local: LocalTrial | None = None
 
     @model_validator(mode="after")
     def _drop_defaults(self) -> TrialTemplate:

@@ -194,3 +194,22 @@ def test_hyperband_runs_katibs_brackets_of_successive_halving(tmp_path) -> None:
     promoted = next(r for r in rows if r["hyperband"] == {"bracket": 1, "rung": 1})
     best = min(first, key=lambda r: r["objective"])
     assert promoted["params"]["x"] == best["params"]["x"]  # the best config, more resource
+
+
+def test_a_katib_example_runs_here_with_a_local_command(tmp_path) -> None:
+    import automl
+    from automl.spec import Budget
+    from automl.spec.trial import LocalTrial
+    from tests.conftest import KATIB
+
+    katib = automl.from_katib(KATIB / "examples/hp-tuning/random.yaml")
+    local = LocalTrial(command=[sys.executable, TRIAL, "--x=${trialParameters.learningRate}",
+                                "--path=${trialParameters.momentum}"])
+    experiment = automl.load(katib.model_copy(update={
+        "trial": katib.trial.model_copy(update={"local": local}),
+        "budget": Budget(max_trials=3, parallel_trials=3)}))
+    assert automl.from_katib(automl.to_katib(experiment)) == experiment  # via an annotation
+    summary = run(experiment, tmp_path)
+    assert summary.counts == {"Succeeded": 3}
+    for r in records(tmp_path, "random"):
+        assert r["objective"] == pytest.approx((float(r["params"]["lr"]) - 0.3) ** 2 + 0.4)

@@ -147,6 +147,14 @@ def _trial_parameters(spec: ExperimentSpec) -> Iterator[Finding]:
             where = at if explicit else ("trial",)
             yield Finding(where, f"{name!r} is assigned to every trial but no trial parameter "
                                  "references it (Katib refuses to render such a trial)")
+    local = spec.trial.local
+    if local is not None:
+        local_text = json.dumps(local.model_dump(), ensure_ascii=False)
+        if not local.command:
+            yield Finding(("trial", "local", "command"), "required: the program to run locally")
+        for name in sorted({m for m in PLACEHOLDER.findall(local_text) if m not in names}):
+            yield Finding(("trial", "local"), f"${{trialParameters.{name}}} is used but "
+                                              f"{name!r} is not a trial parameter")
     if text is not None:
         leftover = sorted({m for m in PLACEHOLDER.findall(text) if m not in names})
         for name in leftover:
