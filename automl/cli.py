@@ -23,7 +23,7 @@ app = typer.Typer(
     name="automl",
     help="Katib experiments on this machine, on a Katib cluster, or in Kubeflow Pipelines.\n\n"
          "Exit status: 0 success, 2 bad input (invalid experiment, missing file, wrong option), "
-         "1 any other failure.",
+         "1 any other failure (run: the experiment ended Failed), 130 interrupted (Ctrl-C).",
     epilog="Example: automl validate examples/quickstart/experiment.yaml",
     no_args_is_help=True,
     add_completion=False,

@@ -84,6 +84,28 @@ def raw_optuna_sqlite(n: int, script: Path, workdir: Path) -> float:
     return time.perf_counter() - start
 
 
+def _noop_function(params: dict) -> float:
+    return float(params["x"])
+
+
+def function_trials(n: int, storage: str | None, workdir: Path, name: str) -> float:
+    import automl
+
+    start = time.perf_counter()
+    automl.tune(name, _noop_function, {"x": {"type": "double", "min": 0, "max": 1}},
+                objective_metric_name="loss", objective_type="minimize", max_trial_count=n,
+                algorithm_name="random", algorithm_settings={"random_state": 0},
+                storage=storage, root=workdir / ".automl", progress=False)
+    return time.perf_counter() - start
+
+
+def raw_in_memory(n: int) -> float:
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(0))
+    start = time.perf_counter()
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=n)
+    return time.perf_counter() - start
+
+
 def bare_processes(n: int, script: Path) -> float:
     start = time.perf_counter()
     for _ in range(n):
@@ -123,6 +145,16 @@ def main() -> None:
                   f"{seconds / raw:5.2f}x raw Optuna loop")
         extra = (ours - bare) / n * 1e3
         print(f"  automl overhead over starting the process: {extra:.1f} ms/trial")
+
+        print(f"\nno-op Python-function trials ({n} trials, 1 at a time):")
+        raw_fn = raw_in_memory(n)
+        for label, seconds in (("raw Optuna, in memory, in-process", raw_fn),
+                               ("automl.tune, in memory (fork each)",
+                                function_trials(n, ":memory:", work, "fn-memory")),
+                               ("automl.tune, journal file (fork each)",
+                                function_trials(n, None, work, "fn-journal"))):
+            print(f"  {label:38s} {seconds / n * 1e3:7.2f} ms/trial   "
+                  f"{seconds / raw_fn:7.1f}x raw")
 
         m = max(6, n // 3)
         print(f"\nparallel efficiency ({m} CPU-bound trials of 0.5 s CPU each):")

@@ -24,7 +24,8 @@ def test_version() -> None:
     assert result.stdout.strip() == "automl 0.1.0"
 
 
-@pytest.mark.parametrize("command", [[], ["validate"], ["compile"], ["import"]])
+@pytest.mark.parametrize("command", [[], ["validate"], ["compile"], ["import"], ["run"],
+                                     ["status"], ["list"]])
 def test_every_command_answers_help_with_an_example(command) -> None:
     result = automl(*command, "--help")
     assert result.returncode == 0

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.storages import BaseStorage, JournalStorage, RDBStorage
+from optuna.storages import BaseStorage, InMemoryStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 
 from automl.errors import AutomlError
@@ -26,11 +26,13 @@ ATTR = "automl"  # one user attribute per study or trial holds automl's record (
 def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT) -> BaseStorage:
     """The storage named by ``url``, or the journal file ``<root>/studies.journal``.
 
-    ``url`` may be any Optuna RDB URL (``sqlite:///x.db``, ``postgresql://...``) or the path of
-    a journal file. Optuna's journal file appends one line per change and fsyncs it, so a
+    ``url`` may be any Optuna RDB URL (``sqlite:///x.db``, ``postgresql://...``), the path of
+    a journal file, or ``:memory:`` (nothing kept after the process ends). Optuna's journal file appends one line per change and fsyncs it, so a
     ``kill -9`` loses nothing that was recorded; it costs a few milliseconds per trial where
     SQLite's transactions cost tens.
     """
+    if url == ":memory:":
+        return InMemoryStorage()
     if url is None or "://" not in url:
         path = Path(url) if url else root / JOURNAL
         path.parent.mkdir(parents=True, exist_ok=True)
