@@ -27,9 +27,9 @@ def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT) -> BaseStora
     """The storage named by ``url``, or the journal file ``<root>/studies.journal``.
 
     ``url`` may be any Optuna RDB URL (``sqlite:///x.db``, ``postgresql://...``), the path of
-    a journal file, or ``:memory:`` (nothing kept after the process ends). Optuna's journal file appends one line per change and fsyncs it, so a
-    ``kill -9`` loses nothing that was recorded; it costs a few milliseconds per trial where
-    SQLite's transactions cost tens.
+    a journal file, or ``:memory:`` (nothing kept after the process ends). Optuna's journal
+    file appends one line per change and fsyncs it, so a ``kill -9`` loses nothing that was
+    recorded; it costs a few milliseconds per trial where SQLite's transactions cost tens.
     """
     if url == ":memory:":
         return InMemoryStorage()
