@@ -58,8 +58,7 @@ class FunctionRunner(TrialRunner):
         while child.is_alive():
             child.join(_POLL_SECONDS)
             watcher.poll_file()
-            stop = ("killed" if cancel.is_set() else "early" if watcher.early_stop else
-                    "deadline" if job.deadline and time.time() - start > job.deadline else None)
+            stop = watcher.stop_reason(cancel, start)
             if stop is not None and child.is_alive():
                 child.terminate()
                 child.join(_GRACE_SECONDS)

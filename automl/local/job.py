@@ -29,7 +29,7 @@ from automl.local.metrics import (
 )
 from automl.spec import ExperimentSpec
 from automl.spec.rules.trial import META_REFERENCE
-from automl.spec.trial import PLACEHOLDER
+from automl.spec.trial import PLACEHOLDER, find_containers
 
 __all__ = ["TrialJob", "build_job"]
 
@@ -127,7 +127,7 @@ def _primary_container(spec: ExperimentSpec) -> dict[str, Any]:
     if trial.trial_spec is None:
         raise AutomlError("the trial template lives in a ConfigMap on the cluster; the local "
                           "engine cannot read it: give trial.local a command")
-    for c in _containers(trial.trial_spec):
+    for c in find_containers(trial.trial_spec):
         if c.get("name") == trial.primary_container_name:
             env = {e["name"]: str(e.get("value", "")) for e in c.get("env", [])
                    if isinstance(e, dict) and "name" in e}
@@ -135,20 +135,6 @@ def _primary_container(spec: ExperimentSpec) -> dict[str, Any]:
                     "env": env, "workingDir": c.get("workingDir")}
     raise AutomlError(f"no container named {trial.primary_container_name!r} in the trial spec; "
                       "give trial.local a command")
-
-
-def _containers(node: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "containers" and isinstance(value, list):
-                found += [c for c in value if isinstance(c, dict)]
-            else:
-                found += _containers(value)
-    elif isinstance(node, list):
-        for item in node:
-            found += _containers(item)
-    return found
 
 
 def _placeholder_values(spec: ExperimentSpec, name: str,

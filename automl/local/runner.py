@@ -99,8 +99,7 @@ class SubprocessRunner(TrialRunner):
             if exited.wait(_POLL_SECONDS):
                 return "exited"
             watcher.poll_file()
-            stop = ("killed" if cancel.is_set() else "early" if watcher.early_stop else
-                    "deadline" if job.deadline and time.time() - start > job.deadline else None)
+            stop = watcher.stop_reason(cancel, start)
             if stop is not None:
                 _terminate(proc)
                 return stop
@@ -138,6 +137,16 @@ class Watcher:
                     rule = self.job.rule
                     if rule is not None and rule.should_stop(self.objective_values):
                         self.early_stop = True
+
+    def stop_reason(self, cancel: threading.Event, start: float) -> str | None:
+        """Why the trial must stop now (``killed``, ``early``, ``deadline``), or None."""
+        if cancel.is_set():
+            return "killed"
+        if self.early_stop:
+            return "early"
+        if self.job.deadline and time.time() - start > self.job.deadline:
+            return "deadline"
+        return None
 
     def poll_file(self) -> None:
         path = self.job.watch_file

@@ -24,6 +24,7 @@ __all__ = [
     "MetricsCollector",
     "TrialParameter",
     "TrialTemplate",
+    "find_containers",
 ]
 
 PLACEHOLDER = re.compile(r"\$\{trialParameters\.(.+?)\}")
@@ -34,6 +35,21 @@ LOCAL_ANNOTATION = "automl.kubeflow.org/local-trial"
 
 CollectorKind = Literal["StdOut", "File", "TensorFlowEvent", "Push", "Custom", "PrometheusMetric",
                         "None"]
+
+
+def find_containers(node: Any) -> list[dict[str, Any]]:
+    """Every container (and init container) anywhere in a Kubernetes object, in order."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("containers", "initContainers") and isinstance(value, list):
+                found += [c for c in value if isinstance(c, dict)]
+            else:
+                found += find_containers(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += find_containers(item)
+    return found
 
 
 class MetricsCollector(SpecModel):

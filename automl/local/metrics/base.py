@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-__all__ = ["MetricsCollectorBase", "MetricsError", "Observation"]
+__all__ = ["MetricsCollectorBase", "MetricsError", "Observation", "json_object"]
 
 
 @dataclass(frozen=True)
@@ -60,3 +62,21 @@ class MetricsCollectorBase:
     def after_exit(self, run_dir: Path) -> Iterable[Observation]:
         """Observations read once the trial has exited."""
         return ()
+
+
+def json_object(text: str, problem: str) -> dict[str, Any] | None:
+    """The JSON object on one line; None for a blank line.
+
+    Raises:
+        MetricsError: ``problem`` and the line, when it is not a JSON object.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError:
+        record = None
+    if not isinstance(record, dict):
+        raise MetricsError(f"{problem}: {text[:200]!r}")
+    return record

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from automl.local.metrics.base import MetricsCollectorBase, MetricsError, Observation
+from automl.local.metrics.base import MetricsCollectorBase, Observation, json_object
 
 __all__ = ["JsonLinesCollector"]
 
@@ -25,15 +24,9 @@ class JsonLinesCollector(MetricsCollectorBase):
     kind = "File"
 
     def line(self, text: str) -> Iterable[Observation]:
-        text = text.strip()
-        if not text:
+        record = json_object(text, "failed to parse the json object")
+        if record is None:
             return []
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError:
-            raise MetricsError(f"failed to parse the json object: {text[:200]!r}") from None
-        if not isinstance(record, dict):
-            raise MetricsError(f"failed to parse the json object: {text[:200]!r}")
         timestamp = _timestamp(record.get("timestamp"))
         found = []
         for metric in self.metrics:

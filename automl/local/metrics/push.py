@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
-from automl.local.metrics.base import MetricsCollectorBase, MetricsError, Observation
+from automl.local.metrics.base import MetricsCollectorBase, Observation, json_object
 
 __all__ = ["PushCollector"]
 
@@ -20,13 +19,9 @@ class PushCollector(MetricsCollectorBase):
     kind = "Push"
 
     def line(self, text: str) -> Iterable[Observation]:
-        text = text.strip()
-        if not text:
+        record = json_object(text, "unreadable report line")
+        if record is None:
             return []
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError:
-            raise MetricsError(f"unreadable report line: {text[:200]!r}") from None
         timestamp = record.get("timestamp")
         metrics = record.get("metrics", {})
         return [Observation(name, str(value), timestamp) for name, value in metrics.items()

@@ -6,11 +6,11 @@ import json
 import posixpath
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from automl.spec.defaults import TRIAL_KINDS
 from automl.spec.errors import Finding
-from automl.spec.trial import PLACEHOLDER, TrialTemplate
+from automl.spec.trial import PLACEHOLDER, TrialTemplate, find_containers
 
 if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
@@ -83,24 +83,12 @@ def _trial_spec(trial: TrialTemplate) -> Iterator[Finding]:
         if isinstance(metadata, dict) and field in metadata:
             yield Finding((*at, "metadata", field),
                           "must be omitted: Katib names each trial's resource after the trial")
-    names = [c.get("name") for c in _containers(body) if isinstance(c, dict)]
+    names = [c.get("name") for c in find_containers(body)]
     # TrainJob keeps its containers in the training runtime, not in the trial spec.
     if trial.kind is not None and names and trial.primary_container_name not in names:
         yield Finding(("trial", "primary_container_name"),
                       f"no container named {trial.primary_container_name!r} in trial_spec "
                       f"(containers: {', '.join(map(str, names)) or 'none'})")
-
-
-def _containers(node: Any) -> Iterator[Any]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("containers", "initContainers") and isinstance(value, list):
-                yield from value
-            else:
-                yield from _containers(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _containers(item)
 
 
 def _trial_parameters(spec: ExperimentSpec) -> Iterator[Finding]:
