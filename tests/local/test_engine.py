@@ -213,3 +213,26 @@ def test_a_katib_example_runs_here_with_a_local_command(tmp_path) -> None:
     assert summary.counts == {"Succeeded": 3}
     for r in records(tmp_path, "random"):
         assert r["objective"] == pytest.approx((float(r["params"]["lr"]) - 0.3) ** 2 + 0.4)
+
+
+def test_any_optuna_storage_url_works_and_keeps_the_spec_and_manifest(tmp_path) -> None:
+    import optuna
+    import yaml
+
+    from automl.local import LocalEngine
+    from automl.local.store import ATTR, stored_spec
+
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    experiment = spec(budget={"max_trials": 2, "parallel_trials": 1})
+    experiment = experiment.model_copy(update={"trial": experiment.trial.model_copy(
+        update={"image": "python:3.11-slim"})})
+    LocalEngine(experiment, storage=url, root=tmp_path / ".automl", progress=False).run()
+    study = optuna.load_study(study_name="t", storage=url)
+    record = study.user_attrs[ATTR]
+    assert record["status"] == "Succeeded"
+    assert stored_spec(study) == experiment
+    manifest = yaml.safe_load(record["katib"])
+    assert manifest["kind"] == "Experiment" and manifest["spec"]["maxTrialCount"] == 2
+    assert len(study.trials) == 2
+    assert not (tmp_path / ".automl/studies.journal").exists()
+
