@@ -29,11 +29,11 @@ def to_job(trial: TrialTemplate) -> dict[str, Any]:
         container["resources"] = {k: dict(v) for k, v in trial.resources.items()}
     if trial.working_dir is not None:
         container["workingDir"] = trial.working_dir
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "spec": {"template": {"spec": {"containers": [container], "restartPolicy": "Never"}}},
-    }
+    job: dict[str, Any] = {
+        "template": {"spec": {"containers": [container], "restartPolicy": "Never"}}}
+    if trial.active_deadline_seconds is not None:
+        job["activeDeadlineSeconds"] = trial.active_deadline_seconds
+    return {"apiVersion": "batch/v1", "kind": "Job", "spec": job}
 
 
 def container_form(trial_spec: Any, primary: Any) -> tuple[dict[str, Any], dict[Path, Path]] | None:
@@ -48,7 +48,11 @@ def container_form(trial_spec: Any, primary: Any) -> tuple[dict[str, Any], dict[
     if (trial_spec["apiVersion"], trial_spec["kind"]) != ("batch/v1", "Job"):
         return None
     job = trial_spec["spec"]
-    template = job.get("template") if isinstance(job, dict) and set(job) == {"template"} else None
+    deadline = job.get("activeDeadlineSeconds") if isinstance(job, dict) else None
+    if not isinstance(job, dict) or not set(job) <= {"template", "activeDeadlineSeconds"} or (
+            deadline is not None and (not isinstance(deadline, int) or isinstance(deadline, bool))):
+        return None
+    template = job.get("template")
     pod = template.get("spec") if isinstance(template, dict) and set(template) == {"spec"} else None
     if not isinstance(pod, dict) or pod.get("restartPolicy") != "Never":
         return None
@@ -77,6 +81,9 @@ def container_form(trial_spec: Any, primary: Any) -> tuple[dict[str, Any], dict[
         origins[(ours,)] = (*at, key)
         if key in c:
             fields[ours] = c[key]
+    if deadline is not None:
+        fields["active_deadline_seconds"] = deadline
+        origins[("active_deadline_seconds",)] = ("spec", "activeDeadlineSeconds")
     if env:
         fields["env"] = {e["name"]: e["value"] for e in env}
         for i, e in enumerate(env):

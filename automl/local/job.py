@@ -113,6 +113,7 @@ def build_job(spec: ExperimentSpec, name: str, assignments: dict[str, str], run_
         cwd=Path(_render(workdir, values, unquote=False)) if workdir else (cwd or Path.cwd()),
         run_dir=run_dir, collector=collector, watch=watch, watch_file=watch_file,
         objective=spec.objective.metric, rule=rule, metrics=spec.objective.metrics,
+        deadline=spec.trial.deadline,
         assignments=dict(assignments),
     )
 

@@ -160,6 +160,8 @@ class TrialTemplate(SpecModel):
         env: Environment variables.
         resources: Kubernetes resources, e.g. ``{limits: {cpu: "1", memory: 2Gi}}``.
         working_dir: The container's working directory.
+        active_deadline_seconds: A trial running longer fails (the Job's
+            ``activeDeadlineSeconds``; with ``trial_spec``, set it there).
         trial_spec: A raw Kubernetes object (Katib's ``trialSpec``).
         config_map: A ConfigMap holding the template.
         primary_container_name: The container that trains and reports metrics.
@@ -184,6 +186,7 @@ class TrialTemplate(SpecModel):
     env: dict[str, str] = Field(default_factory=dict)
     resources: dict[str, dict[str, str]] = Field(default_factory=dict)
     working_dir: str | None = None
+    active_deadline_seconds: int | None = None
     trial_spec: dict[str, Any] | None = None
     config_map: ConfigMapSource | None = None
     primary_container_name: str = DEFAULT_PRIMARY_CONTAINER
@@ -207,6 +210,16 @@ class TrialTemplate(SpecModel):
                 if getattr(self, field) == default:
                     object.__setattr__(self, field, None)
         return self
+
+    @property
+    def deadline(self) -> int | None:
+        """Seconds a trial may run: ``active_deadline_seconds``, or a Job trial_spec's own."""
+        if self.active_deadline_seconds is not None or self.trial_spec is None:
+            return self.active_deadline_seconds
+        if (self.trial_spec.get("apiVersion"), self.trial_spec.get("kind")) != ("batch/v1", "Job"):
+            return None
+        value = (self.trial_spec.get("spec") or {}).get("activeDeadlineSeconds")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     @property
     def is_container(self) -> bool:

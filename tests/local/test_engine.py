@@ -90,24 +90,16 @@ def test_a_trial_that_reports_no_objective_is_metrics_unavailable(tmp_path) -> N
     assert records(tmp_path)[0]["reason"] == "the trial exited 0 but never reported loss"
 
 
-def test_a_trial_past_its_deadline_fails(tmp_path, monkeypatch) -> None:
-    from automl.local import job as job_module
-
-    original = job_module.build_job
-
-    def with_deadline(*args, **kwargs):
-        built = original(*args, **kwargs)
-        built.deadline = 0.5
-        return built
-
-    monkeypatch.setattr("automl.local.engine.build_job", with_deadline)
+def test_a_trial_past_its_deadline_fails(tmp_path) -> None:
     experiment = spec(args=["--epochs=3", "--sleep=2"],
                       budget={"max_trials": 1, "parallel_trials": 1})
+    experiment = experiment.model_copy(update={"trial": experiment.trial.model_copy(
+        update={"active_deadline_seconds": 1})})
     run(experiment, tmp_path)
     (row,) = records(tmp_path)
     assert (row["status"], row["reason"]) == (
-        "Failed", "deadline of 0.5s passed (activeDeadlineSeconds)")
-    assert row["end"] - row["start"] < 1.8
+        "Failed", "deadline of 1s passed (activeDeadlineSeconds)")
+    assert row["end"] - row["start"] < 2.5
 
 
 def test_a_command_that_does_not_exist_fails_with_the_reason(tmp_path) -> None:

@@ -22,7 +22,8 @@ META_REFERENCE = re.compile(
 )
 """A trial-metadata reference such as ``${trialSpec.Name}`` or ``${trialSpec.Labels[key]}``."""
 
-_CONTAINER_FIELDS = ("image", "command", "args", "env", "resources", "working_dir")
+_CONTAINER_FIELDS = ("image", "command", "args", "env", "resources", "working_dir",
+                     "active_deadline_seconds")
 _KNOWN_KINDS = ", ".join(kind for _, kind in TRIAL_KINDS)
 
 
@@ -58,6 +59,8 @@ def _source(trial: TrialTemplate) -> Iterator[Finding]:
     elif not trial.command:
         yield Finding((*at, "command"), "required: the program each trial runs, e.g. "
                                         "[python, train.py, --lr=${trialParameters.lr}]")
+    if trial.active_deadline_seconds is not None and trial.active_deadline_seconds <= 0:
+        yield Finding((*at, "active_deadline_seconds"), "expected an integer > 0")
     for key in trial.resources:
         if key not in ("limits", "requests"):
             yield Finding((*at, "resources", key), "expected limits or requests")
