@@ -1,0 +1,7 @@
+"""Results: one pandas schema from every backend, comparison, TensorBoard, reports."""
+
+from automl.results._results import Results
+from automl.results.local import load_results
+from automl.results.schema import OBSERVATION_COLUMNS, STATUSES, TRIAL_COLUMNS
+
+__all__ = ["OBSERVATION_COLUMNS", "STATUSES", "TRIAL_COLUMNS", "Results", "load_results"]

@@ -1,0 +1,94 @@
+"""The results schema: the same columns and dtypes from every backend (ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from automl.spec import ExperimentSpec
+
+__all__ = ["OBSERVATION_COLUMNS", "STATUSES", "TRIAL_COLUMNS", "observations_frame",
+           "trials_frame"]
+
+STATUSES = ["Succeeded", "Failed", "EarlyStopped", "MetricsUnavailable", "Running", "Pending",
+            "Killed"]
+"""Katib's trial condition names, the categories of the ``status`` column."""
+
+TRIAL_COLUMNS = ["experiment", "trial", "status", "objective", "start_time", "completion_time",
+                 "duration_s", "backend"]
+"""The fixed columns of the trials table; ``params.<name>`` and ``metrics.<name>`` follow
+``objective``."""
+
+OBSERVATION_COLUMNS = ["experiment", "trial", "metric", "step", "value", "timestamp"]
+
+
+def trials_frame(rows: list[dict[str, Any]], spec: ExperimentSpec) -> pd.DataFrame:
+    """The trials table from one dict per trial.
+
+    Each row has the fixed columns (times as epoch seconds or None), ``params`` (name → the
+    string the trial received) and ``metrics`` (name → the value after the metric strategy).
+    """
+    import pandas as pd
+
+    params = [p.name for p in spec.parameters] or sorted(
+        {k for r in rows for k in r.get("params", {})})
+    types = {p.name: p.type for p in spec.parameters}
+    metrics = spec.objective.metrics
+    columns: dict[str, Any] = {
+        "experiment": pd.array([r["experiment"] for r in rows], dtype="string"),
+        "trial": pd.array([r["trial"] for r in rows], dtype="string"),
+        "status": pd.Categorical([r["status"] for r in rows], categories=STATUSES),
+        "objective": _floats([r.get("objective") for r in rows]),
+    }
+    for name in params:
+        values = [r.get("params", {}).get(name) for r in rows]
+        columns[f"params.{name}"] = _typed(values, types.get(name, "categorical"))
+    for name in metrics:
+        columns[f"metrics.{name}"] = _floats([r.get("metrics", {}).get(name) for r in rows])
+    start = pd.to_datetime([r.get("start") for r in rows], unit="s", utc=True)
+    end = pd.to_datetime([r.get("end") for r in rows], unit="s", utc=True)
+    columns["start_time"] = start
+    columns["completion_time"] = end
+    columns["duration_s"] = (end - start).total_seconds().to_numpy(dtype="float64")
+    columns["backend"] = pd.array([r.get("backend", "local") for r in rows], dtype="string")
+    frame = pd.DataFrame(columns)
+    return frame
+
+
+def observations_frame(rows: dict[str, list[Any]]) -> pd.DataFrame:
+    """The observations table from column lists (timestamps as epoch seconds or None)."""
+    import pandas as pd
+
+    return pd.DataFrame({
+        "experiment": pd.array(rows.get("experiment", []), dtype="string"),
+        "trial": pd.array(rows.get("trial", []), dtype="string"),
+        "metric": pd.array(rows.get("metric", []), dtype="string"),
+        "step": pd.array(rows.get("step", []), dtype="Int64"),
+        "value": _floats(rows.get("value", [])),
+        "timestamp": pd.to_datetime(rows.get("timestamp", []), unit="s", utc=True),
+    })
+
+
+def _typed(values: list[Any], kind: str) -> Any:
+    import pandas as pd
+
+    if kind == "int":
+        return pd.array([None if v is None else int(float(v)) for v in values], dtype="Int64")
+    if kind in ("double", "discrete"):
+        return _floats(values)
+    return pd.array([None if v is None else str(v) for v in values], dtype="string")
+
+
+def _floats(values: list[Any]) -> Any:
+    """float64 values; None and non-numbers (a DARTS genotype) become NaN."""
+    import numpy as np
+
+    out = np.full(len(values), np.nan)
+    for i, v in enumerate(values):
+        try:
+            out[i] = float(v)
+        except (TypeError, ValueError):
+            pass
+    return out
