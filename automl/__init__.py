@@ -22,10 +22,13 @@ __version__ = "0.1.0"
 __all__ = [
     "AutomlError",
     "ExperimentSpec",
+    "Results",
     "SpecError",
     "__version__",
+    "compare",
     "from_katib",
     "load",
+    "load_results",
     "report",
     "run",
     "to_katib",
@@ -36,6 +39,9 @@ __all__ = [
 _LAZY = {
     "AutomlError": "automl.errors",
     "ExperimentSpec": "automl.spec",
+    "Results": "automl.results",
+    "compare": "automl.results",
+    "load_results": "automl.results",
     "SpecError": "automl.spec",
     "from_katib": "automl.katib",
     "load": "automl._api",
@@ -53,6 +59,7 @@ if TYPE_CHECKING:
     from automl._tune import tune
     from automl.errors import AutomlError
     from automl.katib import from_katib, to_katib, to_yaml
+    from automl.results import Results, compare, load_results
     from automl.spec import ExperimentSpec, SpecError
 
 

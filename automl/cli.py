@@ -160,6 +160,76 @@ def list_(
     print_status(None, storage)
 
 
+@app.command(epilog="Examples:  automl trials digits-svm --sort objective --top 5  |  "
+                    "automl trials digits-svm --format parquet -o trials.parquet")
+def trials(
+    name: Annotated[str, typer.Argument(help="The experiment.")],
+    fmt: Annotated[str, typer.Option("--format", "-f",
+                                     help="table, csv, json, parquet or markdown.")] = "table",
+    output: Annotated[Path | None, typer.Option("-o", "--output",
+                                                help="Write here instead of stdout.")] = None,
+    sort: Annotated[str | None, typer.Option(help="Sort by this column (objective: best "
+                                                  "first).")] = None,
+    top: Annotated[int | None, typer.Option(help="Keep the first N rows.")] = None,
+    storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
+    = None,
+) -> None:
+    """The trials table: one row per trial, typed params.* and metrics.* columns."""
+    from automl.results import load_results
+    from automl.results.export import write_table
+
+    results = load_results(name, storage)
+    frame = results.trials
+    if sort is not None:
+        if sort not in frame.columns:
+            raise typer.BadParameter(f"no column {sort!r}; columns: {', '.join(frame.columns)}",
+                                     param_hint="--sort")
+        ascending = not (sort == "objective" and results.maximize)
+        frame = frame.sort_values(sort, ascending=ascending, kind="stable")
+    if top is not None:
+        frame = frame.head(top)
+    write_table(frame, fmt, output)
+
+
+@app.command(epilog="Example:  automl best digits-svm --top 3")
+def best(
+    name: Annotated[str, typer.Argument(help="The experiment.")],
+    top: Annotated[int, typer.Option(help="How many of the best trials.")] = 1,
+    storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
+    = None,
+) -> None:
+    """The best trial (or the best N): objective and parameters."""
+    from automl.results import load_results
+
+    results = load_results(name, storage)
+    chosen = results.best(top)
+    if chosen.empty:
+        typer.echo(f"{name}: no trial has an objective value yet")
+        raise typer.Exit(1)
+    for _, row in chosen.iterrows():
+        params = " ".join(f"{c.removeprefix('params.')}={row[c]}" for c in chosen.columns
+                          if c.startswith("params."))
+        typer.echo(f"{row['trial']} {results.spec.objective.metric}={row['objective']:.6g} "
+                   f"{params}")
+
+
+@app.command(epilog="Example:  automl compare digits-svm digits-svm-random --format markdown")
+def compare(
+    names: Annotated[list[str], typer.Argument(help="The experiments.")],
+    fmt: Annotated[str, typer.Option("--format", "-f",
+                                     help="table, csv, json, parquet or markdown.")] = "table",
+    output: Annotated[Path | None, typer.Option("-o", "--output",
+                                                help="Write here instead of stdout.")] = None,
+    storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
+    = None,
+) -> None:
+    """Several experiments' trials in one table, with an experiment column."""
+    from automl.results import compare as stack
+    from automl.results.export import write_table
+
+    write_table(stack(names, storage), fmt, output)
+
+
 def _write(text: str, output: Path | None) -> None:
     if output is None:
         typer.echo(text, nl=False)

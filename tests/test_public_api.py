@@ -14,9 +14,10 @@ HEAVY = ("kubeflow", "kubernetes", "kfp", "optuna", "pandas", "tensorboard")
 
 
 def test_top_level_all_is_exactly_the_public_names() -> None:
-    assert sorted(automl.__all__) == ["AutomlError", "ExperimentSpec", "SpecError",
-                                      "__version__", "from_katib", "load", "report", "run",
-                                      "to_katib", "to_yaml", "tune"]
+    assert sorted(automl.__all__) == ["AutomlError", "ExperimentSpec", "Results", "SpecError",
+                                      "__version__", "compare", "from_katib", "load",
+                                      "load_results", "report", "run", "to_katib", "to_yaml",
+                                      "tune"]
     for name in automl.__all__:
         assert getattr(automl, name) is not None
 

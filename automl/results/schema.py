@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ def trials_frame(rows: list[dict[str, Any]], spec: ExperimentSpec) -> pd.DataFra
     columns["duration_s"] = (end - start).total_seconds().to_numpy(dtype="float64")
     columns["backend"] = pd.array([r.get("backend", "local") for r in rows], dtype="string")
     frame = pd.DataFrame(columns)
+    frame.attrs["automl.direction"] = spec.objective.type  # for df.automl.best() and friends
     return frame
 
 
@@ -87,8 +89,6 @@ def _floats(values: list[Any]) -> Any:
 
     out = np.full(len(values), np.nan)
     for i, v in enumerate(values):
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             out[i] = float(v)
-        except (TypeError, ValueError):
-            pass
     return out

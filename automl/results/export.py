@@ -1,0 +1,70 @@
+"""Trials tables written the ways people read them: terminal, CSV, JSON, Parquet, Markdown."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from automl.errors import AutomlError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["FORMATS", "write_table"]
+
+FORMATS = ("table", "csv", "json", "parquet", "markdown")
+
+
+def write_table(frame: pd.DataFrame, fmt: str, output: Path | None) -> None:
+    """Write ``frame`` as ``fmt`` to ``output`` (stdout when None).
+
+    Raises:
+        AutomlError: For an unknown format, or Parquet to a terminal.
+    """
+    if fmt not in FORMATS:
+        raise AutomlError(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
+    if fmt == "parquet":
+        if output is None:
+            raise AutomlError("parquet is binary: give -o FILE")
+        frame.to_parquet(output, index=False)
+        return
+    if fmt == "table":
+        text = _rich(frame)
+    elif fmt == "csv":
+        text = frame.to_csv(index=False)
+    elif fmt == "json":
+        text = frame.to_json(orient="records", date_format="iso", indent=2) + "\n"
+    else:
+        text = frame.to_markdown(index=False, floatfmt=".6g") + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def _rich(frame: pd.DataFrame) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*[str(c).removeprefix("params.").removeprefix("metrics.")
+                    for c in frame.columns if c not in ("experiment", "backend")])
+    shown = [c for c in frame.columns if c not in ("experiment", "backend")]
+    for row in frame[shown].itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    buffer = io.StringIO()
+    Console(file=buffer, width=max(120, 14 * len(shown)), force_terminal=False).print(table)
+    return buffer.getvalue()
+
+
+def _cell(value: object) -> str:
+    import pandas as pd
+
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m-%d %H:%M:%S}"
+    return str(value)
