@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,7 +37,14 @@ class Results:
 
     spec: ExperimentSpec
     trials: pd.DataFrame
-    observations: pd.DataFrame
+    _observations: pd.DataFrame | Callable[[], pd.DataFrame] = field(repr=False)
+
+    @property
+    def observations(self) -> pd.DataFrame:
+        """Every reported value (read on first use: a trials table alone is faster)."""
+        if callable(self._observations):
+            self._observations = self._observations()
+        return self._observations
 
     @property
     def name(self) -> str:

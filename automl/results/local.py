@@ -46,8 +46,7 @@ def load_results(name: str, storage: str | None = None,
         raise AutomlError(f"study {name!r} was not made by automl")
     spec = stored_spec(study)
     rows: list[dict[str, Any]] = []
-    obs: dict[str, list[Any]] = {k: [] for k in ("experiment", "trial", "metric", "step",
-                                                  "value", "timestamp")}
+    folders: list[tuple[str, Path]] = []
     for t in study.get_trials(deepcopy=False):
         record = t.user_attrs.get(ATTR)
         if record is None:  # running, or cut off before automl recorded it
@@ -57,8 +56,16 @@ def load_results(name: str, storage: str | None = None,
                       "start": t.datetime_start.timestamp() if t.datetime_start else None}
         rows.append(_row(name, record, spec))
         if record.get("log_dir"):
-            _observations(name, record["name"], Path(record["log_dir"]), obs)
-    return Results(spec, trials_frame(rows, spec), observations_frame(obs))
+            folders.append((record["name"], Path(record["log_dir"])))
+
+    def observations() -> Any:
+        obs: dict[str, list[Any]] = {k: [] for k in ("experiment", "trial", "metric", "step",
+                                                      "value", "timestamp")}
+        for trial, folder in folders:
+            _observations(name, trial, folder, obs)
+        return observations_frame(obs)
+
+    return Results(spec, trials_frame(rows, spec), observations)
 
 
 def _row(name: str, record: dict[str, Any], spec: Any) -> dict[str, Any]:
