@@ -25,7 +25,7 @@ def test_version() -> None:
 
 
 @pytest.mark.parametrize("command", [[], ["validate"], ["compile"], ["import"], ["run"],
-                                     ["status"], ["list"]])
+                                     ["status"], ["list"], ["trials"], ["best"], ["compare"]])
 def test_every_command_answers_help_with_an_example(command) -> None:
     result = automl(*command, "--help")
     assert result.returncode == 0
