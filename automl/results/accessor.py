@@ -67,16 +67,17 @@ class AutomlAccessor:
         return done[keep]
 
     def importance(self, direction: str | None = None) -> pd.Series:
-        """Each parameter's importance for the objective, by Optuna's evaluator (fANOVA).
+        """Each parameter's importance for the objective, by Optuna's fANOVA (seeded).
 
         Returns:
             Importance per ``params.<name>`` column, largest first, summing to 1.
         """
         import optuna
 
-        from automl.results.study import frame_to_study
+        from automl.results.study import frame_to_study, importance_evaluator
 
         study = frame_to_study(self._frame, self._direction(direction))
-        importances = optuna.importance.get_param_importances(study)
+        importances = optuna.importance.get_param_importances(
+            study, evaluator=importance_evaluator())
         return pd.Series({f"params.{k}": v for k, v in importances.items()},
                          name="importance")

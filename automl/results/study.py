@@ -1,0 +1,188 @@
+"""Results → an in-memory Optuna study, for Optuna's plots and importance evaluators."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from optuna.study import StudyDirection
+from optuna.trial import FrozenTrial, TrialState
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from automl.results._results import Results
+    from automl.spec import Parameter
+
+__all__ = ["frame_to_study", "importance_evaluator", "to_study"]
+
+# Katib's condition → Optuna's state, for a trial that has an objective. Without one a trial
+# is FAIL, unless it has not finished yet.
+_STATES = {"Succeeded": TrialState.COMPLETE, "EarlyStopped": TrialState.PRUNED,
+           "Running": TrialState.RUNNING, "Pending": TrialState.WAITING}
+
+
+def to_study(results: Results) -> optuna.Study:
+    """An in-memory Optuna study holding the trials of ``results``, in trial order.
+
+    The parameters keep the spec's ranges and scales (log for ``logUniform``), and each trial
+    the objective metric's reports as intermediate values. States are those of
+    :func:`frame_to_study`.
+
+    Args:
+        results: One experiment's results.
+
+    Returns:
+        A study named like the experiment, in the objective's direction.
+
+    Example:
+        >>> study = to_study(automl.load_results("digits-svm"))
+        >>> optuna.visualization.plot_optimization_history(study).show()
+        >>> optuna.importance.get_param_importances(study)
+    """
+    spaces = {p.name: _distribution(p) for p in results.spec.parameters}
+    return frame_to_study(results.trials, results.spec.objective.type, name=results.name,
+                          distributions=spaces, curves=_curves(results))
+
+
+def frame_to_study(frame: pd.DataFrame, direction: str, name: str = "trials",
+                   distributions: dict[str, BaseDistribution] | None = None,
+                   curves: dict[str, dict[int, float]] | None = None) -> optuna.Study:
+    """An in-memory Optuna study holding the rows of a trials table, in row order.
+
+    Works from the table alone, so the trials of any backend (local, Katib, KFP) can be
+    plotted by ``optuna.visualization`` or scored by ``optuna.importance``. Succeeded trials
+    with an objective become COMPLETE, EarlyStopped ones PRUNED (keeping their objective, as
+    Optuna does), Running and Pending ones RUNNING and WAITING, every other trial FAIL. Each
+    trial keeps its name and status as the user attributes ``trial`` and ``status``.
+
+    Args:
+        frame: A trials table (``Results.trials`` or a selection of its rows).
+        direction: ``minimize`` or ``maximize``.
+        name: The study's name.
+        distributions: Parameter name → distribution; a ``params.<name>`` column without one
+            gets the observed range (int or float columns) or the observed values (others).
+        curves: Trial name → {step: value} of the objective, as intermediate values.
+
+    Returns:
+        The study, in memory.
+
+    Example:
+        >>> study = frame_to_study(results.trials.head(50), "maximize")
+        >>> optuna.importance.get_param_importances(study)
+    """
+    study_direction = (StudyDirection.MAXIMIZE if direction == "maximize"
+                       else StudyDirection.MINIMIZE)
+    # Quietly: a study that only lives for one plot is not news (Optuna logs each creation).
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        study = optuna.create_study(study_name=name, direction=study_direction)
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+    spaces = {**_observed(frame), **(distributions or {})}
+    curves = curves or {}
+    study.add_trials([_trial(row, spaces, curves.get(str(row["trial"]), {}))
+                      for row in frame.to_dict("records")])
+    return study
+
+
+def _observed(frame: pd.DataFrame) -> dict[str, BaseDistribution]:
+    """Name → a distribution covering the values of each ``params.<name>`` column."""
+    import pandas as pd
+
+    out: dict[str, BaseDistribution] = {}
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if not column.startswith("params.") or values.empty:
+            continue
+        name = column.removeprefix("params.")
+        if pd.api.types.is_integer_dtype(values):
+            out[name] = IntDistribution(int(values.min()), int(values.max()))
+        elif pd.api.types.is_float_dtype(values):
+            out[name] = FloatDistribution(float(values.min()), float(values.max()))
+        else:  # categorical, or NAS assignments: a choice among the values received
+            out[name] = CategoricalDistribution(sorted({str(v) for v in values}))
+    return out
+
+
+def _distribution(p: Parameter) -> BaseDistribution:
+    """The distribution of one spec parameter, on its scale.
+
+    Unlike automl.local.space, no step: the study describes values already sampled, and a
+    grid would only reject values that went through Katib's string form.
+    """
+    if p.type in ("discrete", "categorical"):
+        return CategoricalDistribution(list(p.values or []))
+    log = p.distribution in ("logUniform", "logNormal")
+    if p.type == "int":
+        return IntDistribution(int(p.min), int(p.max), log=log)
+    return FloatDistribution(float(p.min), float(p.max), log=log)
+
+
+def _curves(results: Results) -> dict[str, dict[int, float]]:
+    """Trial → {step: value} of the objective metric's reports."""
+    obs = results.observations
+    obs = obs[(obs["metric"] == results.spec.objective.metric) & obs["value"].notna()]
+    curves: dict[str, dict[int, float]] = {}
+    for trial, step, value in zip(obs["trial"], obs["step"], obs["value"], strict=True):
+        curves.setdefault(str(trial), {})[int(step)] = float(value)
+    return curves
+
+
+def _trial(row: dict[str, Any], spaces: dict[str, BaseDistribution],
+           curve: dict[int, float]) -> FrozenTrial:
+    params: dict[str, Any] = {}
+    for name, dist in spaces.items():
+        value = _param(row.get(f"params.{name}"), dist)
+        if value is not None:  # a trial cut off before it was assigned keeps no value
+            params[name] = value
+    objective = row.get("objective")
+    state = _STATES.get(str(row["status"]), TrialState.FAIL)
+    scored = state in (TrialState.COMPLETE, TrialState.PRUNED)
+    if scored and _missing(objective):
+        state, scored = TrialState.FAIL, False
+    return optuna.trial.create_trial(
+        state=state, value=float(objective) if scored else None,
+        params=params, distributions={k: spaces[k] for k in params},
+        user_attrs={"trial": str(row["trial"]), "status": str(row["status"])},
+        intermediate_values=curve)
+
+
+def _param(value: Any, dist: BaseDistribution) -> Any:
+    """The value as the distribution holds it, or None when missing or outside it."""
+    if _missing(value):
+        return None
+    if isinstance(dist, CategoricalDistribution):
+        # The table holds discrete values as floats and categorical ones as strings: return
+        # the choice itself (3, not 3.0).
+        matches = [c for c in dist.choices if c == value or str(c) == str(value)]
+        return matches[0] if matches else None
+    number = int(value) if isinstance(dist, IntDistribution) else float(value)
+    return number if dist.low <= number <= dist.high else None
+
+
+def _missing(value: Any) -> bool:
+    """True for None, NaN and pandas' NA."""
+    import pandas as pd
+
+    return bool(pd.isna(value))
+
+
+def importance_evaluator() -> Any:
+    """fANOVA (Optuna's default, seeded so that reports repeat) when scikit-learn is there,
+    else PED-ANOVA, which needs nothing beyond Optuna."""
+    from optuna.importance import FanovaImportanceEvaluator, PedAnovaImportanceEvaluator
+
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        return PedAnovaImportanceEvaluator()
+    return FanovaImportanceEvaluator(seed=0)
+

@@ -1,0 +1,233 @@
+"""The HTML report (rendered by headless Chromium), the Optuna study it plots, the dashboard."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import time
+import urllib.request
+import zlib
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import TrialState
+
+from automl.errors import AutomlError
+from automl.results import Results, load_results
+from automl.results.dashboard import serve_dashboard
+from automl.results.report import PLOTS, write_report
+from automl.results.schema import observations_frame, trials_frame
+from automl.results.study import to_study
+from automl.spec import ExperimentSpec
+from tests.local.helpers import records, run, spec
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--enable-logging=stderr",
+                  "--v=0", "--virtual-time-budget=5000", "--window-size=1280,2400",
+                  "--hide-scrollbars"]
+BLANK_PNG_BYTES = 14_000  # a blank 1280x2400 page's screenshot, for scale
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding one finished 4-trial local experiment named ``t``."""
+    folder = tmp_path_factory.mktemp("experiment")
+    run(spec(), folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def results(root: Path) -> Results:
+    return load_results("t", root=root / ".automl")
+
+
+@pytest.fixture(scope="module")
+def report(results: Results, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_report(results, tmp_path_factory.mktemp("report") / "sub" / "t.html")
+
+
+def test_to_study_carries_params_values_and_direction(results: Results, root: Path) -> None:
+    study = to_study(results)
+    assert study.direction == optuna.study.StudyDirection.MINIMIZE
+    assert study.study_name == "t"
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 4
+    for trial, record, row in zip(study.trials, records(root), results.trials.itertuples(),
+                                  strict=True):
+        assert trial.user_attrs["trial"] == record["name"] == row.trial
+        assert trial.value == pytest.approx(record["objective"])
+        assert trial.params == {"x": pytest.approx(float(record["params"]["x"])),
+                                "y": int(record["params"]["y"])}
+        assert trial.distributions == {"x": FloatDistribution(0.0, 1.0),
+                                       "y": IntDistribution(0, 4)}
+        assert trial.intermediate_values == {0: pytest.approx(record["objective"])}
+
+
+def _synthetic() -> Results:
+    """Five trials, one per way a trial ends, over log, discrete and categorical parameters."""
+    experiment = ExperimentSpec.model_validate({
+        "name": "s", "objective": {"metric": "acc", "type": "maximize"},
+        "parameters": [
+            {"name": "lr", "type": "double", "min": 1e-4, "max": 1.0,
+             "distribution": "logUniform"},
+            {"name": "n", "type": "discrete", "list": [8, 16, 32]},
+            {"name": "opt", "type": "categorical", "list": ["sgd", "adam"]}],
+        "trial": {"command": ["true"]}})
+    params = {"lr": "0.01", "n": "16", "opt": "adam"}
+    rows = [{"experiment": "s", "trial": f"s-{i}", "status": status, "objective": objective,
+             "params": params, "metrics": {"acc": objective}}
+            for i, (status, objective) in enumerate([
+                ("Succeeded", 0.9), ("Failed", None), ("EarlyStopped", 0.5),
+                ("Succeeded", None), ("Running", None)])]
+    rows[1]["params"] = {}  # failed before it was assigned
+    observations = observations_frame({"experiment": ["s", "s"], "trial": ["s-0", "s-0"],
+                                       "metric": ["acc", "acc"], "step": [0, 1],
+                                       "value": [0.8, 0.9], "timestamp": [None, None]})
+    return Results(experiment, trials_frame(rows, experiment), observations)
+
+
+def test_to_study_states_and_distributions() -> None:
+    study = to_study(_synthetic())
+    assert study.direction == optuna.study.StudyDirection.MAXIMIZE
+    states = [t.state for t in study.trials]
+    assert states == [TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED, TrialState.FAIL,
+                      TrialState.RUNNING]
+    assert [t.value for t in study.trials] == [0.9, None, 0.5, None, None]
+    first = study.trials[0]
+    assert first.params == {"lr": 0.01, "n": 16, "opt": "adam"}
+    assert type(first.params["n"]) is int  # the list's choice, not the table's 16.0
+    assert first.distributions == {"lr": FloatDistribution(1e-4, 1.0, log=True),
+                                   "n": CategoricalDistribution([8, 16, 32]),
+                                   "opt": CategoricalDistribution(["sgd", "adam"])}
+    assert first.intermediate_values == {0: 0.8, 1: 0.9}
+    assert study.trials[1].params == {}
+    assert study.trials[3].user_attrs == {"trial": "s-3", "status": "Succeeded"}
+
+
+def test_report_content(report: Path, results: Results) -> None:
+    from plotly.offline import get_plotlyjs
+
+    text = report.read_text(encoding="utf-8")
+    body = text[text.index("<body>"):]
+    tbody = re.search(r'<table class="trials">.*?<tbody>(.*?)</tbody>', body, re.S)
+    assert tbody is not None
+    assert tbody.group(1).count("<tr") == len(results.trials) == 4
+    for name in results.trials["trial"]:
+        assert f"<td>{name}</td>" in tbody.group(1)
+    best = results.best().iloc[0]
+    assert f'<strong class="best-trial">{best["trial"]}</strong>' in body
+    assert re.search(rf'<tr class="best"><td>t</td><td>{best["trial"]}</td>', body)
+    assert "Succeeded: 4" in body
+    for div_id, title in PLOTS.items():
+        assert f"<h2>{title}</h2>" in body
+        assert f'<div id="{div_id}" class="plotly-graph-div"' in body
+    assert text.count(get_plotlyjs()) == 1  # inline, once
+    assert not re.search(r"<(script|link)[^>]+(src|href)=", text)  # nothing fetched
+    assert 'class="main-svg"' not in text  # so the browser test below sees a real rendering
+
+
+def test_report_degrades_without_enough_trials(tmp_path: Path) -> None:
+    text = write_report(_synthetic(), tmp_path / "s.html").read_text(encoding="utf-8")
+    assert '<div id="history" class="plotly-graph-div"' in text
+    assert '<div id="importance"' not in text
+    assert "Parameter importance needs at least two completed trials" in text
+    failed = _synthetic()
+    failed.trials = failed.trials.iloc[[1]]
+    text = write_report(failed, tmp_path / "f.html").read_text(encoding="utf-8")
+    assert "plotly-graph-div" not in text
+    assert text.count("No completed trial yet") == 3
+    assert "none yet" in text
+
+
+def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> None:
+    chromium = shutil.which("chromium") or shutil.which("/usr/bin/chromium")
+    if chromium is None:
+        pytest.fail("Chromium is needed to check that the report renders: "
+                    "apt-get install -y chromium chromium-driver")
+    screenshot = tmp_path / "report.png"
+    done = subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+         f"--screenshot={screenshot}", "--dump-dom", report.as_uri()],
+        capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    # Chromium logs every console message, whatever its level, as INFO:CONSOLE.
+    console = [line for line in done.stderr.splitlines()
+               if ":CONSOLE" in line or "Uncaught" in line]
+    assert console == []
+    dom = done.stdout
+    starts = sorted((dom.index(f'id="{div_id}"'), div_id) for div_id in PLOTS)
+    ends = [s for s, _ in starts[1:]] + [dom.index("</body>")]
+    for (start, div_id), end in zip(starts, ends, strict=True):
+        rendered = dom[start:end]
+        assert 'class="main-svg"' in rendered, f"{div_id} was not drawn"
+        assert re.search(r'class="trace (scatter|bars)', rendered), f"{div_id} has no trace"
+    png = screenshot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", png[16:24]) == (1280, 2400)
+    assert len(png) > 5 * BLANK_PNG_BYTES
+    # Many distinct byte values once inflated: text and plots, not a blank or one-colour page.
+    assert len(set(_pixels(png))) > 64
+
+
+def _pixels(png: bytes) -> bytes:
+    """The inflated image data of a PNG (filter bytes included; enough to gauge variety)."""
+    data, at = b"", 8
+    while at < len(png):
+        (length,), kind = struct.unpack(">I", png[at:at + 4]), png[at + 4:at + 8]
+        if kind == b"IDAT":
+            data += png[at + 8:at + 8 + length]
+        at += 12 + length
+    return zlib.decompress(data)
+
+
+def test_dashboard_refuses_a_folder_without_runs(tmp_path: Path) -> None:
+    with pytest.raises(AutomlError, match="no local runs"):
+        serve_dashboard(None, tmp_path / ".automl")
+    assert not (tmp_path / ".automl").exists()
+
+
+def test_dashboard_serves_the_local_storage(root: Path) -> None:
+    # run_server gives no handle to stop it, so the server runs in a child process that this
+    # test ends; the child also exits when its stdin closes, should pytest itself die.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code = ("import os, sys, threading; from pathlib import Path\n"
+            "threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True)"
+            ".start()\n"
+            "from automl.results.dashboard import serve_dashboard\n"
+            f"serve_dashboard(None, Path({str(root / '.automl')!r}), port={port})\n")
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().startswith(f"optuna-dashboard: http://127.0.0.1:{port}/")
+        studies = _get(f"http://127.0.0.1:{port}/api/studies", child)
+        assert '"study_name": "t"' in studies or '"study_name":"t"' in studies
+        assert "<html" in _get(f"http://127.0.0.1:{port}/", child).lower()
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _get(url: str, child: subprocess.Popen[str]) -> str:
+    """The body at ``url``, retried while the server starts."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read().decode("utf-8")
+        except OSError:
+            if child.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
