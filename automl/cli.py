@@ -230,6 +230,36 @@ def compare(
     write_table(stack(names, storage), fmt, output)
 
 
+@app.command(epilog="Example:  automl report digits-svm -o report.html")
+def report(
+    name: Annotated[str, typer.Argument(help="The experiment.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")]
+    = Path("report.html"),
+    storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
+    = None,
+) -> None:
+    """One self-contained HTML file: trials table, history, parallel coordinates, importance."""
+    from automl.results import load_results
+    from automl.results.report import write_report
+
+    write_report(load_results(name, storage), output)
+    typer.echo(f"wrote {output}", err=True)
+
+
+@app.command(epilog="Example:  automl dashboard --port 8080")
+def dashboard(
+    storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
+    = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+) -> None:
+    """Serve optuna-dashboard on the experiments' storage (loopback by default)."""
+    from automl.local.store import DEFAULT_ROOT
+    from automl.results.dashboard import serve_dashboard
+
+    serve_dashboard(storage, DEFAULT_ROOT, host=host, port=port)
+
+
 def _write(text: str, output: Path | None) -> None:
     if output is None:
         typer.echo(text, nl=False)
