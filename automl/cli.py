@@ -246,6 +246,26 @@ def report(
     typer.echo(f"wrote {output}", err=True)
 
 
+@app.command(epilog="Example:  automl tensorboard digits-svm --logdir tb --serve")
+def tensorboard(
+    name: Annotated[str, typer.Argument(help="The experiment.")],
+    logdir: Annotated[Path, typer.Option(help="Where to write the logs.")] = Path("tb"),
+    serve: Annotated[bool, typer.Option("--serve", help="Then run TensorBoard on them.")]
+    = False,
+    port: Annotated[int, typer.Option(help="TensorBoard's port (with --serve).")] = 6006,
+    storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
+    = None,
+) -> None:
+    """Write TensorBoard logs: a run per trial with its curves, and the HParams dashboard."""
+    from automl.results import load_results
+    from automl.results.tensorboard import serve as serve_board
+
+    written = load_results(name, storage).to_tensorboard(logdir)
+    typer.echo(f"wrote {written} (tensorboard --logdir {written})", err=True)
+    if serve:
+        serve_board(written, port=port)
+
+
 @app.command(epilog="Example:  automl dashboard --port 8080")
 def dashboard(
     storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]

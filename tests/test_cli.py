@@ -25,7 +25,8 @@ def test_version() -> None:
 
 
 @pytest.mark.parametrize("command", [[], ["validate"], ["compile"], ["import"], ["run"],
-                                     ["status"], ["list"], ["trials"], ["best"], ["compare"]])
+                                     ["status"], ["list"], ["trials"], ["best"], ["compare"],
+                                     ["report"], ["tensorboard"], ["dashboard"]])
 def test_every_command_answers_help_with_an_example(command) -> None:
     result = automl(*command, "--help")
     assert result.returncode == 0
