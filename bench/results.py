@@ -131,7 +131,8 @@ def main() -> None:
         keep = set(subset.trials["trial"])
         subset._observations = results.observations[results.observations["trial"].isin(keep)]
         tb = timed(lambda: write_tensorboard(subset, Path(tmp) / "tb"), repeat=1)
-        print(f"  TensorBoard export, {m} trials      {tb:7.3f} s   "
+        label = f"TensorBoard export, {m} trials"
+        print(f"  {label:34s}{tb:7.3f} s   "
               f"({tb / m * 1e3:.2f} ms/trial)")
 
 
