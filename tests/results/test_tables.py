@@ -108,3 +108,22 @@ def test_best_command_prints_the_best_trial(finished) -> None:
     assert out.returncode == 0, out.stderr
     best = automl.load_results("t", root=finished / ".automl").best()
     assert out.stdout.startswith(f"{best['trial'].item()} loss=")
+
+
+def test_importance_ranks_the_parameter_that_drives_the_objective(tmp_path) -> None:
+    # loss = (x - 0.3)^2 + (y - 2)^2 / 10: over these ranges y moves the loss far more than x
+    run(spec(parameters=[{"name": "x", "type": "double", "min": 0.29, "max": 0.31},
+                         {"name": "y", "type": "int", "min": 0, "max": 4}],
+             budget={"max_trials": 12, "parallel_trials": 2}), tmp_path)
+    importance = automl.load_results("t", root=tmp_path / ".automl").trials.automl.importance()
+    assert list(importance.index) == ["params.y", "params.x"]
+    assert importance.sum() == pytest.approx(1.0)
+    assert importance["params.y"] > 0.7
+
+
+def test_compare_command_prints_both_experiments(finished) -> None:
+    run(spec(name="u", budget={"max_trials": 1, "parallel_trials": 1}), finished)
+    out = _cli("compare", "t", "u", "--format", "csv", cwd=finished)
+    assert out.returncode == 0, out.stderr
+    experiments = [line.split(",")[0] for line in out.stdout.splitlines()[1:]]
+    assert experiments == ["t"] * 4 + ["u"]
