@@ -280,6 +280,90 @@ def dashboard(
     serve_dashboard(storage, DEFAULT_ROOT, host=host, port=port)
 
 
+pipeline_app = typer.Typer(
+    help="Experiments as Kubeflow Pipelines steps: compile, run here, submit to a KFP server.",
+    no_args_is_help=True)
+app.add_typer(pipeline_app, name="pipeline")
+
+_SOURCE_HELP = ("An experiment file (automl's or Katib's: a tuning-only pipeline), a .py file "
+                "defining `pipeline`, or a compiled pipeline YAML.")
+
+
+@pipeline_app.command(name="compile",
+                      epilog="Example:  automl pipeline compile examples/pipeline/pipeline.py "
+                             "-o pipeline.yaml")
+def pipeline_compile(
+    source: Annotated[Path, typer.Argument(help=_SOURCE_HELP)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The pipeline YAML to write.")]
+    = Path("pipeline.yaml"),
+) -> None:
+    """Compile to KFP's pipeline YAML (IR), which kfp and a KFP server load."""
+    from automl.pipelines import compile_pipeline
+
+    compile_pipeline(source, output)
+    typer.echo(f"wrote {output}", err=True)
+
+
+@pipeline_app.command(name="run",
+                      epilog="Example:  automl pipeline run examples/pipeline/pipeline.py --local")
+def pipeline_run(
+    source: Annotated[Path, typer.Argument(help=_SOURCE_HELP)],
+    local: Annotated[bool, typer.Option("--local", help="Run here with kfp.local's "
+                                                        "SubprocessRunner (required).")] = False,
+    root: Annotated[Path, typer.Option(help="Where kfp.local writes the outputs.")]
+    = Path(".automl/pipelines"),
+) -> None:
+    """Run the whole pipeline on this machine; print the best parameters and the outputs."""
+    if not local:
+        raise typer.BadParameter("only --local runs here; use 'automl pipeline submit' for a "
+                                 "KFP server", param_hint="--local")
+    from automl.pipelines import run_local
+
+    result = run_local(source, root, quiet=True)
+    typer.echo(f"outputs in {result['run_dir']}")
+    if result.get("best_params") is not None:
+        typer.echo("best: " + " ".join(f"{k}={v}" for k, v in result["best_params"].items()))
+    for task, values in result.get("metrics", {}).items():
+        shown = " ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
+                         for k, v in values.items())
+        typer.echo(f"{task}: {shown}")
+
+
+@pipeline_app.command(name="submit",
+                      epilog="Example:  automl pipeline submit examples/pipeline/pipeline.py "
+                             "--host http://localhost:8080 --experiment hpo --wait")
+def pipeline_submit(
+    source: Annotated[Path, typer.Argument(help=_SOURCE_HELP)],
+    host: Annotated[str, typer.Option(help="The KFP API endpoint.")],
+    name: Annotated[str | None, typer.Option(help="The pipeline's name on the server "
+                                                  "(default: its own).")] = None,
+    experiment: Annotated[str | None, typer.Option(help="KFP experiment (default: Default).")]
+    = None,
+    version: Annotated[str | None, typer.Option(help="Name of the new version.")] = None,
+    namespace: Annotated[str | None, typer.Option(help="User namespace.")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for the run; report its state.")]
+    = False,
+    token: Annotated[str | None, typer.Option(envvar="KFP_TOKEN",
+                                              help="Bearer token (or $KFP_TOKEN).")] = None,
+) -> None:
+    """Upload the pipeline (or a new version), create or reuse the experiment, start a run."""
+    import tempfile
+
+    import yaml
+
+    from automl.pipelines import compile_pipeline, submit_pipeline
+
+    with tempfile.TemporaryDirectory() as tmp:
+        package = compile_pipeline(source, Path(tmp) / "pipeline.yaml")
+        own = next(yaml.safe_load_all(package.read_text()))["pipelineInfo"]["name"]
+        done = submit_pipeline(package, host, name=name or own, experiment=experiment,
+                               version=version, namespace=namespace, wait=wait, token=token)
+    typer.echo(f"run {done.run_id}: {done.state}")
+    typer.echo(done.url)
+    if wait and done.state != "SUCCEEDED":
+        raise typer.Exit(1)
+
+
 def _write(text: str, output: Path | None) -> None:
     if output is None:
         typer.echo(text, nl=False)

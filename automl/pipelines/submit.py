@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 import warnings
 from dataclasses import dataclass
@@ -70,10 +72,19 @@ def submit_pipeline(package: Path, host: str, *, name: str, experiment: str | No
         >>> submitted.state
         'SUCCEEDED'
     """
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H-%M-%S")
+    # kfp.Client prints "Pipeline details: <url>" lines; keep stdout for our own answer.
+    with contextlib.redirect_stdout(sys.stderr):
+        return _submit(package, host, name, experiment, version, namespace, wait, timeout,
+                       poll_seconds, token, stamp)
+
+
+def _submit(package: Path, host: str, name: str, experiment: str | None, version: str | None,
+            namespace: str | None, wait: bool, timeout: float, poll_seconds: float,
+            token: str | None, stamp: str) -> Submitted:
     import kfp
     from kfp_server_api.exceptions import ApiException
 
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H-%M-%S")
     step = "connect"
     try:
         options: dict[str, Any] = {"host": host, "existing_token": token}

@@ -92,3 +92,26 @@ def test_a_run_that_outlives_the_timeout_is_reported(package) -> None:
         with pytest.raises(AutomlError, match=r"is still RUNNING after 0\.05 s"):
             submit_pipeline(package, host, name="tiny", namespace="ns", wait=True,
                             timeout=0.05, poll_seconds=0.01)
+
+
+def test_the_cli_compiles_submits_and_waits(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    env = {**os.environ, "HOME": str(tmp_path)}  # kfp.Client's context file stays in tmp
+    with kfp_server() as (host, state):
+        result = subprocess.run(
+            [sys.executable, "-m", "automl", "pipeline", "submit",
+             str(REPO / "examples/quickstart/experiment.yaml"), "--host", host,
+             "--experiment", "hpo", "--namespace", "team-a", "--wait"],
+            capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    (run_id,) = state.runs
+    assert result.stdout.splitlines() == [f"run {run_id}: SUCCEEDED",
+                                          f"{host}/#/runs/details/{run_id}"]
+    (pipeline,) = state.pipelines.values()
+    assert pipeline["display_name"] == "digits-svm-tuning"
+    assert b"automl" in state.uploads[0] and b"pipelineInfo" in state.uploads[0]

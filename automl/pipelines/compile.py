@@ -1,0 +1,117 @@
+"""Pipelines from files: an experiment, a Python file, or a compiled pipeline; and compiling.
+
+A Python file is imported with importlib from its path, never exec()'d: kfp reads each
+component's source with ``inspect.getsource``, which needs a real file behind the module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from automl.errors import AutomlError
+
+__all__ = ["PIPELINE_ATTRIBUTE", "compile_pipeline", "load_pipeline"]
+
+PIPELINE_ATTRIBUTE = "pipeline"  # the name a Python pipeline file defines its pipeline under
+
+PipelineSource = Callable[..., Any] | str | os.PathLike[str]
+
+
+def load_pipeline(source: PipelineSource) -> Callable[..., Any]:
+    """The pipeline a file holds, or ``source`` itself when it already is one.
+
+    Args:
+        source: A pipeline function; an experiment file (``.yaml``/``.yml``, automl's format
+            or a Katib Experiment) for a tuning-only pipeline; a Python file defining
+            ``pipeline``; or a pipeline YAML compiled by kfp.
+
+    Returns:
+        A kfp pipeline (a ``GraphComponent``, or a ``YamlComponent`` for a compiled file).
+
+    Raises:
+        AutomlError: When the file is missing, of another kind, or defines no ``pipeline``.
+        SpecError: When an experiment file is invalid.
+
+    Example:
+        >>> pipeline = load_pipeline("examples/pipeline/pipeline.py")
+        >>> pipeline.name
+        'digits-svm-tune-train'
+    """
+    if callable(source):
+        return source
+    path = Path(source)
+    if not path.is_file():
+        raise AutomlError(f"{path}: no such file")
+    if path.suffix == ".py":
+        return _from_python(path)
+    if path.suffix not in (".yaml", ".yml", ".json"):
+        raise AutomlError(f"{path}: expected an experiment (.yaml), a compiled pipeline "
+                          "(.yaml) or a Python file defining 'pipeline'")
+    # kfp writes the platform spec (e.g. a PVC mount) as a second YAML document.
+    data = next(iter(yaml.safe_load_all(path.read_text(encoding="utf-8"))), None)
+    if isinstance(data, dict) and "pipelineInfo" in data and "root" in data:
+        from kfp import components
+
+        return components.load_component_from_file(str(path))
+    from automl._api import load
+    from automl.pipelines.builder import tuning_pipeline
+
+    return tuning_pipeline(load(path))
+
+
+def compile_pipeline(pipeline_func_or_path: PipelineSource, output: str | os.PathLike[str]
+                     ) -> Path:
+    """Compile a pipeline (or a file :func:`load_pipeline` reads) to KFP's pipeline YAML.
+
+    Args:
+        pipeline_func_or_path: What :func:`load_pipeline` accepts.
+        output: The YAML file to write (its folder is created).
+
+    Returns:
+        ``output``, for ``kfp.Client().create_run_from_pipeline_package``.
+
+    Example:
+        >>> compile_pipeline("examples/quickstart/experiment.yaml", Path("digits.yaml"))
+        PosixPath('digits.yaml')
+    """
+    from kfp import compiler
+
+    pipeline = load_pipeline(pipeline_func_or_path)
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    compiler.Compiler().compile(pipeline_func=pipeline, package_path=str(output))
+    return output
+
+
+def _from_python(path: Path) -> Callable[..., Any]:
+    from kfp.dsl.base_component import BaseComponent
+
+    path = path.resolve()
+    # A name per file: two pipeline files called pipeline.py must not share a module.
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
+    module_name = f"_automl_pipeline_{path.stem}_{digest}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise AutomlError(f"{path}: cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    # In sys.modules before it runs, as for an import: dataclasses and typing look it up.
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    pipeline = getattr(module, PIPELINE_ATTRIBUTE, None)
+    if not isinstance(pipeline, BaseComponent):
+        found = "nothing" if pipeline is None else type(pipeline).__name__
+        raise AutomlError(f"{path}: expected a kfp pipeline named {PIPELINE_ATTRIBUTE!r} "
+                          f"(a @dsl.pipeline function), found {found}")
+    return pipeline

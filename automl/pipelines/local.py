@@ -1,0 +1,148 @@
+"""run_local(): run a whole pipeline on this machine with kfp.local, in this environment.
+
+kfp.local's SubprocessRunner runs each lightweight Python component as a child process of
+this Python (``use_venv=False``: no virtualenv, no network) and writes outputs under
+``<pipeline_root>/<pipeline>-<timestamp>/<task>/<output>``. When a task fails it raises only
+"Inner task failed: <task>"; the component's own error is in the streamed logs, so those are
+read to raise the real reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+from automl.errors import AutomlError
+from automl.pipelines.compile import PipelineSource, load_pipeline
+
+__all__ = ["PipelineFailed", "run_local"]
+
+# The last line of a Python traceback, as kfp.local streams it (indented): "pkg.Error: text".
+_ERROR_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception|Timeout|Failed)): (.+)$")
+
+
+class PipelineFailed(AutomlError):
+    """A pipeline task failed; the message carries the component's own error.
+
+    Attributes:
+        task: The failed task, as kfp.local names it.
+        error: The component's exception line, e.g. ``TuningFailed: experiment 't' ...``.
+    """
+
+    def __init__(self, message: str, task: str, error: str) -> None:
+        super().__init__(message)
+        self.task = task
+        self.error = error
+
+
+def run_local(pipeline_func_or_path: PipelineSource, pipeline_root: str | Path,
+              arguments: Mapping[str, Any] | None = None, *, quiet: bool = False
+              ) -> dict[str, Any]:
+    """Run a pipeline with kfp.local's SubprocessRunner in the current environment.
+
+    Args:
+        pipeline_func_or_path: A pipeline function, an experiment file, a Python file
+            defining ``pipeline``, or a compiled pipeline YAML (see ``load_pipeline``).
+        pipeline_root: Where kfp.local writes every task's outputs.
+        arguments: Pipeline parameters, e.g. ``{"timeout_minutes": 5}``.
+        quiet: Do not echo kfp.local's logs to stdout.
+
+    Returns:
+        ``run_dir`` (this run's folder), ``best_params`` (the parsed JSON of the first task
+        output called ``best_params``, else None), ``outputs`` ({task: {output: parameter
+        value or artifact Path}}) and ``metrics`` ({task: {metric: value}}, from Metrics
+        artifacts, which write no file).
+
+    Raises:
+        PipelineFailed: When a task fails, with its exception (e.g. the experiment's reason).
+
+    Example:
+        >>> out = run_local("examples/pipeline/pipeline.py", Path("/tmp/kfp-root"))
+        >>> out["best_params"], out["metrics"]["train"]
+        ({'C': '5.3', 'gamma': '0.0013', 'kernel': 'rbf'}, {'test_accuracy': 0.98})
+    """
+    from kfp import local
+
+    pipeline = load_pipeline(pipeline_func_or_path)
+    root = Path(pipeline_root).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    before = set(root.iterdir())
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root),
+               raise_on_error=True)
+    logs = io.StringIO()
+    echo: TextIO | None = None if quiet else sys.stdout
+    with contextlib.redirect_stdout(_Tee(logs, echo)):
+        try:
+            pipeline(**dict(arguments or {}))
+        except RuntimeError as exc:
+            raise _failure(str(exc), logs.getvalue()) from exc
+    created = sorted((p for p in root.iterdir() if p not in before and p.is_dir()),
+                     key=lambda p: p.stat().st_mtime)
+    if not created:
+        raise AutomlError(f"kfp.local wrote no run folder under {root}")
+    return _collect(created[-1], _metrics_outputs(pipeline))
+
+
+class _Tee(io.TextIOBase):
+    """Keeps kfp.local's streamed logs (it prints them) and still shows them."""
+
+    def __init__(self, keep: io.StringIO, echo: TextIO | None) -> None:
+        self.keep, self.echo = keep, echo
+
+    def write(self, text: str) -> int:
+        self.keep.write(text)
+        if self.echo is not None:
+            self.echo.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.echo is not None:
+            self.echo.flush()
+
+
+def _failure(message: str, logs: str) -> PipelineFailed:
+    task = re.search(r"Inner task failed: (.+?)\.?$", re.sub(r"\x1b\[[0-9;]*m", "", message))
+    task_name = task.group(1).strip("'") if task else "?"
+    errors = [m for m in map(_ERROR_LINE.match, logs.splitlines()) if m]
+    error = f"{errors[-1].group(1).rsplit('.', 1)[-1]}: {errors[-1].group(2)}" if errors else (
+        "no error line in the task's logs")
+    return PipelineFailed(f"pipeline task {task_name!r} failed: {error}", task_name, error)
+
+
+def _metrics_outputs(pipeline: Any) -> set[tuple[str, str]]:
+    """(task, output) pairs typed Metrics in the pipeline spec: they are metadata, not files."""
+    spec = pipeline.pipeline_spec
+    found = set()
+    for task_name, task in spec.root.dag.tasks.items():
+        component = spec.components[task.component_ref.name]
+        for out, definition in component.output_definitions.artifacts.items():
+            if definition.artifact_type.schema_title.endswith("Metrics"):
+                found.add((task_name, out))
+    return found
+
+
+def _collect(run_dir: Path, metrics_outputs: set[tuple[str, str]]) -> dict[str, Any]:
+    outputs: dict[str, dict[str, Any]] = {}
+    metrics: dict[str, dict[str, Any]] = {}
+    best_params = None
+    for executor_output in sorted(run_dir.glob("*/executor_output.json")):
+        task = executor_output.parent.name
+        data = json.loads(executor_output.read_text(encoding="utf-8"))
+        values: dict[str, Any] = dict(data.get("parameterValues", {}))
+        for out, entry in data.get("artifacts", {}).items():
+            artifact = entry["artifacts"][0]
+            if (task, out) in metrics_outputs:
+                metrics.setdefault(task, {}).update(artifact.get("metadata", {}))
+            else:
+                values[out] = Path(artifact["uri"])
+        outputs[task] = values
+        if best_params is None and isinstance(values.get("best_params"), str):
+            best_params = json.loads(values["best_params"])
+    return {"run_dir": run_dir, "best_params": best_params, "outputs": outputs,
+            "metrics": metrics}

@@ -1,0 +1,14 @@
+"""A downstream component for the pipeline tests, in a real file: kfp ships its source.
+
+No ``from __future__ import annotations``: kfp reads the annotations as objects.
+"""
+
+from kfp import dsl
+from kfp.dsl import Artifact, Output
+
+
+@dsl.component(base_image="python:3.11-slim")
+def echo(best_params: str, received: Output[Artifact]) -> None:
+    """Write the ``best_params`` it was given, to check what the tuning step handed on."""
+    with open(received.path, "w", encoding="utf-8") as file:
+        file.write(best_params)
