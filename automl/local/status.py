@@ -21,7 +21,7 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
     Raises:
         AutomlError: When the experiment is not in the storage (the message lists those that are).
     """
-    store = open_storage(storage, root)
+    store = open_storage(storage, root, existing=True)
     summaries = optuna.get_all_study_summaries(store, include_best_trial=False)
     console = Console()
     if name is None:

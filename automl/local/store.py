@@ -23,18 +23,27 @@ JOURNAL = "studies.journal"
 ATTR = "automl"  # one user attribute per study or trial holds automl's record (one write)
 
 
-def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT) -> BaseStorage:
+def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT, *,
+                 existing: bool = False) -> BaseStorage:
     """The storage named by ``url``, or the journal file ``<root>/studies.journal``.
 
     ``url`` may be any Optuna RDB URL (``sqlite:///x.db``, ``postgresql://...``), the path of
     a journal file, or ``:memory:`` (nothing kept after the process ends). Optuna's journal
     file appends one line per change and fsyncs it, so a ``kill -9`` loses nothing that was
     recorded; it costs a few milliseconds per trial where SQLite's transactions cost tens.
+    With ``existing``, a journal file that is not there is an error rather than created (for
+    commands that only read).
+
+    Raises:
+        AutomlError: When the storage cannot be opened, or ``existing`` and there is none.
     """
     if url == ":memory:":
         return InMemoryStorage()
     if url is None or "://" not in url:
         path = Path(url) if url else root / JOURNAL
+        if existing and not path.exists():
+            raise AutomlError(f"no experiments here: {path} does not exist (run one first, "
+                              "or give --storage)")
         path.parent.mkdir(parents=True, exist_ok=True)
         return JournalStorage(JournalFileBackend(str(path), JournalFileOpenLock(str(path))))
     try:

@@ -35,7 +35,7 @@ def load_results(name: str, storage: str | None = None,
         >>> results = automl.load_results("digits-svm")
         >>> results.trials[["trial", "objective", "params.C"]]
     """
-    store = open_storage(storage, Path(root))
+    store = open_storage(storage, Path(root), existing=True)
     try:
         study = optuna.load_study(study_name=name, storage=store)
     except KeyError:

@@ -37,3 +37,11 @@ def test_status_of_an_unknown_experiment_names_the_ones_there_are(tmp_path) -> N
     result = _automl("status", "nope", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == "error: no experiment 'nope' in this storage; it holds: t"
+
+
+def test_reading_commands_create_nothing_where_nothing_ran(tmp_path) -> None:
+    for args in (["status", "t"], ["list"], ["trials", "t"], ["best", "t"]):
+        result = _automl(*args, cwd=tmp_path)
+        assert result.returncode == 2
+        assert "no experiments here" in result.stderr
+    assert list(tmp_path.iterdir()) == []
