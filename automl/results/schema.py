@@ -48,8 +48,8 @@ def trials_frame(rows: list[dict[str, Any]], spec: ExperimentSpec) -> pd.DataFra
         columns[f"params.{name}"] = _typed(values, types.get(name, "categorical"))
     for name in metrics:
         columns[f"metrics.{name}"] = _floats([r.get("metrics", {}).get(name) for r in rows])
-    start = pd.to_datetime([r.get("start") for r in rows], unit="s", utc=True)
-    end = pd.to_datetime([r.get("end") for r in rows], unit="s", utc=True)
+    start = _times([r.get("start") for r in rows])
+    end = _times([r.get("end") for r in rows])
     columns["start_time"] = start
     columns["completion_time"] = end
     columns["duration_s"] = (end - start).total_seconds().to_numpy(dtype="float64")
@@ -69,8 +69,15 @@ def observations_frame(rows: dict[str, list[Any]]) -> pd.DataFrame:
         "metric": pd.array(rows.get("metric", []), dtype="string"),
         "step": pd.array(rows.get("step", []), dtype="Int64"),
         "value": _floats(rows.get("value", [])),
-        "timestamp": pd.to_datetime(rows.get("timestamp", []), unit="s", utc=True),
+        "timestamp": _times(rows.get("timestamp", [])),
     })
+
+
+def _times(seconds: list[float | None]) -> Any:
+    """UTC datetimes in nanoseconds always: pandas 3 would pick the unit from the input."""
+    import pandas as pd
+
+    return pd.to_datetime(seconds, unit="s", utc=True).as_unit("ns")
 
 
 def _typed(values: list[Any], kind: str) -> Any:

@@ -1,0 +1,96 @@
+"""Running an experiment on Katib: create (or reattach), follow, collect."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from automl.katib.cluster import KatibCluster
+from automl.katib.from_katib import from_katib
+from automl.katib.results import katib_results
+from automl.katib.to_katib import katib_dict, to_katib
+from automl.local.engine import RunSummary
+from automl.local.progress import Progress
+from automl.results import Results
+from automl.spec import ExperimentSpec
+
+__all__ = ["collect", "experiment_state", "run_on_katib"]
+
+
+def run_on_katib(spec: ExperimentSpec, cluster: KatibCluster, *, resume: bool = False,
+                 poll_seconds: float = 5.0, progress: bool = True) -> RunSummary:
+    """Create the Experiment (or with ``resume`` reattach to it) and follow it to its end.
+
+    Ctrl-C stops following; the experiment goes on running on the cluster.
+
+    Raises:
+        KatibError: When the cluster refuses (exists already without ``resume``, forbidden,
+            no Katib, ...).
+    """
+    to_katib(spec)  # Katib's rules, and what a cluster needs, before anything is sent
+    if resume:
+        cluster.get(spec.name)
+    else:
+        cluster.create(katib_dict(spec))
+    with Progress(spec.name, spec.budget.max_trials, enabled=progress) as bar:
+        while True:
+            experiment = cluster.get(spec.name)
+            state, reason, counts = experiment_state(experiment)
+            best = (experiment.get("status") or {}).get("currentOptimalTrial") or {}
+            done = sum(n for s, n in counts.items() if s not in ("Running", "Pending"))
+            bar.update(done, counts.get("Running", 0),
+                       counts.get("Failed", 0) + counts.get("MetricsUnavailable", 0),
+                       _best_text(spec, best))
+            if state in ("Succeeded", "Failed"):
+                break
+            time.sleep(poll_seconds)
+    return RunSummary(spec.name, state, reason, counts, _best(spec, best))
+
+
+def experiment_state(experiment: dict[str, Any]) -> tuple[str, str, dict[str, int]]:
+    """(Succeeded | Failed | Running | Created, reason, trial counts) of an Experiment."""
+    status = experiment.get("status") or {}
+    state, reason = "Created", ""
+    for c in status.get("conditions") or []:
+        if c.get("status") == "True":
+            state, reason = c.get("type", state), f"{c.get('reason', '')}: {c.get('message', '')}"
+    counts = {k: status.get(f) or 0 for k, f in (
+        ("Succeeded", "trialsSucceeded"), ("Failed", "trialsFailed"),
+        ("EarlyStopped", "trialsEarlyStopped"), ("Killed", "trialsKilled"),
+        ("MetricsUnavailable", "trialMetricsUnavailable"), ("Running", "trialsRunning"),
+        ("Pending", "trialsPending"))}
+    return state, reason, {k: v for k, v in counts.items() if v}
+
+
+def collect(name: str, cluster: KatibCluster) -> Results:
+    """The Results of the cluster's Experiment ``name``, from its Trials."""
+    experiment = cluster.get(name)
+    spec = from_katib({k: v for k, v in experiment.items() if k != "status"}
+                      | {"metadata": {k: v for k, v in experiment["metadata"].items()
+                                      if k in ("name", "namespace", "annotations")}})
+    return katib_results(spec, cluster.trials(name))
+
+
+def _best(spec: ExperimentSpec, optimal: dict[str, Any]) -> dict[str, Any] | None:
+    name = optimal.get("bestTrialName")
+    if not name:
+        return None
+    metrics = {m["name"]: m for m in (optimal.get("observation") or {}).get("metrics") or []}
+    objective = metrics.get(spec.objective.metric, {})
+    value = objective.get(spec.objective.strategy(spec.objective.metric)) or objective.get(
+        "latest")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return {"name": name, "objective": number,
+            "params": {a["name"]: a["value"] for a in optimal.get("parameterAssignments") or []}}
+
+
+def _best_text(spec: ExperimentSpec, optimal: dict[str, Any]) -> str:
+    best = _best(spec, optimal)
+    if best is None:
+        return "-"
+    params = " ".join(f"{k}={v}" for k, v in best["params"].items())
+    return f"{spec.objective.metric}={best['objective']:.6g} ({params})"
+

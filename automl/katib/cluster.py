@@ -1,0 +1,160 @@
+"""A Katib cluster, through the Kubernetes API: create, read, list, edit and delete Experiments.
+
+kubeconfig (or the in-cluster service account) chooses the cluster; the namespace defaults as
+kubectl's does: the current context's, else ``default``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from automl.errors import AutomlError
+
+__all__ = ["EXIT_CODES", "KatibCluster", "KatibError"]
+
+GROUP, VERSION = "kubeflow.org", "v1beta1"
+_SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+
+
+class KatibError(AutomlError):
+    """The cluster refused or could not be reached; ``exit_code`` is the CLI's status for it."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+EXIT_CODES = {"no cluster": 3, "no Katib": 4, "forbidden": 5, "conflict": 6, "not found": 7}
+"""The CLI's exit status per failure (listed in ``automl --help``)."""
+
+
+class KatibCluster:
+    """Katib's Experiment and Trial custom resources in one namespace.
+
+    Args:
+        namespace: The namespace (default: the kubeconfig context's, else ``default``).
+        context: The kubeconfig context (default: the current one).
+        config_file: The kubeconfig file (default: ``$KUBECONFIG`` or ``~/.kube/config``).
+
+    Raises:
+        KatibError: When no cluster configuration can be loaded.
+
+    Example:
+        >>> cluster = KatibCluster(namespace="kubeflow")
+        >>> cluster.create(automl.to_katib(spec))
+    """
+
+    def __init__(self, namespace: str | None = None, context: str | None = None,
+                 config_file: str | None = None) -> None:
+        from kubernetes import client, config
+
+        try:
+            if context is None and config_file is None and _SERVICE_ACCOUNT_NAMESPACE.exists():
+                config.load_incluster_config()
+                default = _SERVICE_ACCOUNT_NAMESPACE.read_text().strip()
+            else:
+                config.load_kube_config(config_file=config_file, context=context)
+                _, active = config.list_kube_config_contexts(config_file=config_file)
+                if context is not None:
+                    contexts, _ = config.list_kube_config_contexts(config_file=config_file)
+                    active = next(c for c in contexts if c["name"] == context)
+                default = active["context"].get("namespace") or "default"
+        except (config.ConfigException, OSError, StopIteration) as exc:
+            raise KatibError(f"no cluster: cannot load a kubeconfig or in-cluster config "
+                             f"({exc})", EXIT_CODES["no cluster"]) from None
+        self.namespace = namespace or default
+        self.api = client.CustomObjectsApi()
+
+    # ---- experiments -------------------------------------------------------------------
+
+    def create(self, experiment: dict[str, Any]) -> dict[str, Any]:
+        """Create an Experiment (its namespace is set to this cluster's)."""
+        body = {**experiment, "metadata": {**experiment["metadata"],
+                                           "namespace": self.namespace}}
+        name = body["metadata"]["name"]
+        return self._call(f"create experiment {name}", self.api.create_namespaced_custom_object,
+                          GROUP, VERSION, self.namespace, "experiments", body)
+
+    def get(self, name: str) -> dict[str, Any]:
+        """The Experiment ``name`` with its status."""
+        return self._call(f"get experiment {name}", self.api.get_namespaced_custom_object,
+                          GROUP, VERSION, self.namespace, "experiments", name)
+
+    def list(self) -> list[dict[str, Any]]:
+        """Every Experiment in the namespace."""
+        answer = self._call("list experiments", self.api.list_namespaced_custom_object,
+                            GROUP, VERSION, self.namespace, "experiments")
+        return answer.get("items", [])
+
+    def delete(self, name: str) -> None:
+        """Delete the Experiment ``name`` (Katib deletes its trials with it)."""
+        self._call(f"delete experiment {name}", self.api.delete_namespaced_custom_object,
+                   GROUP, VERSION, self.namespace, "experiments", name)
+
+    def edit_budget(self, name: str, max_trials: int | None = None,
+                    parallel_trials: int | None = None,
+                    max_failed_trials: int | None = None) -> dict[str, Any]:
+        """Change the budget, the only fields Katib lets an Experiment change.
+
+        As KatibClient.edit_experiment_budget: at least one value; the rest stay.
+        """
+        spec = {k: v for k, v in (("maxTrialCount", max_trials),
+                                  ("parallelTrialCount", parallel_trials),
+                                  ("maxFailedTrialCount", max_failed_trials)) if v is not None}
+        if not spec:
+            raise AutomlError("give at least one of max_trials, parallel_trials, "
+                              "max_failed_trials")
+        return self._call(f"edit experiment {name}", self.api.patch_namespaced_custom_object,
+                          GROUP, VERSION, self.namespace, "experiments", name,
+                          {"spec": spec})
+
+    def trials(self, name: str) -> list[dict[str, Any]]:
+        """The Trials of Experiment ``name`` (by Katib's experiment label)."""
+        answer = self._call(f"list trials of {name}", self.api.list_namespaced_custom_object,
+                            GROUP, VERSION, self.namespace, "trials",
+                            label_selector=f"katib.kubeflow.org/experiment={name}")
+        return answer.get("items", [])
+
+    def _call(self, what: str, method: Any, *args: Any, **kwargs: Any) -> Any:
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
+
+        try:
+            return method(*args, **kwargs)
+        except ApiException as exc:
+            raise _refusal(what, exc, self.namespace) from None
+        except HTTPError as exc:
+            raise KatibError(f"no cluster: cannot {what}: {exc}",
+                             EXIT_CODES["no cluster"]) from None
+
+
+def _refusal(what: str, exc: Any, namespace: str) -> KatibError:
+    status = _status(exc)
+    detail = status.get("message") or str(exc.reason)
+    if exc.status == 404 and (status.get("details") or {}).get("name"):
+        # A Status naming the object: it is missing. Without a name, the resource type is.
+        return KatibError(f"cannot {what}: not found in namespace {namespace}",
+                          EXIT_CODES["not found"])
+    if exc.status == 404:
+        return KatibError(f"cannot {what}: the cluster has no Katib (kubeflow.org/v1beta1 "
+                          f"custom resources); install Katib first ({detail})",
+                          EXIT_CODES["no Katib"])
+    if exc.status in (401, 403):
+        return KatibError(f"cannot {what}: forbidden in namespace {namespace} ({detail})",
+                          EXIT_CODES["forbidden"])
+    if exc.status == 409:
+        return KatibError(f"cannot {what}: it already exists in namespace {namespace}; "
+                          "reattach with --resume, or delete it first", EXIT_CODES["conflict"])
+    return KatibError(f"cannot {what}: HTTP {exc.status}: {detail}", 1)
+
+
+def _status(exc: Any) -> dict[str, Any]:
+    """The Kubernetes Status object in an error answer ({} when there is none)."""
+    import json
+
+    try:
+        body = json.loads(exc.body)
+    except (TypeError, ValueError):
+        return {}
+    return body if isinstance(body, dict) else {}

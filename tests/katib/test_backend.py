@@ -1,0 +1,107 @@
+"""The Katib backend against a Kubernetes API double (see kube_server.py for why a double)."""
+
+from __future__ import annotations
+
+import pytest
+
+import automl
+from automl.katib import katib_dict
+from automl.katib.backend import collect, run_on_katib
+from automl.katib.cluster import EXIT_CODES, KatibCluster, KatibError
+from automl.spec import ExperimentSpec
+from tests.katib.kube_server import PREFIX, kube_server
+from tests.local.helpers import run, spec
+
+IMAGE = "python:3.11-slim"
+
+
+def _spec(**changes) -> ExperimentSpec:
+    s = spec(budget={"max_trials": 3, "parallel_trials": 3}, **changes)
+    return s.model_copy(update={"trial": s.trial.model_copy(update={"image": IMAGE})})
+
+
+def test_run_creates_follows_and_collects_in_the_kubeconfig_namespace(tmp_path) -> None:
+    with kube_server(tmp_path) as (kubeconfig, cluster):
+        katib = KatibCluster(config_file=kubeconfig)
+        summary = run_on_katib(_spec(), katib, poll_seconds=0, progress=False)
+        results = collect("t", katib)
+    assert katib.namespace == "team-a"
+    assert cluster.calls[0] == ("POST", f"{PREFIX}team-a/experiments")
+    assert (summary.status, summary.counts) == ("Succeeded", {"Succeeded": 3})
+    assert summary.reason.startswith("ExperimentMaxTrialsReached")
+    trials = results.trials
+    assert list(trials["status"]) == ["Succeeded"] * 3
+    assert (trials["backend"] == "katib").all()
+    # The double's objective is x; minimize takes min: x itself
+    assert list(trials["objective"]) == pytest.approx(list(trials["params.x"]))
+    assert summary.best["name"] == trials.loc[trials["objective"].idxmin(), "trial"]
+
+
+def test_katib_and_local_results_have_identical_columns_and_dtypes(tmp_path) -> None:
+    run(_spec(), tmp_path)
+    local = automl.load_results("t", root=tmp_path / ".automl").trials
+    with kube_server(tmp_path) as (kubeconfig, _):
+        katib = KatibCluster(config_file=kubeconfig)
+        run_on_katib(_spec(), katib, poll_seconds=0, progress=False)
+        remote = collect("t", katib).trials
+    assert list(remote.columns) == list(local.columns)
+    assert dict(remote.dtypes) == dict(local.dtypes)
+
+
+def test_resume_reattaches_and_a_second_create_is_a_conflict(tmp_path) -> None:
+    with kube_server(tmp_path) as (kubeconfig, cluster):
+        katib = KatibCluster(config_file=kubeconfig)
+        run_on_katib(_spec(), katib, poll_seconds=0, progress=False)
+        with pytest.raises(KatibError) as caught:
+            run_on_katib(_spec(), katib, poll_seconds=0, progress=False)
+        assert caught.value.exit_code == EXIT_CODES["conflict"]
+        assert "already exists in namespace team-a; reattach with --resume" in str(caught.value)
+        summary = run_on_katib(_spec(), katib, resume=True, poll_seconds=0, progress=False)
+    assert summary.status == "Succeeded"
+    assert [m for m, _ in cluster.calls].count("POST") == 2
+
+
+@pytest.mark.parametrize(("setup", "code", "text"), [
+    (lambda c: c.forbidden.add("team-a"), "forbidden", "forbidden in namespace team-a"),
+    (lambda c: setattr(c, "katib_installed", False), "no Katib", "the cluster has no Katib"),
+])
+def test_refusals_are_one_line_errors_with_their_exit_code(tmp_path, setup, code, text) -> None:
+    with kube_server(tmp_path) as (kubeconfig, cluster):
+        setup(cluster)
+        with pytest.raises(KatibError) as caught:
+            run_on_katib(_spec(), KatibCluster(config_file=kubeconfig), progress=False)
+    assert caught.value.exit_code == EXIT_CODES[code]
+    assert text in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_missing_experiment_is_not_found(tmp_path) -> None:
+    with kube_server(tmp_path) as (kubeconfig, _), pytest.raises(KatibError) as caught:
+        collect("nope", KatibCluster(config_file=kubeconfig))
+    assert caught.value.exit_code == EXIT_CODES["not found"]
+    assert str(caught.value) == "cannot get experiment nope: not found in namespace team-a"
+
+
+def test_no_kubeconfig_is_no_cluster(tmp_path) -> None:
+    with pytest.raises(KatibError) as caught:
+        KatibCluster(config_file=str(tmp_path / "missing"))
+    assert caught.value.exit_code == EXIT_CODES["no cluster"]
+
+
+def test_budget_edits_list_and_delete(tmp_path) -> None:
+    with kube_server(tmp_path) as (kubeconfig, cluster):
+        katib = KatibCluster(config_file=kubeconfig, namespace="other")
+        katib.create(katib_dict(_spec()))
+        edited = katib.edit_budget("t", max_trials=5, parallel_trials=2)
+        assert (edited["spec"]["maxTrialCount"], edited["spec"]["parallelTrialCount"]) == (5, 2)
+        assert [e["metadata"]["name"] for e in katib.list()] == ["t"]
+        katib.delete("t")
+        assert katib.list() == []
+    assert ("PATCH", f"{PREFIX}other/experiments/t") in cluster.calls
+
+
+def test_the_double_refuses_what_katibs_schema_refuses(tmp_path) -> None:
+    body = katib_dict(_spec())
+    body["spec"]["maxTrialCount"] = "three"
+    with kube_server(tmp_path) as (kubeconfig, _):
+        with pytest.raises(KatibError, match="denied the request: 'three' is not of type"):
+            KatibCluster(config_file=kubeconfig).create(body)
