@@ -16,21 +16,26 @@ if TYPE_CHECKING:
 
 __all__ = ["BACKENDS", "run"]
 
-BACKENDS = ("local",)
+BACKENDS = ("local", "katib")
 
 
 def run(experiment: ExperimentSpec | str | os.PathLike[str] | Mapping[str, Any], *,
         backend: str = "local", storage: str | None = None, root: str | Path = ".automl",
-        progress: bool = True) -> RunSummary:
+        progress: bool = True, namespace: str | None = None, context: str | None = None,
+        resume: bool = False, poll_seconds: float = 5.0) -> RunSummary:
     """Run an experiment until Katib would call it finished; run it again to resume.
 
     Args:
         experiment: An ExperimentSpec, or a file (automl's format or Katib Experiment YAML).
-        backend: ``local`` (Optuna on this machine).
+        backend: ``local`` (Optuna on this machine) or ``katib`` (a cluster, via kubeconfig).
         storage: An Optuna storage URL or a journal file path (default
             ``<root>/studies.journal``).
         root: Folder for the default storage and the trials' logs.
         progress: Show a progress bar on stderr.
+        namespace: katib: the namespace (default: the kubeconfig context's).
+        context: katib: the kubeconfig context.
+        resume: katib: reattach to the experiment of that name instead of creating it.
+        poll_seconds: katib: seconds between status checks.
 
     Returns:
         How it ended: status, reason, trial counts and the best trial.
@@ -41,6 +46,12 @@ def run(experiment: ExperimentSpec | str | os.PathLike[str] | Mapping[str, Any],
         {'C': '3.27', 'gamma': '0.0012', 'kernel': 'rbf'}
     """
     spec = load(experiment)
+    if backend == "katib":
+        from automl.katib.backend import run_on_katib
+        from automl.katib.cluster import KatibCluster
+
+        return run_on_katib(spec, KatibCluster(namespace=namespace, context=context),
+                            resume=resume, progress=progress, poll_seconds=poll_seconds)
     if backend != "local":
         raise AutomlError(f"unknown backend {backend!r}; expected one of: {', '.join(BACKENDS)}")
     from automl.local import LocalEngine

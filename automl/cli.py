@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,11 +19,19 @@ __all__ = ["app", "main"]
 
 EXIT_BAD_INPUT = 2
 
+Backend = Annotated[str, typer.Option(help="local (this machine) or katib (a cluster).")]
+Namespace = Annotated[str | None, typer.Option(
+    help="katib: the namespace (default: the kubeconfig context's, else default).")]
+Context = Annotated[str | None, typer.Option(help="katib: the kubeconfig context.")]
+Storage = Annotated[str | None, typer.Option(help="local: Optuna storage URL or journal file.")]
+
 app = typer.Typer(
     name="automl",
     help="Katib experiments on this machine, on a Katib cluster, or in Kubeflow Pipelines.\n\n"
          "Exit status: 0 success, 2 bad input (invalid experiment, missing file, wrong option), "
-         "1 any other failure (run: the experiment ended Failed), 130 interrupted (Ctrl-C).",
+         "1 any other failure (run: the experiment ended Failed), 130 interrupted (Ctrl-C); "
+         "with --backend katib: 3 no cluster, 4 Katib not installed, 5 forbidden, 6 already "
+         "exists, 7 experiment not found.",
     epilog="Example: automl validate examples/quickstart/experiment.yaml",
     no_args_is_help=True,
     add_completion=False,
@@ -108,24 +116,38 @@ def import_(
 def run(
     file: Annotated[Path, typer.Argument(help="The experiment: automl's format or Katib "
                                               "Experiment YAML.")],
-    backend: Annotated[str, typer.Option(help="Where trials run: local.")] = "local",
+    backend: Backend = "local",
     storage: Annotated[str | None, typer.Option(
-        help="Optuna storage URL (sqlite:///x.db, postgresql://...) or journal file; default "
-             ".automl/studies.journal.")] = None,
+        help="local: Optuna storage URL (sqlite:///x.db, postgresql://...) or journal file; "
+             "default .automl/studies.journal.")] = None,
+    namespace: Namespace = None,
+    context: Context = None,
+    resume: Annotated[bool, typer.Option("--resume", help="katib: reattach to the experiment "
+                                                          "of that name.")] = False,
+    poll: Annotated[float, typer.Option(help="katib: seconds between status checks.")] = 5.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
-    """Run an experiment on this machine until Katib would call it done; run again to resume.
+    """Run an experiment until Katib would call it done; run again to resume.
 
-    Trials run as processes; their logs go to .automl/runs/<experiment>/<trial>/. Ctrl-C
-    stops every trial and keeps what finished.
+    Locally trials run as processes; their logs go to .automl/runs/<experiment>/<trial>/, and
+    Ctrl-C stops every trial and keeps what finished. With --backend katib the Experiment is
+    created on the cluster and followed; Ctrl-C leaves it running there.
     """
+    from automl._api import load
     from automl._run import run as run_experiment
 
     try:
-        summary = run_experiment(file, backend=backend, storage=storage, progress=not quiet)
+        summary = run_experiment(file, backend=backend, storage=storage, progress=not quiet,
+                                 namespace=namespace, context=context, resume=resume,
+                                 poll_seconds=poll)
     except KeyboardInterrupt:
-        typer.echo("interrupted: finished trials are kept; run the same command to resume",
-                   err=True)
+        if backend == "katib":
+            name = load(file).name
+            typer.echo(f"stopped following; the experiment runs on. Reattach: automl status "
+                       f"{name} --backend katib", err=True)
+        else:
+            typer.echo("interrupted: finished trials are kept; run the same command to resume",
+                       err=True)
         raise typer.Exit(130) from None
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()))
     typer.echo(f"{summary.name}: {summary.status} ({summary.reason}); trials: {counts or 'none'}")
@@ -140,10 +162,17 @@ def run(
 @app.command(epilog="Example:  automl status digits-svm")
 def status(
     name: Annotated[str | None, typer.Argument(help="The experiment (all when omitted).")] = None,
-    storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
-    = None,
+    storage: Storage = None,
+    backend: Backend = "local",
+    namespace: Namespace = None,
+    context: Context = None,
 ) -> None:
     """Show an experiment's state and trials (or every experiment's state)."""
+    if backend == "katib":
+        from automl.katib.status import print_katib_status
+
+        print_katib_status(name, _cluster(namespace, context))
+        return
     from automl.local.status import print_status
 
     print_status(name, storage)
@@ -151,13 +180,27 @@ def status(
 
 @app.command(name="list", epilog="Example:  automl list --storage sqlite:///runs.db")
 def list_(
-    storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
-    = None,
+    storage: Storage = None,
+    backend: Backend = "local",
+    namespace: Namespace = None,
+    context: Context = None,
 ) -> None:
-    """List the experiments in a storage with their state and best value."""
-    from automl.local.status import print_status
+    """List the experiments (in a storage, or a Katib namespace) with their state."""
+    status(None, storage, backend, namespace, context)
 
-    print_status(None, storage)
+
+@app.command(epilog="Example:  automl delete digits-svm --backend katib")
+def delete(
+    name: Annotated[str, typer.Argument(help="The experiment.")],
+    backend: Backend = "katib",
+    namespace: Namespace = None,
+    context: Context = None,
+) -> None:
+    """Delete a Katib experiment (and, as Katib does, its trials)."""
+    if backend != "katib":
+        raise typer.BadParameter("only --backend katib deletes", param_hint="--backend")
+    _cluster(namespace, context).delete(name)
+    typer.echo(f"deleted {name}")
 
 
 @app.command(epilog="Examples:  automl trials digits-svm --sort objective --top 5  |  "
@@ -171,14 +214,15 @@ def trials(
     sort: Annotated[str | None, typer.Option(help="Sort by this column (objective: best "
                                                   "first).")] = None,
     top: Annotated[int | None, typer.Option(help="Keep the first N rows.")] = None,
-    storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
-    = None,
+    storage: Storage = None,
+    backend: Backend = "local",
+    namespace: Namespace = None,
+    context: Context = None,
 ) -> None:
     """The trials table: one row per trial, typed params.* and metrics.* columns."""
-    from automl.results import load_results
     from automl.results.export import write_table
 
-    results = load_results(name, storage)
+    results = _results(name, storage, backend, namespace, context)
     frame = results.trials
     if sort is not None:
         if sort not in frame.columns:
@@ -195,13 +239,13 @@ def trials(
 def best(
     name: Annotated[str, typer.Argument(help="The experiment.")],
     top: Annotated[int, typer.Option(help="How many of the best trials.")] = 1,
-    storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
-    = None,
+    storage: Storage = None,
+    backend: Backend = "local",
+    namespace: Namespace = None,
+    context: Context = None,
 ) -> None:
     """The best trial (or the best N): objective and parameters."""
-    from automl.results import load_results
-
-    results = load_results(name, storage)
+    results = _results(name, storage, backend, namespace, context)
     chosen = results.best(top)
     if chosen.empty:
         typer.echo(f"{name}: no trial has an objective value yet")
@@ -253,14 +297,15 @@ def tensorboard(
     serve: Annotated[bool, typer.Option("--serve", help="Then run TensorBoard on them.")]
     = False,
     port: Annotated[int, typer.Option(help="TensorBoard's port (with --serve).")] = 6006,
-    storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
-    = None,
+    storage: Storage = None,
+    backend: Backend = "local",
+    namespace: Namespace = None,
+    context: Context = None,
 ) -> None:
     """Write TensorBoard logs: a run per trial with its curves, and the HParams dashboard."""
-    from automl.results import load_results
     from automl.results.tensorboard import serve as serve_board
 
-    written = load_results(name, storage).to_tensorboard(logdir)
+    written = _results(name, storage, backend, namespace, context).to_tensorboard(logdir)
     typer.echo(f"wrote {written} (tensorboard --logdir {written})", err=True)
     if serve:
         serve_board(written, port=port)
@@ -364,6 +409,27 @@ def pipeline_submit(
         raise typer.Exit(1)
 
 
+def _cluster(namespace: str | None, context: str | None) -> Any:
+    from automl.katib.cluster import KatibCluster
+
+    return KatibCluster(namespace=namespace, context=context)
+
+
+def _results(name: str, storage: str | None, backend: str, namespace: str | None,
+             context: str | None) -> Any:
+    """The experiment's Results from the backend it ran on."""
+    if backend == "katib":
+        from automl.katib.backend import collect
+
+        return collect(name, _cluster(namespace, context))
+    if backend != "local":
+        raise typer.BadParameter(f"unknown backend {backend!r}; expected local or katib",
+                                 param_hint="--backend")
+    from automl.results import load_results
+
+    return load_results(name, storage)
+
+
 def _write(text: str, output: Path | None) -> None:
     if output is None:
         typer.echo(text, nl=False)
@@ -390,4 +456,4 @@ def main() -> None:
         app()
     except AutomlError as exc:
         _print_error(exc)
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(getattr(exc, "exit_code", EXIT_BAD_INPUT))

@@ -102,6 +102,41 @@ def test_budget_edits_list_and_delete(tmp_path) -> None:
 def test_the_double_refuses_what_katibs_schema_refuses(tmp_path) -> None:
     body = katib_dict(_spec())
     body["spec"]["maxTrialCount"] = "three"
-    with kube_server(tmp_path) as (kubeconfig, _):
-        with pytest.raises(KatibError, match="denied the request: 'three' is not of type"):
-            KatibCluster(config_file=kubeconfig).create(body)
+    with kube_server(tmp_path) as (kubeconfig, _), \
+            pytest.raises(KatibError, match="denied the request: 'three' is not of type"):
+        KatibCluster(config_file=kubeconfig).create(body)
+
+
+def _cli(*args, kubeconfig, cwd):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KUBECONFIG": kubeconfig}
+    return subprocess.run([sys.executable, "-m", "automl", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_cli_runs_lists_reads_and_deletes_on_katib(tmp_path) -> None:
+    path = tmp_path / "exp.yaml"
+    path.write_text(automl.spec.spec_to_yaml(_spec()))
+    with kube_server(tmp_path) as (kubeconfig, cluster):
+        ran = _cli("run", str(path), "--backend", "katib", "--poll", "0", "-q",
+                   kubeconfig=kubeconfig, cwd=tmp_path)
+        assert ran.returncode == 0, ran.stderr
+        assert ran.stdout.startswith("t: Succeeded (ExperimentMaxTrialsReached")
+        table = _cli("trials", "t", "--backend", "katib", "-f", "csv", kubeconfig=kubeconfig,
+                     cwd=tmp_path)
+        assert table.returncode == 0, table.stderr
+        lines = table.stdout.splitlines()
+        assert len(lines) == 4 and lines[1].endswith(",katib")
+        listed = _cli("list", "--backend", "katib", kubeconfig=kubeconfig, cwd=tmp_path)
+        assert "│ t " in listed.stdout
+        again = _cli("run", str(path), "--backend", "katib", kubeconfig=kubeconfig,
+                     cwd=tmp_path)
+        assert again.returncode == EXIT_CODES["conflict"]
+        assert "Traceback" not in again.stderr
+        assert _cli("delete", "t", kubeconfig=kubeconfig, cwd=tmp_path).returncode == 0
+        gone = _cli("status", "t", "--backend", "katib", kubeconfig=kubeconfig, cwd=tmp_path)
+        assert gone.returncode == EXIT_CODES["not found"]
+    assert not cluster.experiments
