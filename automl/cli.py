@@ -125,6 +125,8 @@ def run(
     resume: Annotated[bool, typer.Option("--resume", help="katib: reattach to the experiment "
                                                           "of that name.")] = False,
     poll: Annotated[float, typer.Option(help="katib: seconds between status checks.")] = 5.0,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="katib: print the Experiment "
+                                                            "that would be created.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
     """Run an experiment until Katib would call it done; run again to resume.
@@ -136,6 +138,11 @@ def run(
     from automl._api import load
     from automl._run import run as run_experiment
 
+    if dry_run:
+        from automl.katib import to_yaml
+
+        typer.echo(to_yaml(load(file, katib=True)), nl=False)
+        return
     try:
         summary = run_experiment(file, backend=backend, storage=storage, progress=not quiet,
                                  namespace=namespace, context=context, resume=resume,
@@ -187,6 +194,26 @@ def list_(
 ) -> None:
     """List the experiments (in a storage, or a Katib namespace) with their state."""
     status(None, storage, backend, namespace, context)
+
+
+@app.command(epilog="Example:  automl budget digits-svm --max-trials 40 --parallel-trials 4")
+def budget(
+    name: Annotated[str, typer.Argument(help="The Katib experiment.")],
+    max_trials: Annotated[int | None, typer.Option(help="New maxTrialCount.")] = None,
+    parallel_trials: Annotated[int | None, typer.Option(help="New parallelTrialCount.")]
+    = None,
+    max_failed_trials: Annotated[int | None, typer.Option(help="New maxFailedTrialCount.")]
+    = None,
+    namespace: Namespace = None,
+    context: Context = None,
+) -> None:
+    """Change a Katib experiment's budget (the only fields Katib lets change)."""
+    edited = _cluster(namespace, context).edit_budget(name, max_trials, parallel_trials,
+                                                     max_failed_trials)
+    spec = edited["spec"]
+    typer.echo(f"{name}: maxTrialCount={spec.get('maxTrialCount')} "
+               f"parallelTrialCount={spec.get('parallelTrialCount')} "
+               f"maxFailedTrialCount={spec.get('maxFailedTrialCount')}")
 
 
 @app.command(epilog="Example:  automl delete digits-svm --backend katib")

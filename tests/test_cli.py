@@ -26,7 +26,9 @@ def test_version() -> None:
 
 @pytest.mark.parametrize("command", [[], ["validate"], ["compile"], ["import"], ["run"],
                                      ["status"], ["list"], ["trials"], ["best"], ["compare"],
-                                     ["report"], ["tensorboard"], ["dashboard"]])
+                                     ["report"], ["tensorboard"], ["dashboard"],
+                                     ["delete"], ["budget"], ["pipeline", "compile"],
+                                     ["pipeline", "run"], ["pipeline", "submit"]])
 def test_every_command_answers_help_with_an_example(command) -> None:
     result = automl(*command, "--help")
     assert result.returncode == 0

@@ -6,6 +6,7 @@ kubectl's does: the current context's, else ``default``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,8 @@ class KatibCluster:
                  config_file: str | None = None) -> None:
         from kubernetes import client, config
 
+        # $KUBECONFIG as it is now (the client reads it once, when first imported), as kubectl.
+        config_file = config_file or os.environ.get("KUBECONFIG")
         try:
             if context is None and config_file is None and _SERVICE_ACCOUNT_NAMESPACE.exists():
                 config.load_incluster_config()

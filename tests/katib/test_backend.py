@@ -136,7 +136,32 @@ def test_the_cli_runs_lists_reads_and_deletes_on_katib(tmp_path) -> None:
                      cwd=tmp_path)
         assert again.returncode == EXIT_CODES["conflict"]
         assert "Traceback" not in again.stderr
+        edited = _cli("budget", "t", "--max-trials", "5", kubeconfig=kubeconfig, cwd=tmp_path)
+        assert edited.stdout.strip() == ("t: maxTrialCount=5 parallelTrialCount=3 "
+                                         "maxFailedTrialCount=None")
+        dry = _cli("run", str(path), "--backend", "katib", "--dry-run", kubeconfig=kubeconfig,
+                   cwd=tmp_path)
+        assert dry.stdout.startswith("apiVersion: kubeflow.org/v1beta1\nkind: Experiment\n")
         assert _cli("delete", "t", kubeconfig=kubeconfig, cwd=tmp_path).returncode == 0
         gone = _cli("status", "t", "--backend", "katib", kubeconfig=kubeconfig, cwd=tmp_path)
         assert gone.returncode == EXIT_CODES["not found"]
     assert not cluster.experiments
+
+
+def shifted(params):
+    return (float(params["x"]) - 2) ** 2
+
+
+def test_tune_with_the_katib_backend_submits_the_function(tmp_path, monkeypatch) -> None:
+    with kube_server(tmp_path) as (kubeconfig, cluster):
+        monkeypatch.setenv("KUBECONFIG", kubeconfig)
+        summary = automl.tune("quad", shifted, {"x": {"type": "double", "min": 0, "max": 4}},
+                              objective_metric_name="loss", objective_type="minimize",
+                              max_trial_count=3, parallel_trial_count=3, backend="katib",
+                              progress=False)
+        (experiment,) = cluster.experiments.values()
+    assert summary.status == "Succeeded"
+    container = experiment["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"][
+        "containers"][0]
+    assert container["command"] == ["bash", "-c"]
+    assert "def shifted(params):" in container["args"][0]

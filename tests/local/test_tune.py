@@ -76,3 +76,30 @@ def test_each_trial_runs_in_its_own_process(tmp_path) -> None:
 def test_a_lambda_has_no_source_to_ship_and_is_refused(tmp_path) -> None:
     with pytest.raises(automl.AutomlError, match="cannot read the source"):
         _tune(tmp_path, eval("lambda p: 1"))
+
+
+def test_dry_run_ships_the_function_as_katib_tune_does_and_the_script_runs(tmp_path) -> None:
+    import subprocess
+
+    import yaml
+
+    from automl.local.metrics import StdOutCollector
+
+    text = automl.tune("quad", quadratic, {"x": {"type": "double", "min": 0, "max": 4},
+                                           "fixed": "k"},
+                       objective_metric_name="loss", objective_type="minimize",
+                       packages_to_install=[], dry_run=True)
+    experiment = yaml.safe_load(text)
+    container = experiment["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"][
+        "containers"][0]
+    assert container["command"] == ["bash", "-c"]
+    (script,) = container["args"]
+    assert "def quadratic(params):" in script and "${trialParameters.x}" in script
+    # Do what Katib does: substitute the placeholder as text, then run the container command.
+    rendered = script.replace("${trialParameters.x}", "1.5")
+    out = subprocess.run(["bash", "-c", rendered], capture_output=True, text=True,
+                         timeout=60, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    found = [o for line in out.stdout.splitlines()
+             for o in StdOutCollector(["loss", "x_again"]).line(line)]
+    assert {(o.metric, float(o.value)) for o in found} == {("loss", 0.25), ("x_again", 1.5)}
