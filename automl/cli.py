@@ -24,6 +24,8 @@ Namespace = Annotated[str | None, typer.Option(
     help="katib: the namespace (default: the kubeconfig context's, else default).")]
 Context = Annotated[str | None, typer.Option(help="katib: the kubeconfig context.")]
 Storage = Annotated[str | None, typer.Option(help="local: Optuna storage URL or journal file.")]
+DbManager = Annotated[str | None, typer.Option(
+    help="katib: Katib's DB manager host:port, for the full observation logs.")]
 
 app = typer.Typer(
     name="automl",
@@ -245,11 +247,12 @@ def trials(
     backend: Backend = "local",
     namespace: Namespace = None,
     context: Context = None,
+    db_manager: DbManager = None,
 ) -> None:
     """The trials table: one row per trial, typed params.* and metrics.* columns."""
     from automl.results.export import write_table
 
-    results = _results(name, storage, backend, namespace, context)
+    results = _results(name, storage, backend, namespace, context, db_manager)
     frame = results.trials
     if sort is not None:
         if sort not in frame.columns:
@@ -306,14 +309,15 @@ def report(
     name: Annotated[str, typer.Argument(help="The experiment.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")]
     = Path("report.html"),
-    storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
-    = None,
+    storage: Storage = None,
+    backend: Backend = "local",
+    namespace: Namespace = None,
+    context: Context = None,
 ) -> None:
     """One self-contained HTML file: trials table, history, parallel coordinates, importance."""
-    from automl.results import load_results
     from automl.results.report import write_report
 
-    write_report(load_results(name, storage), output)
+    write_report(_results(name, storage, backend, namespace, context), output)
     typer.echo(f"wrote {output}", err=True)
 
 
@@ -328,11 +332,13 @@ def tensorboard(
     backend: Backend = "local",
     namespace: Namespace = None,
     context: Context = None,
+    db_manager: DbManager = None,
 ) -> None:
     """Write TensorBoard logs: a run per trial with its curves, and the HParams dashboard."""
     from automl.results.tensorboard import serve as serve_board
 
-    written = _results(name, storage, backend, namespace, context).to_tensorboard(logdir)
+    written = _results(name, storage, backend, namespace, context,
+                       db_manager).to_tensorboard(logdir)
     typer.echo(f"wrote {written} (tensorboard --logdir {written})", err=True)
     if serve:
         serve_board(written, port=port)
@@ -443,12 +449,12 @@ def _cluster(namespace: str | None, context: str | None) -> Any:
 
 
 def _results(name: str, storage: str | None, backend: str, namespace: str | None,
-             context: str | None) -> Any:
+             context: str | None, db_manager: str | None = None) -> Any:
     """The experiment's Results from the backend it ran on."""
     if backend == "katib":
         from automl.katib.backend import collect
 
-        return collect(name, _cluster(namespace, context))
+        return collect(name, _cluster(namespace, context), db_manager)
     if backend != "local":
         raise typer.BadParameter(f"unknown backend {backend!r}; expected local or katib",
                                  param_hint="--backend")

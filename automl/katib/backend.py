@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from automl.errors import AutomlError
 from automl.katib.cluster import KatibCluster
 from automl.katib.from_katib import from_katib
 from automl.katib.results import katib_results
@@ -62,13 +63,44 @@ def experiment_state(experiment: dict[str, Any]) -> tuple[str, str, dict[str, in
     return state, reason, {k: v for k, v in counts.items() if v}
 
 
-def collect(name: str, cluster: KatibCluster) -> Results:
-    """The Results of the cluster's Experiment ``name``, from its Trials."""
+def collect(name: str, cluster: KatibCluster, db_manager: str | None = None) -> Results:
+    """The Results of the cluster's Experiment ``name``, from its Trials.
+
+    Args:
+        name: The experiment.
+        cluster: Where it runs.
+        db_manager: Katib's DB manager address (``host:port``, e.g. after ``kubectl
+            port-forward svc/katib-db-manager -n kubeflow 6789``) for the full observation
+            logs; without it the observations table is empty.
+
+    Raises:
+        KatibError: When the cluster refuses; AutomlError when the DB manager cannot answer.
+    """
     experiment = cluster.get(name)
     spec = from_katib({k: v for k, v in experiment.items() if k != "status"}
                       | {"metadata": {k: v for k, v in experiment["metadata"].items()
                                       if k in ("name", "namespace", "annotations")}})
-    return katib_results(spec, cluster.trials(name))
+    trials = cluster.trials(name)
+    logs = _logs(cluster, trials, db_manager) if db_manager else None
+    return katib_results(spec, trials, logs)
+
+
+def _logs(cluster: KatibCluster, trials: list[dict[str, Any]],
+          db_manager: str) -> dict[str, list[Any]]:
+    from kubeflow.katib import KatibClient
+
+    client = KatibClient(config_file=cluster.config_file, context=cluster.context,
+                         namespace=cluster.namespace)
+    logs = {}
+    for trial in trials:
+        name = trial["metadata"]["name"]
+        try:
+            logs[name] = list(client.get_trial_metrics(name, db_manager_address=db_manager,
+                                                       timeout=30))
+        except RuntimeError as exc:
+            raise AutomlError(f"Katib DB manager at {db_manager} did not answer for trial "
+                              f"{name}: {str(exc).splitlines()[0]}") from None
+    return logs
 
 
 def _best(spec: ExperimentSpec, optimal: dict[str, Any]) -> dict[str, Any] | None:

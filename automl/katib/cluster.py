@@ -67,6 +67,7 @@ class KatibCluster:
             raise KatibError(f"no cluster: cannot load a kubeconfig or in-cluster config "
                              f"({exc})", EXIT_CODES["no cluster"]) from None
         self.namespace = namespace or default
+        self.config_file, self.context = config_file, context
         self.api = client.CustomObjectsApi()
 
     # ---- experiments -------------------------------------------------------------------

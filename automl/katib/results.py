@@ -14,12 +14,14 @@ __all__ = ["katib_results", "trial_status"]
 _FINAL = ("Succeeded", "Failed", "EarlyStopped", "MetricsUnavailable", "Killed")
 
 
-def katib_results(spec: ExperimentSpec, trials: list[dict[str, Any]]) -> Results:
-    """The Results of a Katib experiment, from its Trial objects.
+def katib_results(spec: ExperimentSpec, trials: list[dict[str, Any]],
+                  logs: dict[str, list[Any]] | None = None) -> Results:
+    """The Results of a Katib experiment, from its Trial objects (and observation logs).
 
     Trial status carries each metric's min, max and latest (``status.observation``); the value
-    after the metric strategy goes into the table. The observations table is empty: the full
-    series lives in Katib's DB manager, reachable only from inside the cluster.
+    after the metric strategy goes into the table. The full series lives in Katib's DB
+    manager: ``logs`` (trial name → its MetricLog list, from KatibClient.get_trial_metrics)
+    fills the observations table; without it that table is empty.
     """
     rows = []
     for t in sorted(trials, key=lambda t: t["metadata"].get("creationTimestamp") or ""):
@@ -38,7 +40,24 @@ def katib_results(spec: ExperimentSpec, trials: list[dict[str, Any]]) -> Results
             "end": _epoch(status.get("completionTime")),
             "backend": "katib",
         })
-    return Results(spec, trials_frame(rows, spec), observations_frame({}))
+    return Results(spec, trials_frame(rows, spec), observations_frame(_observations(spec, logs)))
+
+
+def _observations(spec: ExperimentSpec, logs: dict[str, list[Any]] | None) -> dict[str, list]:
+    columns: dict[str, list[Any]] = {k: [] for k in ("experiment", "trial", "metric", "step",
+                                                      "value", "timestamp")}
+    for trial, metric_logs in (logs or {}).items():
+        steps: dict[str, int] = {}
+        for log in metric_logs:
+            name = log.metric.name
+            steps[name] = steps.get(name, -1) + 1
+            columns["experiment"].append(spec.name)
+            columns["trial"].append(trial)
+            columns["metric"].append(name)
+            columns["step"].append(steps[name])
+            columns["value"].append(log.metric.value)
+            columns["timestamp"].append(_epoch(log.time_stamp))
+    return columns
 
 
 def trial_status(trial: dict[str, Any]) -> str:
