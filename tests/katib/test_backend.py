@@ -179,7 +179,7 @@ def test_observation_logs_come_from_the_db_manager_over_grpc(tmp_path) -> None:
     asked: list[str] = []
 
     class DBManager(pb_grpc.DBManagerServicer):
-        def GetObservationLog(self, request, context):  # noqa: N802 - gRPC's naming
+        def GetObservationLog(self, request, context):
             asked.append(request.trial_name)
             logs = [pb.MetricLog(time_stamp=f"2026-11-29T12:00:0{i}Z",
                                  metric=pb.Metric(name="loss", value=str(1.0 / (i + 1))))
