@@ -47,6 +47,7 @@ class Cluster:
     calls: list[tuple[str, str]] = field(default_factory=list)
     forbidden: set[str] = field(default_factory=set)
     katib_installed: bool = True
+    stalled: bool = False  # trials stay Running: an experiment that takes its time
     version: int = 100
 
     def bump(self, obj: dict[str, Any]) -> None:
@@ -64,7 +65,7 @@ class Cluster:
                 self._trial(ns, exp, i)
             status["conditions"] = [_condition("Created", "ExperimentCreated"),
                                     _condition("Running", "ExperimentRunning")]
-        elif all(_last(t) == "Running" for t in mine):
+        elif not self.stalled and all(_last(t) == "Running" for t in mine):
             for t in mine:
                 _finish(t, spec)
             best = min(mine, key=lambda t: float(_objective(t)))

@@ -206,3 +206,29 @@ def test_observation_logs_come_from_the_db_manager_over_grpc(tmp_path) -> None:
     assert str(first["timestamp"].iloc[2]) == "2026-11-29 12:00:02+00:00"
     local_obs = automl.results.schema.observations_frame({})
     assert dict(obs.dtypes) == dict(local_obs.dtypes)
+
+
+def test_ctrl_c_stops_following_and_leaves_the_experiment_running(tmp_path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "exp.yaml"
+    path.write_text(automl.spec.spec_to_yaml(_spec()))
+    with kube_server(tmp_path) as (kubeconfig, cluster):
+        cluster.stalled = True
+        follower = subprocess.Popen(
+            [sys.executable, "-m", "automl", "run", str(path), "--backend", "katib",
+             "--poll", "0.1", "-q"], env={**os.environ, "KUBECONFIG": kubeconfig},
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline and not cluster.trials:
+            time.sleep(0.1)
+        follower.send_signal(signal.SIGINT)
+        _, err = follower.communicate(timeout=60)
+        assert follower.returncode == 130
+        assert "the experiment runs on. Reattach: automl status t --backend katib" in err
+        assert "Traceback" not in err
+        assert ("team-a", "t") in cluster.experiments  # still there, still running
