@@ -19,7 +19,8 @@ __all__ = ["collect", "experiment_state", "run_on_katib"]
 
 
 def run_on_katib(spec: ExperimentSpec, cluster: KatibCluster, *, resume: bool = False,
-                 poll_seconds: float = 5.0, progress: bool = True) -> RunSummary:
+                 poll_seconds: float = 5.0, progress: bool = True,
+                 timeout: float | None = None) -> RunSummary:
     """Create the Experiment (or with ``resume`` reattach to it) and follow it to its end.
 
     Ctrl-C stops following; the experiment goes on running on the cluster.
@@ -27,12 +28,15 @@ def run_on_katib(spec: ExperimentSpec, cluster: KatibCluster, *, resume: bool = 
     Raises:
         KatibError: When the cluster refuses (exists already without ``resume``, forbidden,
             no Katib, ...).
+        TimeoutError: When ``timeout`` seconds pass before the experiment ends (it goes on
+            running on the cluster).
     """
     to_katib(spec)  # Katib's rules, and what a cluster needs, before anything is sent
     if resume:
         cluster.get(spec.name)
     else:
         cluster.create(katib_dict(spec))
+    deadline = time.monotonic() + timeout if timeout else None
     with Progress(spec.name, spec.budget.max_trials, enabled=progress) as bar:
         while True:
             experiment = cluster.get(spec.name)
@@ -44,6 +48,9 @@ def run_on_katib(spec: ExperimentSpec, cluster: KatibCluster, *, resume: bool = 
                        _best_text(spec, best))
             if state in ("Succeeded", "Failed"):
                 break
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"experiment {spec.name!r} is still {state} after "
+                                   f"{timeout:g} s")
             time.sleep(poll_seconds)
     return RunSummary(spec.name, state, reason, counts, _best(spec, best))
 

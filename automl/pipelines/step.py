@@ -23,10 +23,9 @@ if TYPE_CHECKING:
 
 __all__ = ["BACKENDS", "TuningFailed", "TuningResult", "TuningTimeout", "run_tuning"]
 
-# The katib backend (submit an Experiment and poll it, as the old katib-launcher did) is not
-# written yet; the step refuses it at run time rather than compile time so that a pipeline
-# compiled with ``backend`` as a parameter still compiles.
-BACKENDS = ("local",)
+BACKENDS = ("local", "katib")
+"""local: the trials run inside the step. katib: the step creates the Experiment on the
+cluster it runs in and waits for it, as the old katib-launcher component did."""
 
 _TOP_TRIALS = 10  # the Markdown summary lists this many trials; the CSV holds them all
 
@@ -70,7 +69,8 @@ def run_tuning(spec_json: str, *, trials_path: str | Path, tensorboard_dir: str 
         trials_path: Where the trials table goes (CSV).
         tensorboard_dir: A folder for the TensorBoard logs (created).
         summary_path: Where the Markdown summary goes.
-        backend: Only ``local`` (the trials run inside this step) exists today.
+        backend: ``local`` (the trials run inside this step) or ``katib`` (the step creates
+            the Experiment in its own namespace, with the pod's service account).
         timeout_minutes: Stop the run and fail when it takes longer; 0 waits forever.
         root: Folder for the Optuna journal and trial logs; a folder on a persistent volume
             lets a re-run resume. Default: a fresh temporary folder.
@@ -90,12 +90,15 @@ def run_tuning(spec_json: str, *, trials_path: str | Path, tensorboard_dir: str 
         {'C': '3.27', 'gamma': '0.0012', 'kernel': 'rbf'}
     """
     if backend not in BACKENDS:
-        raise AutomlError(f"backend {backend!r} is not available in a pipeline step yet; "
-                          f"expected one of: {', '.join(BACKENDS)}")
+        raise AutomlError(f"unknown backend {backend!r}; expected one of: "
+                          f"{', '.join(BACKENDS)}")
     from automl._api import load
     from automl.local import LocalEngine
 
     spec = load(json.loads(spec_json))
+    if backend == "katib":
+        return _run_katib(spec, Path(trials_path), Path(tensorboard_dir), Path(summary_path),
+                          timeout_minutes)
     with contextlib.ExitStack() as stack:
         if not root:  # outputs are copied out, so the journal and trial logs can go
             root = stack.enter_context(tempfile.TemporaryDirectory(prefix="automl-step-"))
@@ -129,8 +132,30 @@ def _run(spec: ExperimentSpec, engine: LocalEngine, root: Path, trials_path: Pat
     finally:
         if timer is not None:
             timer.cancel()
-    count = _write_outputs(spec.name, root, trials_path, tensorboard_dir, summary_path,
-                           summary.status, summary.reason, summary.best)
+    return _finish(spec, summary, _write_outputs(spec.name, root, trials_path,
+                                                 tensorboard_dir, summary_path,
+                                                 summary.status, summary.reason, summary.best))
+
+
+def _run_katib(spec: ExperimentSpec, trials_path: Path, tensorboard_dir: Path,
+               summary_path: Path, timeout_minutes: float) -> TuningResult:
+    from automl.katib.backend import collect, run_on_katib
+    from automl.katib.cluster import KatibCluster
+
+    cluster = KatibCluster()
+    try:
+        summary = run_on_katib(spec, cluster, progress=False,
+                               timeout=timeout_minutes * 60 if timeout_minutes else None)
+    except TimeoutError as exc:
+        _write(collect(spec.name, cluster), trials_path, tensorboard_dir, summary_path,
+               "Running", str(exc), None)
+        raise TuningTimeout(f"{exc}; it goes on running on the cluster") from None
+    return _finish(spec, summary, _write(collect(spec.name, cluster), trials_path,
+                                         tensorboard_dir, summary_path, summary.status,
+                                         summary.reason, summary.best))
+
+
+def _finish(spec: ExperimentSpec, summary: Any, count: int) -> TuningResult:
     if summary.status == "Failed":
         raise TuningFailed(f"experiment {spec.name!r} ended Failed: {summary.reason}")
     if summary.best is None:
@@ -144,14 +169,21 @@ def _run(spec: ExperimentSpec, engine: LocalEngine, root: Path, trials_path: Pat
 def _write_outputs(name: str, root: Path, trials_path: str | Path,
                    tensorboard_dir: str | Path, summary_path: str | Path, status: str,
                    reason: str, best: dict[str, Any] | None) -> int:
+    """The outputs of a local run; see :func:`_write`."""
+    from automl.results import load_results
+
+    return _write(load_results(name, root=root), trials_path, tensorboard_dir, summary_path,
+                  status, reason, best)
+
+
+def _write(results: Any, trials_path: str | Path, tensorboard_dir: str | Path,
+           summary_path: str | Path, status: str, reason: str,
+           best: dict[str, Any] | None) -> int:
     """Trials CSV, TensorBoard folder and Markdown summary; returns the number of trials.
 
     Written before a failure is raised too: kfp.local keeps them for a look at what went
     wrong (a cluster run may not upload a failed step's outputs).
     """
-    from automl.results import load_results
-
-    results = load_results(name, root=root)
     Path(trials_path).parent.mkdir(parents=True, exist_ok=True)
     results.trials.to_csv(trials_path, index=False)
     results.to_tensorboard(Path(tensorboard_dir))

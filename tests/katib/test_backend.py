@@ -232,3 +232,23 @@ def test_ctrl_c_stops_following_and_leaves_the_experiment_running(tmp_path) -> N
         assert "the experiment runs on. Reattach: automl status t --backend katib" in err
         assert "Traceback" not in err
         assert ("team-a", "t") in cluster.experiments  # still there, still running
+
+
+def test_the_pipeline_step_runs_the_experiment_on_katib(tmp_path, monkeypatch) -> None:
+    import json
+
+    from automl.pipelines.builder import tuning_pipeline
+    from automl.pipelines.local import run_local
+
+    with kube_server(tmp_path) as (kubeconfig, cluster):
+        monkeypatch.setenv("KUBECONFIG", kubeconfig)  # the step's process inherits it
+        out = run_local(tuning_pipeline(_spec(), backend="katib"), tmp_path / "kfp",
+                        quiet=True)
+        (experiment,) = cluster.experiments.values()
+    optimal = experiment["status"]["currentOptimalTrial"]
+    assert out["best_params"] == {a["name"]: a["value"]
+                                  for a in optimal["parameterAssignments"]}
+    trials_csv = out["outputs"]["tune"]["trials"]
+    lines = trials_csv.read_text().splitlines()
+    assert len(lines) == 4 and lines[1].endswith(",katib")
+    assert json.loads(json.dumps(out["metrics"]["tune"]))["trials"] == 3

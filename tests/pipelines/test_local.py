@@ -81,7 +81,7 @@ def test_the_timeout_stops_the_run_and_fails_the_step(tmp_path: Path) -> None:
 
 
 def test_an_unknown_backend_is_refused_inside_the_step(tmp_path: Path) -> None:
-    with pytest.raises(PipelineFailed, match="backend 'katib' is not available in a pipeline "
-                                             "step yet; expected one of: local"):
+    with pytest.raises(PipelineFailed, match="unknown backend 'trainer'; expected one of: "
+                                             "local, katib"):
         run_local(tuning_pipeline(spec(budget=BUDGET)), tmp_path / "kfp",
-                  arguments={"backend": "katib"}, quiet=True)
+                  arguments={"backend": "trainer"}, quiet=True)
