@@ -46,7 +46,7 @@ def tuning_pipeline(spec: ExperimentSpec | Mapping[str, Any] | str | os.PathLike
         mount_path: Where the claim is mounted.
         root: The step's folder for the study journal and trial logs; a folder under
             ``mount_path`` makes a re-run resume the stored experiment. Default: temporary.
-        backend: The step's default backend (only ``local`` exists yet).
+        backend: The step's default backend: ``local`` or ``katib``.
         timeout_minutes: The step fails after this long (0: no limit).
         base_image: The tuning step's image on a cluster.
         packages_to_install: pip requirements for the tuning step (automl on a cluster;

@@ -44,7 +44,7 @@ def tune(
         tensorboard: A folder of TensorBoard logs (scalars per trial, HParams).
         summary: Status, reason, best trial and top trials in Markdown.
         metrics: The best objective, under the objective metric's name, and the trial count.
-        backend: Where trials run; only "local" (inside this step) exists yet.
+        backend: Where trials run: "local" (inside this step) or "katib" (the cluster).
         timeout_minutes: Fail if the experiment takes longer (0: no limit).
         root: Folder for the study journal and trial logs (e.g. on a mounted volume, so a
             re-run resumes); empty for a temporary folder.
