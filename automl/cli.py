@@ -358,6 +358,37 @@ def dashboard(
     serve_dashboard(storage, DEFAULT_ROOT, host=host, port=port)
 
 
+spaces_app = typer.Typer(help="The library of search spaces, by short name.",
+                         no_args_is_help=True)
+app.add_typer(spaces_app, name="spaces")
+
+
+@spaces_app.command(name="list", epilog="Example:  automl spaces list")
+def spaces_list() -> None:
+    """Every search space by short name, with its description."""
+    from automl.spec.search_space import (
+        available_search_spaces,
+        search_space_description,
+        search_space_file,
+    )
+
+    for name in available_search_spaces():
+        typer.echo(f"{name:32s} {search_space_description(search_space_file(name))}")
+
+
+@spaces_app.command(name="show", epilog="Example:  automl spaces show sklearn/svm")
+def spaces_show(
+    name: Annotated[str, typer.Argument(help="A short name (e.g. sklearn/svm) or a path.")],
+) -> None:
+    """Print a search space's file, with the comment that says where its ranges come from.
+
+    Use it with `search_space: NAME` in an experiment file.
+    """
+    from automl.spec.search_space import search_space_file
+
+    typer.echo(search_space_file(name).read_text(encoding="utf-8"), nl=False)
+
+
 pipeline_app = typer.Typer(
     help="Experiments as Kubeflow Pipelines steps: compile, run here, submit to a KFP server.",
     no_args_is_help=True)

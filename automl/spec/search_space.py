@@ -9,7 +9,7 @@ from automl.spec.errors import Finding, Issue, SpecError
 from automl.spec.source import Location, SourceMap, read_yaml
 
 __all__ = ["available_search_spaces", "merge_search_space", "resolve_search_space",
-           "search_space_roots"]
+           "search_space_description", "search_space_file", "search_space_roots"]
 
 _KEYS = ("description", "parameters", "nas")
 
@@ -17,20 +17,36 @@ _KEYS = ("description", "parameters", "nas")
 def search_space_roots(base_dir: Path | None = None) -> list[Path]:
     """Folders named ``search_spaces`` that short names are looked up in, nearest first.
 
-    The experiment file's folder and its parents, then the current folder, then the one that
-    ships beside the automl package in a source checkout.
+    The experiment file's folder and its parents, then the current folder, then the library
+    that ships with automl (inside the installed package, or beside it in a source checkout).
     """
     starts = []
     if base_dir is not None:
         starts += [base_dir.resolve(), *base_dir.resolve().parents]
     starts.append(Path.cwd())
-    starts.append(Path(__file__).resolve().parents[2])
+    package = Path(__file__).resolve().parents[1]
+    starts += [package, package.parent]  # wheel: automl/search_spaces; checkout: ./search_spaces
     roots: list[Path] = []
     for start in starts:
         root = start / "search_spaces"
         if root.is_dir() and root not in roots:
             roots.append(root)
     return roots
+
+
+def search_space_file(name: str, base_dir: Path | None = None) -> Path:
+    """The file of the search space ``name`` (a short name or a path).
+
+    Raises:
+        SpecError: When there is none; the message lists the short names available.
+    """
+    return resolve_search_space(name, base_dir, Location())
+
+
+def search_space_description(file: Path) -> str:
+    """The ``description`` of a search-space file ("" when it has none)."""
+    data, _ = read_yaml(file)
+    return str(data.get("description", "")) if isinstance(data, dict) else ""
 
 
 def available_search_spaces(base_dir: Path | None = None) -> list[str]:
