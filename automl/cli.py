@@ -1,7 +1,8 @@
 """The ``automl`` command. Each command is a thin call into the Python API.
 
 Exit status: 0 success, 2 bad input (a spec Katib would refuse, a missing file, a wrong
-option), 1 anything else that went wrong.
+option), 1 anything else that went wrong (run: the experiment ended Failed), 130 interrupted;
+with --backend katib, 3-7 (see ``automl --help`` and ``automl.katib.cluster.EXIT_CODES``).
 """
 
 from __future__ import annotations

@@ -24,12 +24,13 @@ __all__ = ["SAMPLERS", "grid_values", "make_sampler"]
 logger = logging.getLogger(__name__)
 
 
-def _int(settings: dict[str, Any], name: str) -> int | None:
-    return int(float(settings[name])) if name in settings else None
+def _int(settings: dict[str, Any], name: str, default: int | None = None) -> int | None:
+    return int(float(settings[name])) if name in settings else default
 
 
-def _float(settings: dict[str, Any], name: str) -> float | None:
-    return float(settings[name]) if name in settings else None
+def _float(settings: dict[str, Any], name: str,
+           default: float | None = None) -> float | None:
+    return float(settings[name]) if name in settings else default
 
 
 def _random(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
@@ -40,7 +41,7 @@ def _tpe(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
     # Katib's tpe is hyperopt's: its gamma, prior weight and candidates, no endpoints, and a
     # random first batch as large as the parallelism (n_startup_jobs = the request size).
     s = spec.algorithm.settings
-    gamma = _float(s, "gamma") or 0.25
+    gamma = _float(s, "gamma", 0.25)
     with warnings.catch_warnings():
         # Optuna 5 deprecates these hyperopt-style knobs (removal in 6; we require < 6).
         warnings.simplefilter("ignore", FutureWarning)
@@ -51,11 +52,11 @@ def _hyperopt_tpe(spec: ExperimentSpec, s: dict[str, Any],
                   gamma: float) -> optuna.samplers.BaseSampler:
     return optuna.samplers.TPESampler(
         consider_prior=True,
-        prior_weight=_float(s, "prior_weight") or 1.0,
+        prior_weight=_float(s, "prior_weight", 1.0),
         consider_magic_clip=True,
         consider_endpoints=False,
         n_startup_trials=spec.budget.parallel_trials,
-        n_ei_candidates=_int(s, "n_EI_candidates") or 24,
+        n_ei_candidates=_int(s, "n_EI_candidates", 24),
         gamma=lambda n: min(math.ceil(gamma * math.sqrt(n)), 25),
         seed=_int(s, "random_state"),
         constant_liar=False,
@@ -68,8 +69,8 @@ def _multivariate_tpe(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.samplers.TPESampler(
             multivariate=True, constant_liar=True,
-            n_startup_trials=_int(s, "n_startup_trials") or 10,
-            n_ei_candidates=_int(s, "n_ei_candidates") or 24,
+            n_startup_trials=_int(s, "n_startup_trials", 10),
+            n_ei_candidates=_int(s, "n_ei_candidates", 24),
             seed=_int(s, "random_state"),
         )
 
@@ -131,8 +132,13 @@ def _gp(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
         raise AutomlError("bayesianoptimization runs locally on Optuna's GPSampler, which needs "
                           "PyTorch: pip install torch==2.13.0") from None
     s = spec.algorithm.settings
+    ignored = sorted(set(s) & {"base_estimator", "acq_func", "acq_optimizer"})
+    if ignored:
+        # scikit-optimize's knobs have no counterpart in Optuna's GPSampler.
+        logger.warning("bayesianoptimization: %s not applied locally (Optuna's GPSampler has "
+                       "its own kernel and acquisition)", ", ".join(ignored))
     return optuna.samplers.GPSampler(seed=_int(s, "random_state"),
-                                     n_startup_trials=_int(s, "n_initial_points") or 10)
+                                     n_startup_trials=_int(s, "n_initial_points", 10))
 
 
 SAMPLERS: dict[str, Callable[[ExperimentSpec], optuna.samplers.BaseSampler]] = {
