@@ -219,17 +219,22 @@ def budget(
                f"maxFailedTrialCount={spec.get('maxFailedTrialCount')}")
 
 
-@app.command(epilog="Example:  automl delete digits-svm --backend katib")
+@app.command(epilog="Examples:  automl delete digits-svm  |  automl delete digits-svm "
+                    "--backend katib")
 def delete(
     name: Annotated[str, typer.Argument(help="The experiment.")],
-    backend: Backend = "katib",
+    backend: Backend = "local",
+    storage: Storage = None,
     namespace: Namespace = None,
     context: Context = None,
 ) -> None:
-    """Delete a Katib experiment (and, as Katib does, its trials)."""
-    if backend != "katib":
-        raise typer.BadParameter("only --backend katib deletes", param_hint="--backend")
-    _cluster(namespace, context).delete(name)
+    """Delete an experiment with its trials (locally: its study and its trials' logs)."""
+    if backend == "katib":
+        _cluster(namespace, context).delete(name)
+    else:
+        from automl.local.store import delete_experiment
+
+        delete_experiment(name, storage)
     typer.echo(f"deleted {name}")
 
 

@@ -48,9 +48,11 @@ def _rich(frame: pd.DataFrame) -> str:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(*[str(c).removeprefix("params.").removeprefix("metrics.")
-                    for c in frame.columns if c not in ("experiment", "backend")])
-    shown = [c for c in frame.columns if c not in ("experiment", "backend")]
+    # One experiment, one backend: those columns say nothing; several (compare): keep them.
+    hidden = {c for c in ("experiment", "backend")
+              if c in frame.columns and frame[c].nunique() <= 1}
+    shown = [c for c in frame.columns if c not in hidden]
+    table = Table(*[str(c).removeprefix("params.").removeprefix("metrics.") for c in shown])
     for row in frame[shown].itertuples(index=False):
         table.add_row(*(_cell(v) for v in row))
     buffer = io.StringIO()

@@ -142,7 +142,8 @@ def test_the_cli_runs_lists_reads_and_deletes_on_katib(tmp_path) -> None:
         dry = _cli("run", str(path), "--backend", "katib", "--dry-run", kubeconfig=kubeconfig,
                    cwd=tmp_path)
         assert dry.stdout.startswith("apiVersion: kubeflow.org/v1beta1\nkind: Experiment\n")
-        assert _cli("delete", "t", kubeconfig=kubeconfig, cwd=tmp_path).returncode == 0
+        assert _cli("delete", "t", "--backend", "katib", kubeconfig=kubeconfig,
+                    cwd=tmp_path).returncode == 0
         gone = _cli("status", "t", "--backend", "katib", kubeconfig=kubeconfig, cwd=tmp_path)
         assert gone.returncode == EXIT_CODES["not found"]
     assert not cluster.experiments

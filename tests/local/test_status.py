@@ -45,3 +45,15 @@ def test_reading_commands_create_nothing_where_nothing_ran(tmp_path) -> None:
         assert result.returncode == 2
         assert "no experiments here" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_delete_removes_a_local_experiment_so_it_can_start_again(tmp_path) -> None:
+    run(spec(budget={"max_trials": 1, "parallel_trials": 1}), tmp_path)
+    assert (tmp_path / ".automl/runs/t/t-0000").exists()
+    result = _automl("delete", "t", cwd=tmp_path)
+    assert (result.returncode, result.stdout.strip()) == (0, "deleted t")
+    assert not (tmp_path / ".automl/runs/t").exists()
+    assert "nope" not in _automl("list", cwd=tmp_path).stdout
+    changed = spec(objective={"metric": "accuracy", "type": "maximize"},
+                   budget={"max_trials": 1, "parallel_trials": 1})
+    assert run(changed, tmp_path).status == "Succeeded"  # a new definition is welcome now
