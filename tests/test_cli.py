@@ -109,3 +109,13 @@ def test_the_readme_shows_what_validate_really_prints() -> None:
     result = automl("validate", "examples/quickstart/broken.yaml")
     assert result.returncode == 2
     assert result.stderr == block
+
+
+def test_the_readme_tour_shows_the_quickstart_file_as_it_is(monkeypatch) -> None:
+    import automl
+
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("An experiment file (`examples/quickstart/experiment.yaml`):\n\n```yaml\n"
+                         )[1].split("```")[0]
+    monkeypatch.chdir(REPO)
+    assert automl.load(yaml.safe_load(block)) == automl.load(EXAMPLE)
