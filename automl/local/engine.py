@@ -29,7 +29,9 @@ from automl.local.runner import SubprocessRunner, TrialOutcome, TrialRunner
 from automl.local.samplers import make_sampler
 from automl.local.space import distributions, short_value, trial_value
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, open_study
-from automl.spec import ExperimentSpec
+from automl.spec import ExperimentSpec, SpecError, check
+from automl.spec.errors import render_path
+from automl.spec.source import Location, locate
 
 __all__ = ["LocalEngine", "RunSummary"]
 
@@ -73,6 +75,9 @@ class LocalEngine:
     def __init__(self, spec: ExperimentSpec, storage: str | None = None,
                  root: Path = DEFAULT_ROOT, runner: TrialRunner | None = None,
                  progress: bool = True) -> None:
+        findings = check(spec)
+        if findings:  # e.g. a name like "../x" would otherwise reach the runs folder's path
+            raise SpecError(locate(findings, lambda p: (render_path(p), Location())))
         self.spec = spec
         self.root = root
         self.runner = runner or SubprocessRunner()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import ctypes
+import math
 import os
 import signal
 import subprocess
@@ -205,14 +206,27 @@ def conclude(outcome: TrialOutcome, ended: str, job: TrialJob,
                           else f"exit status {code}")
         return outcome
     values = reduce_observations(watcher.observations, [job.objective])
+    value = values[job.objective]
     if watcher.error is not None:
         outcome.status, outcome.reason = "MetricsUnavailable", watcher.error
-    elif values[job.objective].latest is None:
+    elif value.latest is None:
         outcome.status = "MetricsUnavailable"
         outcome.reason = f"the trial exited 0 but never reported {job.objective}"
+    elif value.min is None and _non_finite(value.latest):
+        # An optimiser cannot rank NaN or infinity; Katib's default regex would not even
+        # match them. The trial is kept, as metrics-unavailable, with the reason.
+        outcome.status = "MetricsUnavailable"
+        outcome.reason = f"{job.objective} was only ever {value.latest}"
     else:
         outcome.status = "Succeeded"
     return outcome
+
+
+def _non_finite(text: str) -> bool:
+    try:
+        return not math.isfinite(float(text))
+    except ValueError:
+        return False  # a non-numeric objective (a DARTS genotype) is a value of its own
 
 
 def _terminate(proc: subprocess.Popen) -> None:

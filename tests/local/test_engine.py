@@ -24,7 +24,9 @@ HAS_TORCH = importlib.util.find_spec("torch") is not None
                  marks=pytest.mark.skipif(not HAS_TORCH, reason="needs torch (.[gp])")),
 ])
 def test_every_algorithm_runs_to_completion(tmp_path, algorithm, settings, step) -> None:
-    params = [{"name": "x", "type": "double", "min": 0.0, "max": 1.0},
+    # bayesianoptimization samples doubles log-uniformly (Katib's skopt): min must be > 0
+    low = 0.01 if algorithm == "bayesianoptimization" else 0.0
+    params = [{"name": "x", "type": "double", "min": low, "max": 1.0},
               {"name": "y", "type": "int", "min": 0, "max": 4}]
     if step is not None:
         params[0]["step"] = step

@@ -57,7 +57,7 @@ def test_the_svm_space_runs_two_trials_with_the_quickstart_program(tmp_path, mon
     monkeypatch.chdir(REPO)
     spec = automl.load(REPO / "examples/quickstart/experiment.yaml")
     spec = spec.model_copy(update={"budget": spec.budget.model_copy(
-        update={"max_trials": 2, "parallel_trials": 2})})
+        update={"max_trials": 2, "parallel_trials": 2, "max_failed_trials": 2})})
     summary = LocalEngine(spec, root=tmp_path / ".automl", progress=False).run()
     assert summary.counts.get("Succeeded", 0) + summary.counts.get("Killed", 0) == 2
     trials = automl.load_results(spec.name, root=tmp_path / ".automl").trials

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -40,7 +41,8 @@ def reduce_observations(observations: Iterable[Observation],
     seen = list(observations)
     for metric in metrics:
         mine = [(i, o) for i, o in enumerate(seen) if o.metric == metric]
-        numbers = [o.number for _, o in mine if o.number is not None]
+        numbers = [o.number for _, o in mine
+                   if o.number is not None and math.isfinite(o.number)]
         latest = None
         if mine:
             _, newest = max(mine, key=lambda io: (io[1].timestamp or 0.0, io[0]))
