@@ -11,7 +11,7 @@ from automl.katib.from_katib import from_katib
 from automl.katib.results import katib_results
 from automl.katib.to_katib import katib_dict, to_katib
 from automl.local.engine import RunSummary
-from automl.local.progress import Progress
+from automl.local.progress import Progress, best_text
 from automl.results import Results
 from automl.spec import ExperimentSpec
 
@@ -45,7 +45,7 @@ def run_on_katib(spec: ExperimentSpec, cluster: KatibCluster, *, resume: bool = 
             done = sum(n for s, n in counts.items() if s not in ("Running", "Pending"))
             bar.update(done, counts.get("Running", 0),
                        counts.get("Failed", 0) + counts.get("MetricsUnavailable", 0),
-                       _best_text(spec, best))
+                       best_text(spec.objective.metric, _best(spec, best)))
             if state in ("Succeeded", "Failed"):
                 break
             if deadline is not None and time.monotonic() > deadline:
@@ -126,10 +126,4 @@ def _best(spec: ExperimentSpec, optimal: dict[str, Any]) -> dict[str, Any] | Non
             "params": {a["name"]: a["value"] for a in optimal.get("parameterAssignments") or []}}
 
 
-def _best_text(spec: ExperimentSpec, optimal: dict[str, Any]) -> str:
-    best = _best(spec, optimal)
-    if best is None:
-        return "-"
-    params = " ".join(f"{k}={v}" for k, v in best["params"].items())
-    return f"{spec.objective.metric}={best['objective']:.6g} ({params})"
 

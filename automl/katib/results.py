@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from automl.local.metrics import MetricValue
 from automl.results import Results
 from automl.results.schema import observations_frame, trials_frame
 from automl.spec import ExperimentSpec
@@ -70,12 +71,21 @@ def trial_status(trial: dict[str, Any]) -> str:
     return "Running" if conditions.get("Running") else "Pending"
 
 
-def _value(metric: dict[str, Any] | None, strategy: str) -> str | None:
+def _value(metric: dict[str, Any] | None, strategy: str) -> float | str | None:
+    """Katib's ``{min, max, latest}`` strings (``unavailable`` when unseen) → the trial's value."""
     if metric is None:
         return None
-    chosen = metric.get(strategy) if strategy in ("min", "max") else None
-    value = chosen if chosen not in (None, "unavailable") else metric.get("latest")
-    return None if value == "unavailable" else value
+    seen = {k: None if metric.get(k) in (None, "unavailable") else metric[k]
+            for k in ("min", "max", "latest")}
+    return MetricValue(metric.get("name", ""), _number(seen["min"]), _number(seen["max"]),
+                       seen["latest"]).value(strategy)
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return None if text is None else float(text)
+    except ValueError:
+        return None
 
 
 def _epoch(stamp: str | None) -> float | None:

@@ -24,10 +24,10 @@ from automl.local.hyperband import Hyperband
 from automl.local.job import build_job
 from automl.local.medianstop import medianstop_rule
 from automl.local.metrics import reduce_observations
-from automl.local.progress import Progress
+from automl.local.progress import Progress, best_text
 from automl.local.runner import SubprocessRunner, TrialOutcome, TrialRunner
 from automl.local.samplers import make_sampler
-from automl.local.space import distributions, short_value, trial_value
+from automl.local.space import distributions, trial_value
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, open_study
 from automl.spec import ExperimentSpec, SpecError, check
 from automl.spec.errors import render_path
@@ -151,7 +151,8 @@ class LocalEngine:
                     outcome = future.result()
                     records.append(self._tell(study, trial, name, outcome, tag))
                     bar.update(len(records), len(running), _count(records, _FAILED),
-                               _best_text(spec, records), _trial_line(name, outcome, spec))
+                               _best_text(spec, records),
+                               _trial_line(records[-1], spec.objective.metric))
             # Ctrl-C, or the goal was reached (or too many failed) while trials ran: stop them.
             self.cancel.set()
             for future, (trial, name, tag) in running.items():
@@ -272,22 +273,14 @@ def _counts(records: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _best_text(spec: ExperimentSpec, records: list[dict[str, Any]]) -> str:
-    best = _best(spec, records)
-    if best is None:
-        return "-"
-    params = " ".join(f"{k}={short_value(v)}" for k, v in best["params"].items())
-    return f"{spec.objective.metric}={best['objective']:.6g} ({params})"
+    return best_text(spec.objective.metric, _best(spec, records))
 
 
-
-
-
-def _trial_line(name: str, outcome: TrialOutcome, spec: ExperimentSpec) -> str:
-    values = reduce_observations(outcome.observations, [spec.objective.metric])
-    value = values[spec.objective.metric].value(spec.objective.strategy(spec.objective.metric))
-    shown = f" {spec.objective.metric}={value:.6g}" if isinstance(value, float) else ""
-    reason = f" ({outcome.reason})" if outcome.reason else ""
-    return f"{name} {outcome.status}{shown}{reason}"
+def _trial_line(record: dict[str, Any], metric: str) -> str:
+    value = record["objective"]
+    shown = f" {metric}={value:.6g}" if value is not None else ""
+    reason = f" ({record['reason']})" if record["reason"] else ""
+    return f"{record['name']} {record['status']}{shown}{reason}"
 
 
 def _typed(space: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:

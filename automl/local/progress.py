@@ -6,7 +6,7 @@ import sys
 import time
 from typing import Any
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "best_text"]
 
 
 class Progress:
@@ -54,3 +54,13 @@ class Progress:
         elif last:
             total = self.total if self.total is not None else "?"
             print(f"[{done}/{total}] {last} | {info}", file=sys.stderr, flush=True)
+
+
+def best_text(metric: str, best: dict[str, Any] | None) -> str:
+    """``accuracy=0.98 (C=1.7 kernel=rbf)`` for a best trial (``objective``, ``params``)."""
+    if best is None:
+        return "-"
+    from automl.local.space import short_value
+
+    params = " ".join(f"{k}={short_value(str(v))}" for k, v in best["params"].items())
+    return f"{metric}={best['objective']:.6g} ({params})"

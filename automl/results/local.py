@@ -10,6 +10,7 @@ import optuna
 from optuna.trial import TrialState
 
 from automl.errors import AutomlError
+from automl.local.metrics import MetricValue
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, stored_spec
 from automl.results._results import Results
 from automl.results.schema import observations_frame, trials_frame
@@ -69,11 +70,9 @@ def load_results(name: str, storage: str | None = None,
 
 
 def _row(name: str, record: dict[str, Any], spec: Any) -> dict[str, Any]:
-    metrics = {}
-    for metric, values in (record.get("metrics") or {}).items():
-        strategy = spec.objective.strategy(metric)
-        chosen = values.get(strategy) if strategy in ("min", "max") else None
-        metrics[metric] = chosen if chosen is not None else values.get("latest")
+    metrics = {metric: MetricValue(metric, v.get("min"), v.get("max"), v.get("latest")).value(
+                   spec.objective.strategy(metric))
+               for metric, v in (record.get("metrics") or {}).items()}
     return {"experiment": name, "trial": record["name"], "status": record["status"],
             "objective": record.get("objective"), "params": record.get("params", {}),
             "metrics": metrics, "start": record.get("start"), "end": record.get("end"),
