@@ -162,9 +162,13 @@ def run(
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()))
     typer.echo(f"{summary.name}: {summary.status} ({summary.reason}); trials: {counts or 'none'}")
     if summary.best is not None:
-        params = " ".join(f"{k}={v}" for k, v in summary.best["params"].items())
-        typer.echo(f"best: {summary.best['name']} objective={summary.best['objective']:.6g} "
-                   f"{params}")
+        from automl.katib.nas import shown_params
+
+        shown = shown_params(load(file).algorithm.name, summary.best["params"])
+        params = " ".join(f"{k}={v}" for k, v in shown.items())
+        value = summary.best["objective"]
+        value = f"{value:.6g}" if isinstance(value, float) else value
+        typer.echo(f"best: {summary.best['name']} objective={value} {params}".rstrip())
     if summary.status == "Failed":
         raise typer.Exit(1)
 
@@ -289,6 +293,8 @@ def best(
     for _, row in chosen.iterrows():
         params = " ".join(f"{c.removeprefix('params.')}={row[c]}" for c in chosen.columns
                           if c.startswith("params."))
+        if "architecture" in chosen.columns:  # Katib's NAS assignments, said in words
+            params = f"architecture={row['architecture']}"
         typer.echo(f"{row['trial']} {results.spec.objective.metric}={row['objective']:.6g} "
                    f"{params}")
 

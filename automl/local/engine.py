@@ -20,6 +20,7 @@ import yaml
 from optuna.trial import TrialState
 
 from automl.errors import AutomlError
+from automl.katib.nas import shown_params
 from automl.local.hyperband import Hyperband
 from automl.local.job import build_job
 from automl.local.medianstop import medianstop_rule
@@ -27,7 +28,7 @@ from automl.local.metrics import reduce_observations
 from automl.local.progress import Progress, best_text
 from automl.local.runner import SubprocessRunner, TrialOutcome, TrialRunner
 from automl.local.samplers import make_sampler
-from automl.local.space import distributions, trial_value
+from automl.local.space import assignments, search_space, trial_value
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, open_study
 from automl.spec import ExperimentSpec, SpecError, check
 from automl.spec.errors import render_path
@@ -70,11 +71,12 @@ class LocalEngine:
         root: The folder for the default storage and trial logs (``runs/<exp>/<trial>/``).
         runner: How trials run (default: subprocesses).
         progress: Show progress on stderr.
+        seed: Seeds the sampler unless the algorithm's ``random_state`` setting does.
     """
 
     def __init__(self, spec: ExperimentSpec, storage: str | None = None,
                  root: Path = DEFAULT_ROOT, runner: TrialRunner | None = None,
-                 progress: bool = True) -> None:
+                 progress: bool = True, seed: int | None = None) -> None:
         findings = check(spec)
         if findings:  # e.g. a name like "../x" would otherwise reach the runs folder's path
             raise SpecError(locate(findings, lambda p: (render_path(p), Location())))
@@ -82,6 +84,7 @@ class LocalEngine:
         self.root = root
         self.runner = runner or SubprocessRunner()
         self.show_progress = progress
+        self.seed = seed
         self.storage = open_storage(storage, root)
         self.runs = root / "runs" / spec.name
         self.cancel = threading.Event()
@@ -96,7 +99,7 @@ class LocalEngine:
         """
         spec = self.spec
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        sampler = make_sampler(spec)
+        sampler = make_sampler(spec, self.seed)
         study = open_study(spec, self.storage, sampler, _katib_yaml(spec))
         self.runs.mkdir(parents=True, exist_ok=True)
         with _exclusive(self.runs / ".lock", spec.name):
@@ -107,7 +110,7 @@ class LocalEngine:
 
     def _loop(self, study: optuna.Study) -> RunSummary:
         spec = self.spec
-        space = distributions(spec.parameters)
+        space = search_space(spec)
         records = [_record(t) for t in study.get_trials(deepcopy=False)]
         records = [r for r in records if r is not None]
         running: dict[Future, tuple[optuna.trial.Trial, str, dict[str, int] | None]] = {}
@@ -168,9 +171,8 @@ class LocalEngine:
     def _launch(self, pool: ThreadPoolExecutor, trial: optuna.trial.Trial, name: str,
                 records: list[dict[str, Any]]) -> Future:
         spec = self.spec
-        assignments = {k: trial_value(v) for k, v in trial.params.items()}
         histories = [r["history"] for r in records if r["status"] == "Succeeded"]
-        job = build_job(spec, name, assignments, self.runs / name,
+        job = build_job(spec, name, assignments(spec, trial.params), self.runs / name,
                         rule=medianstop_rule(spec, histories))
         return pool.submit(self.runner.run, job, self.cancel)
 
@@ -190,7 +192,7 @@ class LocalEngine:
             "metrics": {m: {"min": v.min, "max": v.max, "latest": v.latest}
                         for m, v in values.items()},
             "history": history[:_history_length(spec)],
-            "params": {k: trial_value(v) for k, v in trial.params.items()},
+            "params": assignments(spec, trial.params),
         }
         if tag is not None:
             record["hyperband"] = tag
@@ -213,7 +215,7 @@ class LocalEngine:
                       "reason": "interrupted: the engine stopped while this trial ran",
                       "exit_code": None, "start": None, "end": None, "objective": None,
                       "metrics": {}, "history": [],
-                      "params": {k: trial_value(v) for k, v in t.params.items()}}
+                      "params": assignments(self.spec, t.params)}
             trial_id = self.storage.get_trial_id_from_study_id_trial_number(study_id, t.number)
             self.storage.set_trial_user_attr(trial_id, ATTR, record)
             study.tell(t.number, state=TrialState.FAIL)
@@ -231,7 +233,7 @@ def _verdict(spec: ExperimentSpec, records: list[dict[str, Any]]) -> tuple[str, 
     """Katib's order: goal reached, then max failed, then max trials; None = keep going."""
     goal = spec.objective.goal
     best = _best(spec, records)
-    if goal is not None and best is not None:
+    if goal is not None and best is not None and isinstance(best["objective"], float):
         value = best["objective"]
         if (value >= goal) if spec.objective.type == "maximize" else (value <= goal):
             return "Succeeded", f"ExperimentGoalReached: {spec.objective.metric}={value:.6g}"
@@ -246,14 +248,24 @@ def _verdict(spec: ExperimentSpec, records: list[dict[str, Any]]) -> tuple[str, 
 
 
 def _best(spec: ExperimentSpec, records: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Katib's currentOptimalTrial: strictly best objective, first trial wins ties."""
+    """Katib's currentOptimalTrial: strictly best objective, first trial wins ties.
+
+    A value that is not a number (DARTS's ``Best-Genotype``) makes its trial the optimal one,
+    as in Katib.
+    """
     best = None
     for r in records:
-        if r["status"] not in ("Succeeded", "EarlyStopped") or r.get("objective") is None:
+        if r["status"] not in ("Succeeded", "EarlyStopped"):
             continue
-        better = (best is None or (r["objective"] > best["objective"]
-                                   if spec.objective.type == "maximize"
-                                   else r["objective"] < best["objective"]))
+        value = r.get("objective")
+        if value is None:
+            text = r.get("metrics", {}).get(spec.objective.metric, {}).get("latest")
+            if text is not None:
+                best = {**r, "objective": text}
+            continue
+        better = (best is None or not isinstance(best["objective"], float)
+                  or (value > best["objective"] if spec.objective.type == "maximize"
+                      else value < best["objective"]))
         if better:
             best = r
     if best is None:
@@ -273,12 +285,18 @@ def _counts(records: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _best_text(spec: ExperimentSpec, records: list[dict[str, Any]]) -> str:
-    return best_text(spec.objective.metric, _best(spec, records))
+    best = _best(spec, records)
+    if best is not None:
+        best = {**best, "params": shown_params(spec.algorithm.name, best["params"])}
+    return best_text(spec.objective.metric, best)
 
 
 def _trial_line(record: dict[str, Any], metric: str) -> str:
     value = record["objective"]
     shown = f" {metric}={value:.6g}" if value is not None else ""
+    if value is None and record["status"] == "Succeeded":
+        latest = record["metrics"].get(metric, {}).get("latest")
+        shown = f" {metric}={latest}" if latest is not None else ""
     reason = f" ({record['reason']})" if record["reason"] else ""
     return f"{record['name']} {record['status']}{shown}{reason}"
 

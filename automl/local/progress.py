@@ -63,4 +63,6 @@ def best_text(metric: str, best: dict[str, Any] | None) -> str:
     from automl.local.space import short_value
 
     params = " ".join(f"{k}={short_value(str(v))}" for k, v in best["params"].items())
-    return f"{metric}={best['objective']:.6g} ({params})"
+    value = best["objective"]
+    shown = f"{value:.6g}" if isinstance(value, float) else str(value)
+    return f"{metric}={shown} ({params})" if params else f"{metric}={shown}"

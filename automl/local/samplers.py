@@ -33,11 +33,11 @@ def _float(settings: dict[str, Any], name: str,
     return float(settings[name]) if name in settings else default
 
 
-def _random(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
-    return optuna.samplers.RandomSampler(seed=_int(spec.algorithm.settings, "random_state"))
+def _random(spec: ExperimentSpec, seed: int | None) -> optuna.samplers.BaseSampler:
+    return optuna.samplers.RandomSampler(seed=seed)
 
 
-def _tpe(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
+def _tpe(spec: ExperimentSpec, seed: int | None) -> optuna.samplers.BaseSampler:
     # Katib's tpe is hyperopt's: its gamma, prior weight and candidates, no endpoints, and a
     # random first batch as large as the parallelism (n_startup_jobs = the request size).
     s = spec.algorithm.settings
@@ -45,11 +45,11 @@ def _tpe(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
     with warnings.catch_warnings():
         # Optuna 5 deprecates these hyperopt-style knobs (removal in 6; we require < 6).
         warnings.simplefilter("ignore", FutureWarning)
-        return _hyperopt_tpe(spec, s, gamma)
+        return _hyperopt_tpe(spec, s, gamma, seed)
 
 
-def _hyperopt_tpe(spec: ExperimentSpec, s: dict[str, Any],
-                  gamma: float) -> optuna.samplers.BaseSampler:
+def _hyperopt_tpe(spec: ExperimentSpec, s: dict[str, Any], gamma: float,
+                  seed: int | None) -> optuna.samplers.BaseSampler:
     return optuna.samplers.TPESampler(
         consider_prior=True,
         prior_weight=_float(s, "prior_weight", 1.0),
@@ -58,12 +58,12 @@ def _hyperopt_tpe(spec: ExperimentSpec, s: dict[str, Any],
         n_startup_trials=spec.budget.parallel_trials,
         n_ei_candidates=_int(s, "n_EI_candidates", 24),
         gamma=lambda n: min(math.ceil(gamma * math.sqrt(n)), 25),
-        seed=_int(s, "random_state"),
+        seed=seed,
         constant_liar=False,
     )
 
 
-def _multivariate_tpe(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
+def _multivariate_tpe(spec: ExperimentSpec, seed: int | None) -> optuna.samplers.BaseSampler:
     s = spec.algorithm.settings
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -71,7 +71,7 @@ def _multivariate_tpe(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
             multivariate=True, constant_liar=True,
             n_startup_trials=_int(s, "n_startup_trials", 10),
             n_ei_candidates=_int(s, "n_ei_candidates", 24),
-            seed=_int(s, "random_state"),
+            seed=seed,
         )
 
 
@@ -87,9 +87,9 @@ class _AskTellGridSampler(optuna.samplers.GridSampler):
         return None
 
 
-def _grid(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
+def _grid(spec: ExperimentSpec, seed: int | None) -> optuna.samplers.BaseSampler:
     space = {p.name: grid_values(p) for p in spec.parameters}
-    return _AskTellGridSampler(space, seed=_int(spec.algorithm.settings, "random_state"))
+    return _AskTellGridSampler(space, seed=seed)
 
 
 def grid_values(p: Parameter) -> list[Any]:
@@ -103,7 +103,7 @@ def grid_values(p: Parameter) -> list[Any]:
     return [round(p.min + i * step, 12) for i in range(count)]
 
 
-def _cmaes(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
+def _cmaes(spec: ExperimentSpec, seed: int | None) -> optuna.samplers.BaseSampler:
     s = spec.algorithm.settings
     if str(s.get("restart_strategy", "none")).lower() != "none":
         # Optuna 4.4 dropped CMA-ES restarts from its core sampler (they moved to OptunaHub).
@@ -112,12 +112,12 @@ def _cmaes(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # sigma0: deprecated, removed in 6
         return optuna.samplers.CmaEsSampler(
-            sigma0=_float(s, "sigma"), seed=_int(s, "random_state"),
+            sigma0=_float(s, "sigma"), seed=seed,
             n_startup_trials=0,  # goptuna's cmaes starts sampling at once
         )
 
 
-def _sobol(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
+def _sobol(spec: ExperimentSpec, seed: int | None) -> optuna.samplers.BaseSampler:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.samplers.QMCSampler(qmc_type="sobol", scramble=False,
@@ -125,7 +125,7 @@ def _sobol(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
                                           warn_asynchronous_seeding=False)
 
 
-def _gp(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
+def _gp(spec: ExperimentSpec, seed: int | None) -> optuna.samplers.BaseSampler:
     try:
         import torch  # noqa: F401 - Optuna's GPSampler needs it
     except ImportError:
@@ -137,11 +137,26 @@ def _gp(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
         # scikit-optimize's knobs have no counterpart in Optuna's GPSampler.
         logger.warning("bayesianoptimization: %s not applied locally (Optuna's GPSampler has "
                        "its own kernel and acquisition)", ", ".join(ignored))
-    return optuna.samplers.GPSampler(seed=_int(s, "random_state"),
+    return optuna.samplers.GPSampler(seed=seed,
                                      n_startup_trials=_int(s, "n_initial_points", 10))
 
 
-SAMPLERS: dict[str, Callable[[ExperimentSpec], optuna.samplers.BaseSampler]] = {
+def _enas(spec: ExperimentSpec, seed: int | None) -> optuna.samplers.BaseSampler:
+    # Katib's ENAS trains an LSTM controller (TensorFlow) on the trials' rewards. Locally
+    # Optuna's multivariate TPE makes the same per-layer choices, and learns from the same
+    # rewards; its first architectures are random, as the controller's first call is.
+    ignored = sorted(spec.algorithm.settings)
+    if ignored:
+        logger.warning("enas: the controller settings %s apply on Katib only; locally Optuna's "
+                       "TPE chooses the architectures", ", ".join(ignored))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(multivariate=True, constant_liar=True,
+                                          n_startup_trials=max(10, spec.budget.parallel_trials),
+                                          warn_independent_sampling=False, seed=seed)
+
+
+SAMPLERS: dict[str, Callable[[ExperimentSpec, int | None], optuna.samplers.BaseSampler]] = {
     "random": _random,
     "tpe": _tpe,
     "multivariate-tpe": _multivariate_tpe,
@@ -150,12 +165,19 @@ SAMPLERS: dict[str, Callable[[ExperimentSpec], optuna.samplers.BaseSampler]] = {
     "sobol": _sobol,
     "bayesianoptimization": _gp,
     "hyperband": _random,  # Katib's hyperband samples each bracket's configurations at random
+    "enas": _enas,
+    "darts": _random,  # nothing to sample: every DARTS trial gets the same arguments
 }
 """Katib algorithm name → factory of the Optuna sampler that runs it locally."""
 
 
-def make_sampler(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
+def make_sampler(spec: ExperimentSpec, seed: int | None = None) -> optuna.samplers.BaseSampler:
     """The sampler for ``spec.algorithm``.
+
+    Args:
+        spec: The experiment.
+        seed: Seeds the sampler when the algorithm's own ``random_state`` setting is absent
+            (enas has no such setting in Katib).
 
     Raises:
         AutomlError: For an algorithm the local engine does not run, listing those it does.
@@ -166,4 +188,4 @@ def make_sampler(spec: ExperimentSpec) -> optuna.samplers.BaseSampler:
         where = "Katib" if spec.algorithm.name in ALGORITHMS else "automl"
         raise AutomlError(f"algorithm {spec.algorithm.name!r} does not run locally (it runs on "
                           f"{where}); the local engine runs: {known}")
-    return factory(spec)
+    return factory(spec, _int(spec.algorithm.settings, "random_state", seed))

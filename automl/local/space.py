@@ -1,4 +1,8 @@
-"""Katib parameters → Optuna distributions, and sampled values → the strings trials receive."""
+"""Katib parameters → Optuna distributions, and sampled values → the strings trials receive.
+
+For the NAS algorithms the sampled values are an architecture's choices, and what the trial
+receives is Katib's NAS assignments (see ``automl.katib.nas``).
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,10 @@ from optuna.distributions import (
 )
 
 from automl.katib.to_katib import katib_str
-from automl.spec import Parameter
+from automl.spec import ExperimentSpec, Parameter
 
-__all__ = ["distribution", "distributions", "short_value", "trial_value"]
+__all__ = ["assignments", "distribution", "distributions", "enas_space", "search_space",
+           "short_value", "trial_value"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,3 +64,44 @@ def short_value(value: str) -> str:
 def trial_value(value: Any) -> str:
     """A sampled value as the string Katib substitutes into the trial (``0.01``, ``3``)."""
     return katib_str(value)
+
+
+def search_space(spec: ExperimentSpec) -> dict[str, BaseDistribution]:
+    """What the sampler chooses for one trial: the parameters, or an ENAS architecture.
+
+    DARTS chooses nothing: every trial receives the same arguments.
+    """
+    if spec.algorithm.name == "enas":
+        return enas_space(spec)
+    if spec.algorithm.name == "darts":
+        return {}
+    return distributions(spec.parameters)
+
+
+def assignments(spec: ExperimentSpec, params: dict[str, Any]) -> dict[str, str]:
+    """Katib's parameter assignments for sampled values: name → the string the trial gets."""
+    from automl.katib import nas
+
+    if spec.algorithm.name == "enas":
+        return nas.enas_assignments(spec, params)
+    if spec.algorithm.name == "darts":
+        return nas.darts_assignments(spec)
+    return {k: trial_value(v) for k, v in params.items()}
+
+
+def enas_space(spec: ExperimentSpec) -> dict[str, BaseDistribution]:
+    """An ENAS architecture's choices: ``layer_<i>`` (an operation id), ``skip_<i>_<j>`` (0/1).
+
+    ``automl.katib.nas.enas_assignments`` turns them into Katib's ``architecture`` and
+    ``nn_config``.
+    """
+    from automl.katib.nas import enas_operations
+
+    assert spec.nas is not None and spec.nas.graph.num_layers is not None
+    ids = list(range(len(enas_operations(spec.nas.operations))))
+    space: dict[str, BaseDistribution] = {}
+    for layer in range(spec.nas.graph.num_layers):
+        space[f"layer_{layer}"] = CategoricalDistribution(ids)
+        for earlier in range(layer):
+            space[f"skip_{layer}_{earlier}"] = CategoricalDistribution([0, 1])
+    return space

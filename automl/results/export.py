@@ -44,6 +44,11 @@ def write_table(frame: pd.DataFrame, fmt: str, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
 
 
+_NAS_ASSIGNMENTS = {f"params.{name}" for name in ("architecture", "nn_config",
+                                                 "algorithm-settings", "search-space",
+                                                 "num-layers")}
+
+
 def _rich(frame: pd.DataFrame) -> str:
     from rich.console import Console
     from rich.table import Table
@@ -51,6 +56,10 @@ def _rich(frame: pd.DataFrame) -> str:
     # One experiment, one backend: those columns say nothing; several (compare): keep them.
     hidden = {c for c in ("experiment", "backend")
               if c in frame.columns and frame[c].nunique() <= 1}
+    if "architecture" in frame.columns:
+        # Katib's NAS assignments are long JSON texts; the architecture column says them in
+        # words (the other formats keep them).
+        hidden |= {c for c in frame.columns if c in _NAS_ASSIGNMENTS}
     shown = [c for c in frame.columns if c not in hidden]
     table = Table(*[str(c).removeprefix("params.").removeprefix("metrics.") for c in shown])
     for row in frame[shown].itertuples(index=False):

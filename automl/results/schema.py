@@ -10,8 +10,8 @@ if TYPE_CHECKING:
 
     from automl.spec import ExperimentSpec
 
-__all__ = ["OBSERVATION_COLUMNS", "STATUSES", "TRIAL_COLUMNS", "observations_frame",
-           "trials_frame"]
+__all__ = ["OBSERVATION_COLUMNS", "STATUSES", "TRIAL_COLUMNS", "architecture",
+           "observations_frame", "trials_frame"]
 
 STATUSES = ["Succeeded", "Failed", "EarlyStopped", "MetricsUnavailable", "Running", "Pending",
             "Killed"]
@@ -20,7 +20,7 @@ STATUSES = ["Succeeded", "Failed", "EarlyStopped", "MetricsUnavailable", "Runnin
 TRIAL_COLUMNS = ["experiment", "trial", "status", "objective", "start_time", "completion_time",
                  "duration_s", "backend"]
 """The fixed columns of the trials table; ``params.<name>`` and ``metrics.<name>`` follow
-``objective``."""
+``objective``, and a NAS experiment has ``architecture`` (in words) between them."""
 
 OBSERVATION_COLUMNS = ["experiment", "trial", "metric", "step", "value", "timestamp"]
 
@@ -46,6 +46,8 @@ def trials_frame(rows: list[dict[str, Any]], spec: ExperimentSpec) -> pd.DataFra
     for name in params:
         values = [r.get("params", {}).get(name) for r in rows]
         columns[f"params.{name}"] = _typed(values, types.get(name, "categorical"))
+    if spec.nas is not None:
+        columns["architecture"] = pd.array([architecture(spec, r) for r in rows], dtype="string")
     for name in metrics:
         columns[f"metrics.{name}"] = _floats([r.get("metrics", {}).get(name) for r in rows])
     start = _times([r.get("start") for r in rows])
@@ -57,6 +59,17 @@ def trials_frame(rows: list[dict[str, Any]], spec: ExperimentSpec) -> pd.DataFra
     frame = pd.DataFrame(columns)
     frame.attrs["automl.direction"] = spec.objective.type  # for df.automl.best() and friends
     return frame
+
+
+def architecture(spec: ExperimentSpec, row: dict[str, Any]) -> str | None:
+    """A NAS trial's architecture in words: ENAS's layers, or the genotype DARTS reported."""
+    from automl.katib.nas import describe_architecture
+
+    params = row.get("params", {})
+    if spec.algorithm.name == "enas" and {"architecture", "nn_config"} <= params.keys():
+        return describe_architecture(params["architecture"], params["nn_config"])
+    value = row.get("metrics", {}).get(spec.objective.metric)
+    return value if isinstance(value, str) else None
 
 
 def observations_frame(rows: dict[str, list[Any]]) -> pd.DataFrame:

@@ -191,8 +191,14 @@ def _hparams(results: Results) -> list[_HParam]:
                 info.domain_interval.max_value = float(p.max)
         out.append(_HParam(p.name, column, numbers, info))
     known = {h.column for h in out}
+    if "architecture" in trials.columns:
+        # A NAS experiment: its architecture in words, not Katib's long JSON assignments.
+        info = api_pb2.HParamInfo(name="architecture", display_name="architecture",
+                                  type=api_pb2.DATA_TYPE_STRING)
+        out.append(_HParam("architecture", "architecture", False, info))
+        known |= {c for c in trials.columns if c.startswith("params.")}
     for column in trials.columns:
-        # Parameters the spec does not list (a NAS experiment's), typed by their column.
+        # Parameters the spec does not list, typed by their column.
         if not column.startswith("params.") or column in known:
             continue
         name = column[len("params."):]
