@@ -22,7 +22,7 @@ BACKENDS = ("local", "katib")
 def run(experiment: ExperimentSpec | str | os.PathLike[str] | Mapping[str, Any], *,
         backend: str = "local", storage: str | None = None, root: str | Path = ".automl",
         progress: bool = True, namespace: str | None = None, context: str | None = None,
-        resume: bool = False, poll_seconds: float = 5.0) -> RunSummary:
+        resume: bool = False, poll_seconds: float = 5.0, seed: int | None = None) -> RunSummary:
     """Run an experiment until Katib would call it finished; run it again to resume.
 
     Args:
@@ -36,6 +36,8 @@ def run(experiment: ExperimentSpec | str | os.PathLike[str] | Mapping[str, Any],
         context: katib: the kubeconfig context.
         resume: katib: reattach to the experiment of that name instead of creating it.
         poll_seconds: katib: seconds between status checks.
+        seed: local: seeds the sampler when the algorithm has no ``random_state`` setting
+            (enas, for instance).
 
     Returns:
         How it ended: status, reason, trial counts and the best trial.
@@ -56,4 +58,5 @@ def run(experiment: ExperimentSpec | str | os.PathLike[str] | Mapping[str, Any],
         raise AutomlError(f"unknown backend {backend!r}; expected one of: {', '.join(BACKENDS)}")
     from automl.local import LocalEngine
 
-    return LocalEngine(spec, storage=storage, root=Path(root), progress=progress).run()
+    return LocalEngine(spec, storage=storage, root=Path(root), progress=progress,
+                       seed=seed).run()

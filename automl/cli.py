@@ -131,6 +131,8 @@ def run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="katib: print the Experiment "
                                                             "that would be created.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    seed: Annotated[int | None, typer.Option(help="local: seed the sampler when the algorithm "
+                                                  "has no random_state setting (enas).")] = None,
 ) -> None:
     """Run an experiment until Katib would call it done; run again to resume.
 
@@ -149,7 +151,7 @@ def run(
     try:
         summary = run_experiment(file, backend=backend, storage=storage, progress=not quiet,
                                  namespace=namespace, context=context, resume=resume,
-                                 poll_seconds=poll)
+                                 poll_seconds=poll, seed=seed)
     except KeyboardInterrupt:
         if backend == "katib":
             name = load(file).name

@@ -306,6 +306,12 @@ LOCAL_NOTES = {
     "bayesianoptimization": "needs PyTorch: `pip install -e '.[gp]'`",
     "hyperband": "configurations sampled at random, in Katib's brackets of successive halving "
                  "(`automl.local.hyperband`)",
+    "enas": "multivariate, constant liar, over one choice per layer (`layer_<i>`: an operation "
+            "id) and per possible skip (`skip_<i>_<j>`), turned into Katib's `architecture` and "
+            "`nn_config` (`automl.katib.nas`); the controller settings apply on Katib only; "
+            "seed with `automl run --seed`",
+    "darts": "nothing to sample: every trial gets Katib's three arguments and trains the "
+             "supernet itself",
 }
 
 # Modules besides the sampler factory that read an algorithm's settings locally.
@@ -456,6 +462,14 @@ CONCEPTS = """\
   (the admission webhook and each suggestion service's checks) before anything runs.
 - **Search space** — `parameters` (hyperparameters) or `nas` (an architecture graph and
   operations, for enas and darts). `search_space:` pulls parameters from a reusable file.
+- **Neural-architecture search** — an operation's parameter values multiply into operation
+  ids. With `enas` each trial receives `architecture` (per layer `[op_id, skip_0, ...]`, a
+  skip flag for each earlier layer) and `nn_config` (the graph sizes and the chosen
+  operations by id), written exactly as Katib's ENAS service writes them: JSON with single
+  quotes (`json.loads(value.replace("'", '"'))` reads them). With `darts` every trial receives
+  `algorithm-settings`, `search-space` (e.g. `['max_pooling_3x3', 'skip_connection']`) and
+  `num-layers`, trains the supernet itself and prints `Best-Genotype=Genotype(...)`. The
+  trials table then has an `architecture` column: the ENAS layers in words, or the genotype.
 - **Parameters** — Katib's four types: `double` and `int` (a range `min`..`max`, inclusive,
   optional `step`), `discrete` (a `list` of numbers) and `categorical` (a `list` of strings);
   `distribution` is `uniform`, `logUniform`, `normal` or `logNormal`. Trials receive values as

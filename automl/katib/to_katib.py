@@ -86,7 +86,7 @@ def katib_dict(spec: ExperimentSpec) -> dict[str, Any]:
         body["nasConfig"] = {
             "graphConfig": graph,
             "operations": [{"operationType": op.type,
-                            "parameters": [_parameter(p) for p in op.parameters]}
+                            "parameters": [_parameter(p, nas=True) for p in op.parameters]}
                            for op in spec.nas.operations],
         }
     body["metricsCollectorSpec"] = _collector(spec)
@@ -127,7 +127,12 @@ def _algorithm(name: str, settings: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _parameter(p: Parameter) -> dict[str, Any]:
+def _parameter(p: Parameter, nas: bool = False) -> dict[str, Any]:
+    """A parameter as Katib writes it.
+
+    Katib's webhook fills in ``distribution: uniform`` for spec.parameters only, not for a
+    NAS operation's parameters, so there it is written only when it says something.
+    """
     space: dict[str, Any] = {}
     for field in ("min", "max", "step"):
         value = getattr(p, field)
@@ -135,7 +140,8 @@ def _parameter(p: Parameter) -> dict[str, Any]:
             space[field] = katib_str(value)
     if p.values is not None:
         space["list"] = [katib_str(v) for v in p.values]
-    space["distribution"] = p.distribution
+    if not (nas and p.distribution == "uniform"):
+        space["distribution"] = p.distribution
     return {"name": p.name, "parameterType": p.type, "feasibleSpace": space}
 
 

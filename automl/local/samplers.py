@@ -153,7 +153,7 @@ def _enas(spec: ExperimentSpec, seed: int | None) -> optuna.samplers.BaseSampler
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.samplers.TPESampler(multivariate=True, constant_liar=True,
                                           n_startup_trials=max(10, spec.budget.parallel_trials),
-                                          warn_independent_sampling=False, seed=seed)
+                                          seed=seed)
 
 
 SAMPLERS: dict[str, Callable[[ExperimentSpec, int | None], optuna.samplers.BaseSampler]] = {

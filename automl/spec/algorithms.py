@@ -175,6 +175,16 @@ def _operations(spec: ExperimentSpec) -> Iterator[Finding]:
             if p.type == "int" and p.step is None:
                 yield Finding((*here, "parameters", j, "step"),
                               "int operation parameters need a step")
+            if spec.algorithm.name == "enas" and p.type == "discrete":
+                yield Finding((*here, "parameters", j, "type"),
+                              "Katib's enas service skips discrete operation parameters; use "
+                              "categorical (or int/double with a step)")
+        if (spec.algorithm.name == "darts" and op.type != "skip_connection" and op.parameters
+                and op.parameters[0].values is None):
+            # DARTS names the candidates from the first parameter's list (e.g. conv_3x3)
+            yield Finding((*here, "parameters", 0),
+                          "darts reads the filter sizes from the first parameter's list; "
+                          "expected a categorical or discrete parameter")
 
 
 def _hpo(spec: ExperimentSpec) -> Iterator[Finding]:

@@ -33,14 +33,19 @@ def cell(architecture: str, nn_config: str) -> dict[str, str]:
             for i, layer in enumerate(layers)}
 
 
-def evaluate(params: dict[str, str], dataset: str = "cifar10") -> dict[str, float]:
-    """Validation accuracy (0-1) of the cell that ``params`` (Katib's assignments) name."""
-    ops = cell(params["architecture"], params["nn_config"])
+def accuracy(ops: dict[str, str], dataset: str = "cifar10") -> float:
+    """Validation accuracy (0-1) of the cell whose edges ``Op0``..``Op5`` are ``ops``."""
     table = _table(dataset)
     # The table holds 3 training runs per cell and the benchmark draws one at random: the same
     # seed before every look-up makes a cell's accuracy the same whatever the trial order.
     table.reseed(0)
-    return {"Validation-Accuracy": float(table(ops)["val_acc"]) / 100}
+    return float(table(ops)["val_acc"]) / 100
+
+
+def evaluate(params: dict[str, str], dataset: str = "cifar10") -> dict[str, float]:
+    """The trial's metrics for ``params``, Katib's ENAS assignments."""
+    return {"Validation-Accuracy": accuracy(cell(params["architecture"], params["nn_config"]),
+                                            dataset)}
 
 
 def main() -> None:

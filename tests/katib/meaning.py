@@ -52,10 +52,8 @@ def with_defaults(experiment: dict[str, Any]) -> dict[str, Any]:
         else:
             fsp.setdefault("kind", "Directory")
             fsp.setdefault("path", "/var/log/katib/tfevent/")
-    parameters = list(spec.get("parameters") or [])
-    for op in (spec.get("nasConfig") or {}).get("operations") or []:
-        parameters += op.get("parameters") or []
-    for p in parameters:
+    # setDefaultParameterDistribution: spec.parameters only, not nasConfig's operations
+    for p in spec.get("parameters") or []:
         p.setdefault("feasibleSpace", {}).setdefault("distribution", "uniform")
     template = spec["trialTemplate"]
     trial_spec = template.get("trialSpec")

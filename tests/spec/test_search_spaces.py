@@ -20,7 +20,7 @@ NAS_ASSIGNMENTS = {"enas": ["architecture", "nn_config"],
 def _experiment(name: str) -> dict:
     space = search_space_file(name, REPO)
     nas = name.startswith("nas/")
-    algorithm = "enas" if "enas" in name else "darts" if nas else "random"
+    algorithm = "darts" if "darts" in name else "enas" if nas else "random"
     import yaml
 
     params = [p["name"] for p in yaml.safe_load(space.read_text()).get("parameters", [])]
@@ -38,7 +38,8 @@ def test_the_library_has_the_spaces_users_look_for() -> None:
     assert set(SPACES) >= {
         "sklearn/svm", "sklearn/random_forest", "sklearn/hist_gradient_boosting",
         "sklearn/logistic_regression", "sklearn/mlp", "xgboost/gbtree", "lightgbm/gbdt",
-        "pytorch/training", "transformers/fine_tuning", "nas/enas_cnn", "nas/darts_cell"}
+        "pytorch/training", "transformers/fine_tuning", "nas/enas_cnn", "nas/darts_cell",
+        "nas/nasbench201"}
 
 
 @pytest.mark.parametrize("name", SPACES)
