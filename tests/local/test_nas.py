@@ -150,3 +150,19 @@ def test_enas_beats_random_search_on_nas_bench_201(tmp_path) -> None:
     assert np.mean(enas) > np.mean(random), (enas, random)
     assert max(enas) <= bench.OPTIMUM + 1e-9
     assert bench.OPTIMUM - np.mean(enas) < 0.006
+
+
+def test_the_nas_bench_201_example_runs_its_trial_program(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(REPO)  # the example's command is relative to the repository root
+    data = automl.load(BENCH201 / "experiment.yaml").model_dump(exclude_defaults=True)
+    data["budget"] = {"max_trials": 2, "parallel_trials": 2}
+    spec = automl.load(data)
+    summary = LocalEngine(spec, root=tmp_path, progress=False, seed=0).run()
+    assert summary.counts == {"Succeeded": 2}
+    trials = automl.load_results(spec.name, root=tmp_path).trials
+    bench = _bench201()
+    for row in trials.to_dict("records"):
+        expected = bench.evaluate({"architecture": row["params.architecture"],
+                                   "nn_config": row["params.nn_config"]})
+        assert row["objective"] == pytest.approx(expected["Validation-Accuracy"])
+        assert row["architecture"].count("edge(") == 6
