@@ -59,3 +59,26 @@ def test_help_and_validate_import_no_heavy_library() -> None:
 def test_validating_a_katib_file_imports_no_heavy_library() -> None:
     code = f"import automl\nautoml.load({str(KATIB / 'examples/hp-tuning/random.yaml')!r})\n"
     assert _heavy_modules_after(code) == []
+
+
+def test_a_local_nas_run_and_its_results_never_import_torch(tmp_path) -> None:
+    # torch is the `nas` extra, for trial programs; the engine and the tables never need it.
+    code = (
+        "import automl\n"
+        "from pathlib import Path\n"
+        "from automl.local import LocalEngine\n"
+        "from automl.local.function import FunctionRunner\n"
+        "spec = automl.load({'name': 'n', 'objective': {'metric': 'acc', 'type': 'maximize'},\n"
+        "    'algorithm': {'name': 'enas'}, 'budget': {'max_trials': 2, 'parallel_trials': 1},\n"
+        "    'search_space': 'nas/enas_cnn', 'trial': {'command': ['t',\n"
+        "    '--a=${trialParameters.architecture}', '--n=${trialParameters.nn_config}']}})\n"
+        f"root = Path({str(tmp_path)!r})\n"
+        "LocalEngine(spec, root=root, runner=FunctionRunner(lambda p: {'acc': 0.5}),\n"
+        "            progress=False, seed=0).run()\n"
+        "assert automl.load_results('n', root=root).trials['architecture'].notna().all()\n"
+        "import sys\n"
+        "print(['torch'] if 'torch' in sys.modules else [])\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
