@@ -66,7 +66,10 @@ def tune(
                         summary_path=summary.path, backend=backend,
                         timeout_minutes=timeout_minutes, root=root or None)
     trials.metadata["format"] = "csv"
-    metrics.log_metric(result.metric, result.objective)
+    if isinstance(result.objective, str):  # DARTS's genotype is text, not a metric
+        summary.metadata[result.metric] = result.objective
+    else:
+        metrics.log_metric(result.metric, result.objective)
     metrics.log_metric("trials", result.trials)
     outputs = namedtuple("Outputs", ["best_params"])
     return outputs(json.dumps(result.best_params, sort_keys=True))

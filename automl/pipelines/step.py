@@ -45,7 +45,7 @@ class TuningResult:
     Attributes:
         name: The experiment.
         metric: The objective metric's name.
-        objective: The best trial's objective value.
+        objective: The best trial's objective value (a string for DARTS's ``Best-Genotype``).
         best_params: Parameter name → value, as strings exactly as the trials received them
             (Katib's ``currentOptimalTrial.parameterAssignments``).
         trials: How many trials were recorded.
@@ -53,7 +53,7 @@ class TuningResult:
 
     name: str
     metric: str
-    objective: float
+    objective: float | str
     best_params: dict[str, str]
     trials: int
 
@@ -162,7 +162,9 @@ def _finish(spec: ExperimentSpec, summary: Any, count: int) -> TuningResult:
         raise TuningFailed(f"experiment {spec.name!r} ended {summary.status} "
                            f"({summary.reason}) but no trial reported the objective "
                            f"{spec.objective.metric!r}")
-    return TuningResult(spec.name, spec.objective.metric, float(summary.best["objective"]),
+    value = summary.best["objective"]
+    return TuningResult(spec.name, spec.objective.metric,
+                        value if isinstance(value, str) else float(value),
                         dict(summary.best["params"]), count)
 
 
@@ -195,8 +197,10 @@ def _markdown(results: Any, status: str, reason: str, best: dict[str, Any] | Non
     spec = results.spec
     lines = [f"# Experiment `{spec.name}`: {status}", "", reason, ""]
     if best is not None:
+        value = best["objective"]
+        shown = f"{value:.6g}" if isinstance(value, float) else f"`{value}`"
         lines += [f"Best trial `{best['name']}`: **{spec.objective.metric} = "
-                  f"{best['objective']:.6g}** ({spec.objective.type})", "",
+                  f"{shown}** ({spec.objective.type})", "",
                   "| parameter | value |", "|---|---|"]
         lines += [f"| {k} | {v} |" for k, v in best["params"].items()]
         lines.append("")

@@ -1,0 +1,40 @@
+"""The tuning step's function on its own: a DARTS run, whose objective is a genotype text."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+import automl
+from automl.pipelines.step import run_tuning
+
+GENOTYPE = "Genotype(normal=[[('skip_connection',0)]],normal_concat=range(2,3))"
+PRINT = f'print("Best-Genotype={GENOTYPE}"); print("Validation-Accuracy=0.75")'
+
+
+def test_a_darts_step_hands_on_the_genotype_and_writes_it_in_the_summary(tmp_path: Path):
+    spec = automl.load({
+        "name": "darts-step", "algorithm": {"name": "darts"},
+        "objective": {"metric": "Best-Genotype", "type": "maximize",
+                      "additional_metrics": ["Validation-Accuracy"]},
+        "budget": {"max_trials": 1, "parallel_trials": 1},
+        "search_space": "nas/darts_cell",
+        "trial": {"command": [sys.executable, "-c", PRINT,
+                              "--algorithm-settings=${trialParameters.algorithm-settings}",
+                              "--search-space=${trialParameters.search-space}",
+                              "--num-layers=${trialParameters.num-layers}"],
+                  "metrics_collector": {"kind": "StdOut", "filter": [
+                      r"([\w-]+)=(Genotype.*)",
+                      r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"]}}})
+    result = run_tuning(spec.model_dump_json(by_alias=True), trials_path=tmp_path / "t.csv",
+                        tensorboard_dir=tmp_path / "tb", summary_path=tmp_path / "s.md",
+                        root=tmp_path / "root")
+
+    assert result.objective == GENOTYPE
+    assert set(result.best_params) == {"algorithm-settings", "search-space", "num-layers"}
+    assert f"Best-Genotype = `{GENOTYPE}`" in (tmp_path / "s.md").read_text()
+    trials = pd.read_csv(tmp_path / "t.csv")
+    assert trials["architecture"].tolist() == [GENOTYPE]
+    assert trials["metrics.Validation-Accuracy"].tolist() == [0.75]
