@@ -50,7 +50,7 @@ def test_examples_validate() -> None:
     files = sorted(EXAMPLES.glob("*/*.yaml"))
     names = {f.parent.name for f in files}
     assert {"hyperband", "early-stopping", "file-collector", "tfevent-collector",
-            "multi-metric", "compare"} <= names
+            "multi-metric", "compare", "nas-enas", "nas-darts"} <= names
     for file in files:
         if file.name != "broken.yaml":
             automl.load(file)
