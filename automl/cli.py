@@ -295,10 +295,12 @@ def best(
     for _, row in chosen.iterrows():
         params = " ".join(f"{c.removeprefix('params.')}={row[c]}" for c in chosen.columns
                           if c.startswith("params."))
+        value = f"{row['objective']:.6g}"
         if "architecture" in chosen.columns:  # Katib's NAS assignments, said in words
             params = f"architecture={row['architecture']}"
-        typer.echo(f"{row['trial']} {results.spec.objective.metric}={row['objective']:.6g} "
-                   f"{params}")
+            if results.spec.algorithm.name == "darts":  # the objective is the genotype
+                value, params = row["architecture"], ""
+        typer.echo(f"{row['trial']} {results.spec.objective.metric}={value} {params}".rstrip())
 
 
 @app.command(epilog="Example:  automl compare digits-svm digits-svm-random --format markdown")

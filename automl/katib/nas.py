@@ -20,7 +20,7 @@ from automl.katib.to_katib import katib_str
 from automl.spec import ExperimentSpec, Operation
 
 __all__ = ["DARTS_DEFAULTS", "darts_assignments", "describe_architecture", "enas_assignments",
-           "enas_operations", "shown_params"]
+           "enas_choices", "enas_operations", "shown_params"]
 
 DARTS_DEFAULTS: dict[str, Any] = {
     "num_epochs": 50, "w_lr": 0.025, "w_lr_min": 0.001, "w_momentum": 0.9,
@@ -103,23 +103,39 @@ def darts_assignments(spec: ExperimentSpec) -> dict[str, str]:
             "num-layers": str(spec.nas.graph.num_layers)}
 
 
+def enas_choices(architecture: str, nn_config: str) -> dict[str, str | int]:
+    """An ENAS architecture as one value per choice: ``layer_<i>`` in words, ``skip_<i>_<j>``.
+
+    Example:
+        >>> enas_choices("[[0], [4, 1]]", nn_config)
+        {'layer_0': 'convolution(filter_size=3,num_filter=16)', 'layer_1': 'reduction(...)',
+         'skip_1_0': 1}
+    """
+    layers = json.loads(architecture.replace("'", '"'))
+    embedding = json.loads(nn_config.replace("'", '"'))["embedding"]
+    choices: dict[str, str | int] = {}
+    for i, layer in enumerate(layers):
+        op = embedding[str(layer[0])]
+        values = op["opt_params"]
+        params = (katib_str(next(iter(values.values()))) if len(values) == 1
+                  else ",".join(f"{k}={katib_str(v)}" for k, v in values.items()))
+        choices[f"layer_{i}"] = f"{op['opt_type']}({params})"
+        choices.update({f"skip_{i}_{j}": int(flag) for j, flag in enumerate(layer[1:])})
+    return choices
+
+
 def describe_architecture(architecture: str, nn_config: str) -> str:
-    """An ENAS architecture in words, one layer after another.
+    """An ENAS architecture in words, one layer after another, with its skip connections.
 
     Example:
         >>> describe_architecture("[[0], [4, 1]]", nn_config)
         'convolution(filter_size=3,num_filter=16) | reduction(max_pooling) +L0'
     """
-    layers = json.loads(architecture.replace("'", '"'))
-    embedding = json.loads(nn_config.replace("'", '"'))["embedding"]
+    choices = enas_choices(architecture, nn_config)
     words = []
-    for layer in layers:
-        op = embedding[str(layer[0])]
-        values = op["opt_params"]
-        params = (katib_str(next(iter(values.values()))) if len(values) == 1
-                  else ",".join(f"{k}={katib_str(v)}" for k, v in values.items()))
-        skips = ",".join(f"L{j}" for j, flag in enumerate(layer[1:]) if flag)
-        words.append(f"{op['opt_type']}({params})" + (f" +{skips}" if skips else ""))
+    for i in range(sum(k.startswith("layer_") for k in choices)):
+        skips = ",".join(f"L{j}" for j in range(i) if choices[f"skip_{i}_{j}"])
+        words.append(str(choices[f"layer_{i}"]) + (f" +{skips}" if skips else ""))
     return " | ".join(words)
 
 

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from automl.errors import AutomlError
+from automl.katib.nas import shown_params
 from automl.local.space import short_value, trial_value
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage
 
@@ -40,16 +41,22 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
     study = optuna.load_study(study_name=name, storage=store)
     record = study.user_attrs.get(ATTR, {})
     console.print(f"[bold]{name}[/bold]: {record.get('status', '?')} {record.get('reason', '')}")
+    algorithm = record.get("spec", {}).get("algorithm", {}).get("name", "")
+    metric = record.get("spec", {}).get("objective", {}).get("metric", "")
     trials = study.get_trials(deepcopy=False)
-    params = list(dict.fromkeys(k for t in trials for k in t.params))
+    # What each trial received (for NAS: the architecture in words), from its record
+    shown = [shown_params(algorithm, t.user_attrs.get(ATTR, {}).get("params")
+                          or {k: trial_value(v) for k, v in t.params.items()}) for t in trials]
+    params = list(dict.fromkeys(k for p in shown for k in p))
     table = Table(*(Column(c, no_wrap=True) for c in ("trial", "status", "objective")),
                   *params, Column("reason", overflow="fold"))
-    for t in trials:
+    for t, values in zip(trials, shown, strict=True):
         r = t.user_attrs.get(ATTR, {})
         objective = r.get("objective")
-        table.add_row(r.get("name", str(t.number)), r.get("status", t.state.name),
-                      "" if objective is None else f"{objective:.6g}",
-                      *(short_value(trial_value(t.params[p])) if p in t.params else ""
-                        for p in params),
+        text = "" if objective is None else f"{objective:.6g}"
+        if objective is None and r.get("status") == "Succeeded":  # DARTS's genotype
+            text = str((r.get("metrics") or {}).get(metric, {}).get("latest") or "")
+        table.add_row(r.get("name", str(t.number)), r.get("status", t.state.name), text,
+                      *(short_value(values[p]) if p in values else "" for p in params),
                       r.get("reason", ""))
     console.print(table)

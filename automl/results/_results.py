@@ -59,10 +59,14 @@ class Results:
     def best(self, k: int = 1) -> pd.DataFrame:
         """The ``k`` best trials with an objective (Succeeded or EarlyStopped), best first.
 
-        Ties keep trial order, as Katib's currentOptimalTrial does.
+        Ties keep trial order, as Katib's currentOptimalTrial does. A DARTS objective is its
+        genotype (the ``architecture`` column), not a number: as in Katib, the last trial that
+        reported one is the best.
         """
-        done = self.trials[self.trials["status"].isin(["Succeeded", "EarlyStopped"])
-                           & self.trials["objective"].notna()]
+        finished = self.trials["status"].isin(["Succeeded", "EarlyStopped"])
+        if self.spec.algorithm.name == "darts":
+            return self.trials[finished & self.trials["architecture"].notna()].iloc[::-1].head(k)
+        done = self.trials[finished & self.trials["objective"].notna()]
         return done.sort_values("objective", ascending=not self.maximize,
                                 kind="stable").head(k)
 

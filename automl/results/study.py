@@ -47,8 +47,30 @@ def to_study(results: Results) -> optuna.Study:
         >>> optuna.importance.get_param_importances(study)
     """
     spaces = {p.name: _distribution(p) for p in results.spec.parameters}
-    return frame_to_study(results.trials, results.spec.objective.type, name=results.name,
+    return frame_to_study(_choices(results), results.spec.objective.type, name=results.name,
                           distributions=spaces, curves=_curves(results))
+
+
+def _choices(results: Results) -> pd.DataFrame:
+    """The trials with a NAS experiment's choices as parameters.
+
+    Katib's NAS assignments are texts unique to each trial: as parameters they would say
+    nothing. An ENAS architecture becomes one parameter per layer (its operation in words) and
+    per possible skip; DARTS's arguments, the same for every trial, are left out.
+    """
+    trials = results.trials
+    if results.spec.nas is None:
+        return trials
+    from automl.katib.nas import enas_choices
+
+    out = trials.drop(columns=[c for c in trials.columns if c.startswith("params.")])
+    if {"params.architecture", "params.nn_config"} <= set(trials.columns):
+        rows = [enas_choices(a, n) if isinstance(a, str) and isinstance(n, str) else {}
+                for a, n in zip(trials["params.architecture"], trials["params.nn_config"],
+                                strict=True)]
+        for key in dict.fromkeys(k for row in rows for k in row):
+            out[f"params.{key}"] = [row.get(key) for row in rows]
+    return out
 
 
 def frame_to_study(frame: pd.DataFrame, direction: str, name: str = "trials",

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import optuna
 import pytest
 
 import automl
@@ -124,6 +125,7 @@ def test_darts_passes_katibs_arguments_and_its_genotype_becomes_the_best(tmp_pat
     assert row["status"] == "Succeeded"
     assert row["architecture"] == GENOTYPE
     assert row["metrics.Validation-Accuracy"] == pytest.approx(0.9)
+    assert results.best()["trial"].tolist() == [row["trial"]]
 
 
 def test_enas_beats_random_search_on_nas_bench_201(tmp_path) -> None:
@@ -166,3 +168,18 @@ def test_the_nas_bench_201_example_runs_its_trial_program(tmp_path, monkeypatch)
                                    "nn_config": row["params.nn_config"]})
         assert row["objective"] == pytest.approx(expected["Validation-Accuracy"])
         assert row["architecture"].count("edge(") == 6
+
+
+def test_plots_and_importance_see_each_layer_and_skip_as_a_parameter(tmp_path) -> None:
+    from automl.results.study import importance_evaluator, to_study
+
+    _, results = _run(_enas(trials=6), _layers_score, tmp_path)
+    study = to_study(results)
+    trial = study.trials[0]
+    assert set(trial.params) == {"layer_0", "layer_1", "layer_2", "layer_3", "skip_1_0",
+                                 "skip_2_0", "skip_2_1", "skip_3_0", "skip_3_1", "skip_3_2"}
+    row = results.trials.iloc[0]
+    assert trial.params["layer_0"] == row["architecture"].split(" | ")[0].split(" +")[0]
+    importances = optuna.importance.get_param_importances(study,
+                                                          evaluator=importance_evaluator())
+    assert set(importances) <= set(trial.params)
