@@ -7,21 +7,35 @@ import contextlib
 import ctypes
 import math
 import os
+import selectors
 import signal
 import subprocess
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO
+from typing import BinaryIO
 
 from automl.local.job import TrialJob
-from automl.local.metrics import MetricsError, Observation, reduce_observations
+from automl.local.metrics import (
+    MetricsError,
+    Observation,
+    StdOutCollector,
+    reduce_observations,
+)
 
 __all__ = ["SubprocessRunner", "TrialOutcome", "TrialRunner", "Watcher", "conclude"]
 
 _GRACE_SECONDS = 5.0
 _POLL_SECONDS = 0.1
+_CHUNK = 1 << 20
+"""Bytes read from a trial's pipe or metrics file at a time."""
+_MAX_LINE = 1 << 20
+"""Of a longer line only the first and the last ``_MAX_LINE`` bytes are parsed."""
+_KEPT = 100_000
+"""Observations of one metric kept in order; past that, only its min, max and latest."""
+_DRAIN_SECONDS = 2.0
+"""How long output is still read once the trial's process group is gone."""
 
 
 @dataclass
@@ -60,38 +74,48 @@ class SubprocessRunner(TrialRunner):
     stdout and stderr go to ``stdout.log`` and ``stderr.log`` in the trial's folder and, for
     the StdOut collector, are parsed line by line as they arrive (Katib parses both, since it
     redirects ``2>&1``). The child gets its own process group, which is signalled as a whole
-    on early stop, deadline or cancel, and it is killed if this process dies.
+    on early stop, deadline or cancel, killed once the child has exited (whatever it left
+    running would hold its output open), and killed if this process dies.
+
+    Output is read in chunks and parsed in bounded memory, so a trial that floods its output
+    slows only itself. When a log cannot be written (disk full), the rest of that stream is
+    still read for metrics and the trial's reason says where its log stops.
     """
 
     def run(self, job: TrialJob, cancel: threading.Event,
             on_observation: Callable[[str, Observation], None] | None = None) -> TrialOutcome:
         watcher = Watcher(job, on_observation)
         start = time.time()
-        try:
-            with open(job.run_dir / "stdout.log", "wb") as out, \
-                    open(job.run_dir / "stderr.log", "wb") as err:
+        with contextlib.ExitStack() as stack:
+            try:
+                logs = [_Log(stack.enter_context(open(job.run_dir / name, "wb", buffering=0)),
+                             name, watcher) for name in ("stdout.log", "stderr.log")]
+            except OSError as exc:
+                return TrialOutcome("Failed", f"cannot write the trial's logs in {job.run_dir}: "
+                                    f"{exc.strerror or exc}", start_time=start,
+                                    end_time=time.time())
+            try:
                 proc = subprocess.Popen(job.argv, cwd=job.cwd, env=job.env,
                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, preexec_fn=_child_setup)
-                readers = [threading.Thread(target=_pump, args=(proc.stdout, out, watcher),
-                                            daemon=True),
-                           threading.Thread(target=_pump, args=(proc.stderr, err, watcher),
-                                            daemon=True)]
-                for reader in readers:
-                    reader.start()
-                ended = self._wait(proc, job, cancel, watcher, start)
-                for reader in readers:
-                    reader.join()
-        except OSError as exc:
-            return TrialOutcome("Failed", f"cannot start {job.argv[0]!r}: {exc.strerror or exc}",
-                                start_time=start, end_time=time.time())
+            except OSError as exc:
+                return TrialOutcome("Failed", f"cannot start {job.argv[0]!r}: "
+                                    f"{exc.strerror or exc}", start_time=start,
+                                    end_time=time.time())
+            gone = threading.Event()
+            pump = threading.Thread(target=_pump, args=(proc, logs, gone), daemon=True)
+            pump.start()
+            ended = self._wait(proc, watcher, cancel, start)
+            _kill_group(proc)
+            gone.set()
+            pump.join()
         watcher.finish()
         outcome = TrialOutcome("", observations=watcher.observations,
                                exit_code=proc.returncode, start_time=start, end_time=time.time())
         return conclude(outcome, ended, job, watcher)
 
-    def _wait(self, proc: subprocess.Popen, job: TrialJob, cancel: threading.Event,
-              watcher: Watcher, start: float) -> str:
+    def _wait(self, proc: subprocess.Popen, watcher: Watcher, cancel: threading.Event,
+              start: float) -> str:
         # A blocking wait in its own thread sees the exit at once; Popen.wait(timeout) polls
         # with sleeps of up to 50 ms, which is most of a short trial's overhead.
         exited = threading.Event()
@@ -102,24 +126,49 @@ class SubprocessRunner(TrialRunner):
             watcher.poll_file()
             stop = watcher.stop_reason(cancel, start)
             if stop is not None:
-                _terminate(proc)
+                with contextlib.suppress(OSError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+                exited.wait(_GRACE_SECONDS)  # then the caller kills the group for good
                 return stop
 
 
 class Watcher:
-    """Feeds a trial's output to its collector and checks the medianstop rule."""
+    """Feeds a trial's output to its collector and checks the medianstop rule.
+
+    Memory stays bounded whatever the trial writes: lines are cut at ``_MAX_LINE`` bytes
+    (their first and last part are parsed), and past ``_KEPT`` observations of a metric only
+    its minimum, maximum and latest are kept, which is all a metric strategy reads.
+    """
 
     def __init__(self, job: TrialJob,
                  on_observation: Callable[[str, Observation], None] | None) -> None:
         self.job = job
         self.on_observation = on_observation
-        self.observations: list[Observation] = []
         self.objective_values: list[float] = []
         self.early_stop = False
         self.error: str | None = None
+        self.log_errors: list[str] = []
         self.lock = threading.Lock()
         self.file_offset = 0
-        self.partial = b""
+        # The StdOut and File TEXT collectors examine only lines naming a metric, so other
+        # output need not even be cut into lines.
+        collector = job.collector
+        self.needles = (tuple(m.encode() for m in collector.metrics)
+                        if isinstance(collector, StdOutCollector) else None)
+        self.file_lines = _Lines(self.line, self.needles)
+        self._kept: list[Observation] = []
+        self._counts: dict[str, int] = {}
+        # metric -> "min" | "max" | "latest" -> (its count, the observation, its number)
+        self._extremes: dict[str, dict[str, tuple[int, Observation, float | None]]] = {}
+
+    @property
+    def observations(self) -> list[Observation]:
+        """What the trial reported, in order; past the cap, each metric's extremes last."""
+        with self.lock:
+            extra = {id(item): item for held in self._extremes.values()
+                     for item in held.values()}
+            return self._kept + [item[1] for item in sorted(extra.values(),
+                                                             key=lambda item: item[0])]
 
     def line(self, raw: bytes) -> None:
         text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
@@ -130,14 +179,38 @@ class Watcher:
             return
         with self.lock:
             for obs in found:
-                self.observations.append(obs)
+                number = obs.number
+                self._add(obs, number)
                 if self.on_observation is not None:
                     self.on_observation(self.job.name, obs)
-                if obs.metric == self.job.objective and obs.number is not None:
-                    self.objective_values.append(obs.number)
+                if (obs.metric == self.job.objective and number is not None
+                        and len(self.objective_values) < _KEPT):
+                    self.objective_values.append(number)
                     rule = self.job.rule
                     if rule is not None and rule.should_stop(self.objective_values):
                         self.early_stop = True
+
+    def _add(self, obs: Observation, number: float | None) -> None:
+        """Keep ``obs`` in order, or, past the cap, only if it is an extreme or the latest."""
+        count = self._counts.get(obs.metric, 0)
+        self._counts[obs.metric] = count + 1
+        if count < _KEPT:
+            self._kept.append(obs)
+            return
+        # The choices reduce_observations makes: finite numbers for min and max, the newest
+        # timestamp (then the later report) for latest.
+        held = self._extremes.setdefault(obs.metric, {})
+        item = (count, obs, number)
+        latest = held.get("latest")
+        if latest is None or (obs.timestamp or 0.0) >= (latest[1].timestamp or 0.0):
+            held["latest"] = item
+        if number is None or not math.isfinite(number):
+            return
+        low, high = held.get("min"), held.get("max")
+        if low is None or number < low[2]:
+            held["min"] = item
+        if high is None or number > high[2]:
+            held["max"] = item
 
     def stop_reason(self, cancel: threading.Event, start: float) -> str | None:
         """Why the trial must stop now (``killed``, ``early``, ``deadline``), or None."""
@@ -154,57 +227,185 @@ class Watcher:
         if self.job.watch != "file" or path is None or not path.exists():
             return
         with open(path, "rb") as file:
+            # Up to the size seen now, so that a trial writing faster than this reads cannot
+            # keep the caller from its deadline and cancel checks.
+            end = os.fstat(file.fileno()).st_size
             file.seek(self.file_offset)
-            chunk = file.read()
-        self.file_offset += len(chunk)
-        data = self.partial + chunk
-        *lines, self.partial = data.split(b"\n")
-        for raw in lines:
-            self.line(raw)
+            while self.file_offset < end:
+                chunk = file.read(min(_CHUNK, end - self.file_offset))
+                if not chunk:
+                    break
+                self.file_offset += len(chunk)
+                self.file_lines.feed(chunk)
 
     def finish(self) -> None:
         self.poll_file()
-        if self.partial:
-            self.line(self.partial)
-            self.partial = b""
+        self.file_lines.close()
         if self.error is None:
             try:
-                for obs in self.job.collector.after_exit(self.job.run_dir):
-                    self.observations.append(obs)
+                found = list(self.job.collector.after_exit(self.job.run_dir))
             except MetricsError as exc:
                 self.error = str(exc)
+                return
+            with self.lock:
+                for obs in found:
+                    self._add(obs, obs.number)
 
 
-def _pump(stream: IO[bytes], sink: IO[bytes], watcher: Watcher) -> None:
-    for raw in iter(stream.readline, b""):
-        sink.write(raw)
-        if watcher.job.watch == "stdout":
-            watcher.line(raw)
-    sink.flush()
-    stream.close()
+class _Lines:
+    """Cuts a byte stream into lines for a collector, in bounded memory.
+
+    Args:
+        emit: Called with each line to parse, without its newline.
+        needles: When given, only lines containing one of these are emitted, and a chunk
+            without any is skipped whole, which is what makes a flood of output cheap.
+    """
+
+    def __init__(self, emit: Callable[[bytes], None], needles: tuple[bytes, ...] | None) -> None:
+        self.emit = emit
+        self.needles = needles
+        self.head = bytearray()  # the line so far, or its first _MAX_LINE bytes
+        self.tail = bytearray()  # past _MAX_LINE: its last _MAX_LINE bytes
+        self.long = False
+
+    def feed(self, data: bytes) -> None:
+        first = data.find(b"\n")
+        if first < 0:
+            self._extend(data)
+            return
+        self._extend(data[:first])
+        self._end_line()
+        last = data.rfind(b"\n")
+        if last > first:
+            middle = data[first + 1:last]
+            if self.needles is None or any(n in middle for n in self.needles):
+                for line in middle.split(b"\n"):
+                    self._emit(line)
+        self._extend(data[last + 1:])
+
+    def close(self) -> None:
+        """The stream ended: its last line, if it had no newline."""
+        self._end_line()
+
+    def _extend(self, part: bytes) -> None:
+        if not self.long:
+            room = _MAX_LINE - len(self.head)
+            if len(part) <= room:
+                self.head += part
+                return
+            self.head += part[:room]
+            part = part[room:]
+            self.long = True
+        self.tail += part
+        if len(self.tail) > _MAX_LINE:
+            del self.tail[:-_MAX_LINE]
+
+    def _end_line(self) -> None:
+        # A long line's end matters most: a progress bar redraws itself with \r on one line,
+        # and a message printed through it (tqdm.write) lands at the end of that line.
+        self._emit(bytes(self.head))
+        if self.long:
+            self._emit(bytes(self.tail))
+        self.head.clear()
+        self.tail.clear()
+        self.long = False
+
+    def _emit(self, line: bytes) -> None:
+        if line and (self.needles is None or any(n in line for n in self.needles)):
+            self.emit(line)
+
+
+class _Log:
+    """One output stream of a trial: copied to its log file and, if watched, parsed."""
+
+    def __init__(self, file: BinaryIO, name: str, watcher: Watcher) -> None:
+        self.file: BinaryIO | None = file
+        self.name = name
+        self.watcher = watcher
+        self.written = 0
+        self.lines = (_Lines(watcher.line, watcher.needles)
+                      if watcher.job.watch == "stdout" else None)
+
+    def write(self, data: bytes) -> None:
+        if self.file is not None:
+            view = memoryview(data)
+            try:
+                while view:
+                    n = self.file.write(view)
+                    self.written += n
+                    view = view[n:]
+            except OSError as exc:
+                # Disk full, or a file size limit: the log stops here, but the output is
+                # still read, so the trial's metrics are not lost with its log.
+                self.file = None
+                self.watcher.log_errors.append(
+                    f"{self.name} stops at {self.written} bytes "
+                    f"({exc.strerror or exc}); its metrics were still read")
+        if self.lines is not None:
+            self.lines.feed(data)
+
+    def close(self) -> None:
+        if self.lines is not None:
+            self.lines.close()
+
+
+def _pump(proc: subprocess.Popen, logs: list[_Log], gone: threading.Event) -> None:
+    """Copy the trial's stdout and stderr to their logs until both close.
+
+    Once ``gone`` is set (the trial's process group was killed), reading goes on for at most
+    ``_DRAIN_SECONDS``: only a process that left the group could still hold a pipe open.
+    """
+    selector = selectors.DefaultSelector()
+    for stream, log in zip((proc.stdout, proc.stderr), logs, strict=True):
+        selector.register(stream, selectors.EVENT_READ, log)
+    deadline = None
+    try:
+        while selector.get_map():
+            if deadline is None and gone.is_set():
+                deadline = time.monotonic() + _DRAIN_SECONDS
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            for key, _ in selector.select(_POLL_SECONDS):
+                data = os.read(key.fd, _CHUNK)
+                if data:
+                    key.data.write(data)
+                else:
+                    selector.unregister(key.fileobj)
+    finally:
+        selector.close()
+        for stream, log in zip((proc.stdout, proc.stderr), logs, strict=True):
+            stream.close()
+            log.close()
 
 
 def conclude(outcome: TrialOutcome, ended: str, job: TrialJob,
              watcher: Watcher) -> TrialOutcome:
     """The trial's Katib condition from how it ended and what it reported."""
+    _condition(outcome, ended, job, watcher)
+    if watcher.log_errors:
+        outcome.reason = "; ".join([r for r in [outcome.reason] if r] + watcher.log_errors)
+    return outcome
+
+
+def _condition(outcome: TrialOutcome, ended: str, job: TrialJob, watcher: Watcher) -> None:
     if ended == "killed":
         outcome.status, outcome.reason = "Killed", "stopped by the experiment"
-        return outcome
+        return
     if ended == "deadline":
         outcome.status = "Failed"
         outcome.reason = f"deadline of {job.deadline:g}s passed (activeDeadlineSeconds)"
-        return outcome
+        return
     if ended == "early":
         outcome.status = "EarlyStopped"
         outcome.reason = (f"medianstop: best {job.objective} after {job.rule.start_step} "
                           f"reports is worse than {job.rule.value:.6g}")
-        return outcome
+        return
     code = outcome.exit_code
     if code != 0:
         outcome.status = "Failed"
-        outcome.reason = (f"killed by signal {-code}" if code is not None and code < 0
-                          else f"exit status {code}")
-        return outcome
+        outcome.reason = (f"killed by signal {-code} ({_signal_name(-code)})"
+                          if code is not None and code < 0 else f"exit status {code}")
+        return
     values = reduce_observations(watcher.observations, [job.objective])
     value = values[job.objective]
     if watcher.error is not None:
@@ -219,7 +420,13 @@ def conclude(outcome: TrialOutcome, ended: str, job: TrialJob,
         outcome.reason = f"{job.objective} was only ever {value.latest}"
     else:
         outcome.status = "Succeeded"
-    return outcome
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "unknown signal"
 
 
 def _non_finite(text: str) -> bool:
@@ -229,18 +436,15 @@ def _non_finite(text: str) -> bool:
         return False  # a non-numeric objective (a DARTS genotype) is a value of its own
 
 
-def _terminate(proc: subprocess.Popen) -> None:
-    """SIGTERM the trial's process group, then SIGKILL whatever is left after a grace period."""
-    for sig, wait in ((signal.SIGTERM, _GRACE_SECONDS), (signal.SIGKILL, None)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+def _kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL what is left of the trial's process group, as a pod's end takes its processes.
+
+    Called once the trial's own process has exited, so that a child it left behind, which
+    holds the trial's output open, cannot keep the trial from ending.
+    """
+    with contextlib.suppress(OSError):  # the group is already gone
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 _PR_SET_PDEATHSIG = 1

@@ -1,0 +1,109 @@
+"""`automl run` in a subprocess over tests/data/trial.py, and what it leaves behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import optuna
+import yaml
+
+from automl.local.store import ATTR, open_storage
+from tests.local.helpers import TRIAL
+
+
+def write_experiment(folder: Path, *, name: str = "t", max_trials: int = 4,
+                     parallel_trials: int = 2, trial_args: tuple[str, ...] = (),
+                     command: list[str] | None = None) -> Path:
+    """An experiment file ``exp.yaml`` in ``folder``: tests/data/trial.py over x and y."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "exp.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": name,
+        "objective": {"metric": "loss", "type": "minimize"},
+        "algorithm": {"name": "random", "settings": {"random_state": 5}},
+        "budget": {"max_trials": max_trials, "parallel_trials": parallel_trials},
+        "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1},
+                       {"name": "y", "type": "int", "min": 0, "max": 4}],
+        "trial": {"command": command or [sys.executable, TRIAL, "--x=${trialParameters.x}",
+                                         "--y=${trialParameters.y}", *trial_args]},
+    }))
+    return path
+
+
+def run_argv(*options: str) -> list[str]:
+    """The command line of ``automl run exp.yaml -q`` with more options."""
+    return [sys.executable, "-m", "automl", "run", "exp.yaml", "-q", *options]
+
+
+def start(folder: Path, *options: str, **popen: Any) -> subprocess.Popen:
+    """Start ``automl run`` in ``folder`` (text output captured)."""
+    return subprocess.Popen(run_argv(*options), cwd=folder, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **popen)
+
+
+def automl_run(folder: Path, *options: str, timeout: float = 120,
+               **popen: Any) -> subprocess.CompletedProcess:
+    """Run ``automl run`` in ``folder`` to its end."""
+    return subprocess.run(run_argv(*options), cwd=folder, capture_output=True, text=True,
+                          timeout=timeout, **popen)
+
+
+def trials(folder: Path, name: str = "t",
+           storage: str | None = None) -> list[optuna.trial.FrozenTrial]:
+    """The study's trials, in number order ([] before the study exists).
+
+    Args:
+        folder: Where ``automl run`` ran (its ``.automl`` holds the default journal).
+        name: The experiment.
+        storage: The ``--storage`` it ran with, if any.
+    """
+    store = open_storage(storage, folder / ".automl")
+    try:
+        return optuna.load_study(study_name=name, storage=store).get_trials()
+    except KeyError:
+        return []
+
+
+def finished(found: list[optuna.trial.FrozenTrial]) -> dict[int, dict[str, Any]]:
+    """automl's record of each finished trial, by trial number."""
+    return {t.number: t.user_attrs[ATTR] for t in found if t.state.is_finished()}
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not exited (a zombie has)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def trial_processes(folder: Path) -> list[int]:
+    """Live processes of tests/data/trial.py started from ``folder``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if TRIAL.encode() in cmdline and cwd == str(folder) and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def wait_until(condition: Any, timeout: float, step: float = 0.05) -> bool:
+    """Poll ``condition()`` until it is true or ``timeout`` seconds pass; its last value."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
+    return True
