@@ -102,7 +102,7 @@ class LocalEngine:
         sampler = make_sampler(spec, self.seed)
         study = open_study(spec, self.storage, sampler, _katib_yaml(spec))
         self.runs.mkdir(parents=True, exist_ok=True)
-        with _exclusive(self.runs / ".lock", spec.name):
+        with _exclusive(self.storage, self.runs, spec.name):
             self._recover(study)
             return self._loop(study)
 
@@ -364,12 +364,30 @@ def _interrupt_sets(cancel: threading.Event) -> Iterator[None]:
 
 
 @contextmanager
-def _exclusive(path: Path, name: str) -> Iterator[None]:
-    """One engine per experiment and folder; a second one is refused, not interleaved."""
-    with open(path, "w") as lock:
+def _exclusive(storage: optuna.storages.BaseStorage, runs: Path, name: str) -> Iterator[None]:
+    """One engine per experiment, refused rather than interleaved; a full disk ends it cleanly.
+
+    Two locks: the runs folder's (its trial logs) and the storage file's (its study, see
+    automl.local.lock), so that engines in two folders sharing one database are refused too.
+    A refusal, or a write that fails (disk full), ends the run with a one-line error and exit
+    status 1 (not bad input); the study keeps what it recorded and the same command resumes.
+    """
+    from automl.local.lock import ExperimentBusy, storage_lock
+    from automl.local.store import storage_file
+
+    with open(runs / ".lock", "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise AutomlError(f"experiment {name!r} is already running here (another "
-                              "'automl run' holds it)") from None
-        yield
+            raise ExperimentBusy(f"experiment {name!r} is already running here (another "
+                                 "'automl run' holds it)") from None
+        with storage_lock(storage_file(storage), name):
+            try:
+                yield
+            except OSError as exc:
+                where = f" ({exc.filename})" if exc.filename else ""
+                error = AutomlError(f"experiment {name!r} stopped: {exc.strerror or exc}{where}; "
+                                    "the study keeps every trial recorded so far: make room, "
+                                    "then run the same command to resume")
+                error.exit_code = 1  # as a ClusterError carries its own
+                raise error from None
