@@ -216,7 +216,11 @@ def search_space(draw: st.DrawFn, algorithm: str) -> tuple[list[dict[str, Any]],
 
 @st.composite
 def nas_config(draw: st.DrawFn) -> dict[str, Any]:
-    """ENAS: a graph and operations, each with at least one categorical parameter."""
+    """ENAS: a graph and operations, each with at least one categorical parameter.
+
+    The other parameters are of the kinds Katib's ENAS service enumerates: categorical, int and
+    double with a step (it skips discrete ones, which the rules refuse).
+    """
     graph = {
         "num_layers": draw(st.integers(1, 12)),
         "input_sizes": draw(st.lists(st.integers(1, 512), min_size=1, max_size=4)),
@@ -228,11 +232,14 @@ def nas_config(draw: st.DrawFn) -> dict[str, Any]:
         names = draw(st.lists(IDENTIFIERS, min_size=1, max_size=3, unique=True))
         parameters = [draw(categorical_parameter(names[0]))[0]]
         for name in names[1:]:
-            kind = draw(st.sampled_from(["categorical", "int", "discrete"]))
+            kind = draw(st.sampled_from(["categorical", "int", "double"]))
             if kind == "categorical":
                 parameters.append(draw(categorical_parameter(name))[0])
-            elif kind == "discrete":
-                parameters.append(draw(discrete_parameter(name))[0])
+            elif kind == "double":
+                low, step = draw(st.sampled_from([0.0, 0.1, 1.5])), draw(st.sampled_from(
+                    [0.1, 0.25, 1.0]))
+                parameters.append({"name": name, "type": "double", "min": low,
+                                   "max": low + step * draw(st.integers(1, 4)), "step": step})
             else:  # int operation parameters need a step
                 low = draw(st.integers(1, 10))
                 parameters.append({"name": name, "type": "int", "min": low,
