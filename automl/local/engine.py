@@ -118,7 +118,7 @@ class LocalEngine:
         verdict = None
         with ThreadPoolExecutor(max_workers=budget.parallel_trials) as pool, \
                 Progress(spec.name, budget.max_trials, enabled=self.show_progress) as bar, \
-                _interrupt_sets(self.cancel):
+                _interrupt_sets(self.cancel), _cancel_on_error(self.cancel):
             bar.update(len(records), 0, _count(records, _FAILED), _best_text(spec, records))
             while not self.cancel.is_set():
                 verdict = _verdict(spec, records)
@@ -196,14 +196,13 @@ class LocalEngine:
         }
         if tag is not None:
             record["hyperband"] = tag
-        _write_observations(self.runs / name, outcome)
+        try:
+            _write_observations(self.runs / name, outcome)
+        except OSError as exc:  # e.g. a full disk: the result is in the record all the same
+            note = f"observations.jsonl not written ({exc.strerror or exc})"
+            record["reason"] = f"{record['reason']}; {note}" if record["reason"] else note
         trial.set_user_attr(ATTR, record)
-        if outcome.status == "Succeeded" and isinstance(objective, float):
-            study.tell(trial, objective)
-        elif outcome.status == "EarlyStopped":
-            study.tell(trial, state=TrialState.PRUNED)
-        else:
-            study.tell(trial, state=TrialState.FAIL)
+        _tell_optuna(study, trial, record)
         return record
 
     def _recover(self, study: optuna.Study) -> None:
@@ -211,6 +210,11 @@ class LocalEngine:
         study_id = self.storage.get_study_id_from_name(study.study_name)
         for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             name = f"{self.spec.name}-{t.number:04d}"
+            stored = t.user_attrs.get(ATTR)
+            if stored is not None and stored.get("status") in _COMPLETED:
+                # killed between recording the trial and telling Optuna: the record stands
+                _tell_optuna(study, t.number, stored)
+                continue
             record = {"name": name, "status": "Failed", "log_dir": str(self.runs / name),
                       "reason": "interrupted: the engine stopped while this trial ran",
                       "exit_code": None, "start": None, "end": None, "objective": None,
@@ -319,6 +323,17 @@ def _record(t: optuna.trial.FrozenTrial) -> dict[str, Any] | None:
     return t.user_attrs.get(ATTR) if t.state.is_finished() else None
 
 
+def _tell_optuna(study: optuna.Study, trial: optuna.trial.Trial | int,
+                 record: dict[str, Any]) -> None:
+    """Optuna's state for a recorded trial; a DARTS genotype (no number) counts as FAIL."""
+    if record["status"] == "Succeeded" and isinstance(record.get("objective"), float):
+        study.tell(trial, record["objective"])
+    elif record["status"] == "EarlyStopped":
+        study.tell(trial, state=TrialState.PRUNED)
+    else:
+        study.tell(trial, state=TrialState.FAIL)
+
+
 def _history_length(spec: ExperimentSpec) -> int:
     es = spec.early_stopping
     return int(es.settings.get("start_step", 4)) if es is not None else 0
@@ -344,6 +359,16 @@ def _katib_yaml(spec: ExperimentSpec) -> str | None:
     if list(cluster_findings(spec)):
         return None
     return yaml.safe_dump(katib_dict(spec), sort_keys=False)
+
+
+@contextmanager
+def _cancel_on_error(cancel: threading.Event) -> Iterator[None]:
+    """An error in the loop stops the running trials, instead of waiting for them to end."""
+    try:
+        yield
+    except BaseException:
+        cancel.set()
+        raise
 
 
 @contextmanager

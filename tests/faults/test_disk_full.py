@@ -90,7 +90,7 @@ def _tiny_disk_runner(probe: Path) -> list[str]:
     return argv
 
 
-def test_a_full_log_disk_stops_the_run_with_one_line_and_keeps_the_study(tmp_path):
+def test_a_full_log_disk_records_every_trial_and_the_run_goes_on(tmp_path):
     runner = _tiny_disk_runner(tmp_path / "probe")
     _experiment(tmp_path)
     runs = tmp_path / ".automl/runs"
@@ -98,19 +98,12 @@ def test_a_full_log_disk_stops_the_run_with_one_line_and_keeps_the_study(tmp_pat
     # The trial logs on a 1 MB disk (gone with the namespace), the journal beside it on disk.
     result = subprocess.run([*runner, str(runs), *run_argv()], cwd=tmp_path,
                             capture_output=True, text=True, timeout=120)
-    # t-0001 fills the disk: its log stops, then the engine cannot write its observations.
-    # (Once the engine records that trial despite a full disk, the run will go on instead.)
-    assert result.returncode == 1
-    assert result.stderr.splitlines() == [
-        "error: experiment 't' stopped: No space left on device; the study keeps every trial "
-        "recorded so far: make room, then run the same command to resume"]
-    before = finished(trials(tmp_path))
-    assert [(r["name"], r["status"]) for r in before.values()] == [("t-0000", "Succeeded")]
-
-    again = automl_run(tmp_path)
-    assert again.returncode == 0, again.stderr
-    rows = finished(trials(tmp_path))
-    assert rows[0] == before[0]
-    assert [(r["name"], r["status"]) for r in rows.values()] == [
-        ("t-0000", "Succeeded"), ("t-0001", "Failed"), ("t-0002", "Succeeded")]
-    assert rows[1]["reason"] == "interrupted: the engine stopped while this trial ran"
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    rows = list(finished(trials(tmp_path)).values())
+    # t-0001 fills the disk: its log stops and its observations file cannot be written, but
+    # its metric was read from its output; t-0002 runs on a full disk the same way.
+    assert [(r["name"], r["status"], r["objective"]) for r in rows] == [
+        ("t-0000", "Succeeded", 0.5), ("t-0001", "Succeeded", 0.5), ("t-0002", "Succeeded", 0.5)]
+    assert "No space left on device" in rows[1]["reason"]
+    assert "observations.jsonl not written" in rows[1]["reason"]

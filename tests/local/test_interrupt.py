@@ -124,3 +124,27 @@ def test_ctrl_c_stops_every_trial_and_the_run_resumes(tmp_path) -> None:
 
     rows = _finish(tmp_path)
     assert len(rows) == MAX_TRIALS
+
+
+def test_a_trial_recorded_but_not_yet_told_when_killed_keeps_its_record(tmp_path) -> None:
+    from automl.local.space import assignments, search_space
+    from tests.local.helpers import run, spec
+
+    experiment = spec(budget={"max_trials": 1, "parallel_trials": 1})
+    run(experiment, tmp_path)
+    # The engine records a trial, then tells Optuna: a kill between the two leaves this.
+    study = optuna.load_study(study_name="t", storage=open_storage(None, tmp_path / ".automl"))
+    trial = study.ask(search_space(experiment))
+    record = {"name": "t-0001", "status": "Succeeded", "reason": "", "exit_code": 0,
+              "log_dir": "", "start": 1.0, "end": 2.0, "objective": 0.125, "metrics": {},
+              "history": [], "params": assignments(experiment, trial.params)}
+    trial.set_user_attr(ATTR, record)
+
+    run(spec(budget={"max_trials": 2, "parallel_trials": 1}), tmp_path)
+
+    study = optuna.load_study(study_name="t", storage=open_storage(None, tmp_path / ".automl"))
+    finished = [t for t in study.get_trials() if t.state.is_finished()]
+    assert len(finished) == 2
+    assert finished[1].user_attrs[ATTR] == record
+    assert finished[1].state == optuna.trial.TrialState.COMPLETE
+    assert finished[1].value == 0.125
