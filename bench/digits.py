@@ -175,10 +175,15 @@ def measure(quick: bool = False) -> Section:
                      _ratio(medians[label], base),
                      _ratio(medians[label], medians[labels[1]])])
     ours, theirs = medians[labels[0]], medians[labels[1]]
+    finite = [v for values in times.values() for v in values if math.isfinite(v)]
     reading = (f"Median time to {TARGET:.0%} accuracy: automl local {_plain(ours)}, plain "
                f"Optuna {_plain(theirs)}, random search {_plain(base)}; automl local takes "
                f"{_ratio(ours, theirs)} the plain Optuna script's time and "
-               f"{_ratio(ours, base)} random search's.")
+               f"{_ratio(ours, base)} random search's. Single searches range from "
+               f"{min(finite, default=math.nan):.1f} s to {max(finite, default=math.nan):.1f} s"
+               f", so with {len(seeds)} seed{'s' * (len(seeds) > 1)} per search, differences "
+               "between the medians "
+               "smaller than that spread say little.")
     return Section(
         title="b. Time to a target accuracy (digits)",
         intro=(f"A one-hidden-layer MLP on scikit-learn's digits (learning rate, L2 alpha, "

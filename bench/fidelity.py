@@ -168,7 +168,8 @@ def measure(quick: bool = False) -> Section:
             same = sum(r["same_best"] for r in mine)
             traj = sum(r["same_trials"] for r in mine)
             if same < len(mine):
-                best_differs.append(f"{algorithm} on {objective} ({len(mine) - same} seeds)")
+                k = len(mine) - same
+                best_differs.append(f"{algorithm} on {objective} ({k} seed{'s' * (k > 1)})")
             if traj < len(mine) and algorithm not in trials_differ:
                 trials_differ.append(algorithm)
             diffs = sorted({r["first_diff"] for r in mine if r["first_diff"] is not None})

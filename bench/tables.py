@@ -280,17 +280,18 @@ def measure(quick: bool = False) -> Section:
 def _reading(ratios: dict[tuple[str, str, str], float], n: int) -> str:
     others = {k: v for k, v in ratios.items() if k[2] != "random"}
     better = sum(v <= 1 for v in others.values())
-    mean = {}
-    for (_, _, a), v in others.items():
-        mean.setdefault(a, []).append(v)
-    geo = {a: float(np.exp(np.mean(np.log(np.maximum(v, 1e-9))))) for a, v in mean.items()}
-    best = min(geo, key=geo.get)
-    text = (f"After {n} trials {better} of {len(others)} (algorithm, dataset) pairs are at "
-            f"least as close to the ceiling as random search; across datasets the best is "
-            f"{best} (regret {geo[best]:.2f}x random's, geometric mean)")
-    if "enas" in geo:
-        text += f", and enas on NAS-Bench-201 has {geo['enas']:.2f}x random's regret"
-    return text + "."
+    per_table: dict[str, dict[str, list[float]]] = {}
+    for (b, _, a), v in others.items():
+        per_table.setdefault(b, {}).setdefault(a, []).append(v)
+    parts = []
+    for b, by_algorithm in per_table.items():
+        geo = {a: float(np.exp(np.mean(np.log(np.maximum(v, 1e-9)))))
+               for a, v in by_algorithm.items()}
+        parts.append(f"{b}: " + ", ".join(f"{a} {g:.2f}x" for a, g in
+                                          sorted(geo.items(), key=lambda kv: kv[1])))
+    return (f"After {n} trials {better} of {len(others)} (algorithm, dataset) pairs are at "
+            "least as close to the ceiling as random search. Regret relative to random's, "
+            "geometric mean over each table's datasets: " + "; ".join(parts) + ".")
 
 
 def _notes(datasets: dict[str, list[str]], seeds: int,
