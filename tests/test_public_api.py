@@ -82,3 +82,14 @@ def test_a_local_nas_run_and_its_results_never_import_torch(tmp_path) -> None:
                             timeout=120, cwd=REPO)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_spec_error_keeps_its_message_across_processes() -> None:
+    import pickle
+
+    try:
+        automl.load({"name": "x"})
+    except automl.SpecError as exc:
+        error = exc
+    again = pickle.loads(pickle.dumps(error))
+    assert str(again) == str(error) and again.issues == error.issues

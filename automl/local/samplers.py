@@ -120,7 +120,8 @@ def _cmaes(spec: ExperimentSpec, seed: int | None) -> optuna.samplers.BaseSample
 def _sobol(spec: ExperimentSpec, seed: int | None) -> optuna.samplers.BaseSampler:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.samplers.QMCSampler(qmc_type="sobol", scramble=False,
+        # seed: Optuna draws the first trial with its own random sampler, seeded from this
+        return optuna.samplers.QMCSampler(qmc_type="sobol", scramble=False, seed=seed,
                                           warn_independent_sampling=False,
                                           warn_asynchronous_seeding=False)
 

@@ -69,13 +69,19 @@ def trial_value(value: Any) -> str:
 def search_space(spec: ExperimentSpec) -> dict[str, BaseDistribution]:
     """What the sampler chooses for one trial: the parameters, or an ENAS architecture.
 
-    DARTS chooses nothing: every trial receives the same arguments.
+    DARTS chooses nothing: every trial receives the same arguments. bayesianoptimization
+    samples doubles on a log scale, whatever their distribution, as Katib's service does.
     """
     if spec.algorithm.name == "enas":
         return enas_space(spec)
     if spec.algorithm.name == "darts":
         return {}
-    return distributions(spec.parameters)
+    space = distributions(spec.parameters)
+    if spec.algorithm.name == "bayesianoptimization":
+        # Katib's scikit-optimize service samples every double as Real(min, max, "log-uniform")
+        space.update({p.name: FloatDistribution(float(p.min), float(p.max), log=True)
+                      for p in spec.parameters if p.type == "double"})
+    return space
 
 
 def assignments(spec: ExperimentSpec, params: dict[str, Any]) -> dict[str, str]:

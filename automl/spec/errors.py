@@ -65,6 +65,10 @@ class SpecError(AutomlError, ValueError):
         self.issues = list(issues)
         super().__init__("\n".join(str(i) for i in self.issues))
 
+    def __reduce__(self) -> tuple[type[SpecError], tuple[list[Issue]]]:
+        # Rebuilt from its issues, not its message, when it crosses a process boundary.
+        return type(self), (self.issues,)
+
 
 def render_path(path: Path) -> str:
     """Render ``("parameters", 2, "max")`` as ``parameters[2].max``."""

@@ -230,3 +230,23 @@ def test_any_optuna_storage_url_works_and_keeps_the_spec_and_manifest(tmp_path) 
     assert len(study.trials) == 2
     assert not (tmp_path / ".automl/studies.journal").exists()
 
+
+
+def test_sobol_with_the_same_seed_asks_the_same_points(tmp_path) -> None:
+    # Katib's sobol takes no random_state: the engine's seed reaches Optuna's first trial too
+    experiment = spec(algorithm={"name": "sobol"}, budget={"max_trials": 3, "parallel_trials": 1})
+    run(experiment, tmp_path / "a", seed=5)
+    run(experiment, tmp_path / "b", seed=5)
+    first = [r["params"] for r in records(tmp_path / "a")]
+    assert first == [r["params"] for r in records(tmp_path / "b")]
+
+
+def test_bayesianoptimization_searches_doubles_on_a_log_scale_as_katib_does() -> None:
+    from automl.local.space import search_space
+
+    experiment = spec(algorithm={"name": "bayesianoptimization"},
+                      parameters=[{"name": "x", "type": "double", "min": 0.01, "max": 1.0},
+                                  {"name": "y", "type": "int", "min": 0, "max": 4}])
+    space = search_space(experiment)
+    assert space["x"].log and not space["y"].log
+    assert not search_space(spec(parameters=experiment.model_dump()["parameters"]))["x"].log
