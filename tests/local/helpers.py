@@ -44,3 +44,24 @@ def records(root: Path, name: str = "t") -> list[dict[str, Any]]:
     """automl's record of each trial, in trial order."""
     study = optuna.load_study(study_name=name, storage=open_storage(None, root / ".automl"))
     return [t.user_attrs.get(ATTR, {"state": t.state.name}) for t in study.get_trials()]
+
+
+def darts(name: str, program: list[str], **settings: Any) -> ExperimentSpec:
+    """A DARTS experiment: ``program`` gets Katib's three arguments and prints
+    ``Best-Genotype=Genotype(...)`` and ``Validation-Accuracy=...``."""
+    import automl
+
+    return automl.load({
+        "name": name, "objective": {"metric": "Best-Genotype", "type": "maximize",
+                                    "additional_metrics": ["Validation-Accuracy"]},
+        "algorithm": {"name": "darts", "settings": settings},
+        "budget": {"max_trials": 1, "parallel_trials": 1},
+        "search_space": "nas/darts_cell",
+        "trial": {"command": [*program,
+                              "--algorithm-settings=${trialParameters.algorithm-settings}",
+                              "--search-space=${trialParameters.search-space}",
+                              "--num-layers=${trialParameters.num-layers}"],
+                  # Katib's DARTS filter, then its default one for the numbers
+                  "metrics_collector": {"kind": "StdOut", "filter": [
+                      r"([\w-]+)=(Genotype.*)",
+                      r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"]}}})

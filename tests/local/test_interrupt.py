@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import optuna
 import yaml
 
 from automl.local.store import ATTR, open_storage
+from tests.faults.helpers import trial_processes
 from tests.local.helpers import TRIAL
 
 MAX_TRIALS = 6
@@ -56,27 +56,11 @@ def _wait_for_finished(tmp_path: Path, count: int, timeout: float = 60) -> None:
     raise AssertionError(f"fewer than {count} trials finished in {timeout}s")
 
 
-def _trial_processes(tmp_path: Path) -> list[int]:
-    """PIDs of trial programs started for this test (their run folder is in the env)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-            cwd = os.readlink(entry / "cwd")
-        except OSError:
-            continue
-        if TRIAL.encode() in cmdline and cwd == str(tmp_path):
-            found.append(int(entry.name))
-    return found
-
-
 def _wait_gone(tmp_path: Path, timeout: float = 10) -> list[int]:
     deadline = time.time() + timeout
-    while time.time() < deadline and _trial_processes(tmp_path):
+    while time.time() < deadline and trial_processes(tmp_path):
         time.sleep(0.1)
-    return _trial_processes(tmp_path)
+    return trial_processes(tmp_path)
 
 
 def _finish(tmp_path: Path) -> list[dict]:
@@ -91,7 +75,7 @@ def test_kill_9_keeps_finished_trials_leaves_no_orphans_and_resumes(tmp_path) ->
     _experiment(tmp_path)
     engine = _start(tmp_path)
     _wait_for_finished(tmp_path, 2)
-    assert _trial_processes(tmp_path), "trials should be running when the engine is killed"
+    assert trial_processes(tmp_path), "trials should be running when the engine is killed"
     before = {t.number: t.user_attrs[ATTR] for t in _trials(tmp_path) if t.state.is_finished()}
     engine.send_signal(signal.SIGKILL)
     engine.wait(timeout=10)

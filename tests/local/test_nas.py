@@ -21,6 +21,7 @@ from automl.local import LocalEngine
 from automl.local.function import FunctionRunner
 from automl.results.tensorboard import write_tensorboard
 from tests.conftest import REPO
+from tests.local.helpers import darts
 from tests.results.test_tensorboard import _dashboard
 
 BENCH201 = REPO / "examples" / "nas-bench201"
@@ -104,19 +105,7 @@ def _darts_trial(params: dict[str, str]) -> None:
 
 
 def test_darts_passes_katibs_arguments_and_its_genotype_becomes_the_best(tmp_path) -> None:
-    spec = automl.load({
-        "name": "darts-t", "objective": {"metric": "Best-Genotype", "type": "maximize",
-                                         "additional_metrics": ["Validation-Accuracy"]},
-        "algorithm": {"name": "darts", "settings": {"num_epochs": 1}},
-        "budget": {"max_trials": 1, "parallel_trials": 1},
-        "search_space": "nas/darts_cell",
-        "trial": {"command": ["python", "t.py",
-                              "--algorithm-settings=${trialParameters.algorithm-settings}",
-                              "--search-space=${trialParameters.search-space}",
-                              "--num-layers=${trialParameters.num-layers}"],
-                  "metrics_collector": {"kind": "StdOut", "filter": [
-                      r"([\w-]+)=(Genotype.*)",
-                      r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"]}}})
+    spec = darts("darts-t", ["python", "t.py"], num_epochs=1)
     summary, results = _run(spec, _darts_trial, tmp_path)
 
     assert summary.status == "Succeeded"

@@ -7,27 +7,15 @@ from pathlib import Path
 
 import pandas as pd
 
-import automl
 from automl.pipelines.step import run_tuning
+from tests.local.helpers import darts
 
 GENOTYPE = "Genotype(normal=[[('skip_connection',0)]],normal_concat=range(2,3))"
 PRINT = f'print("Best-Genotype={GENOTYPE}"); print("Validation-Accuracy=0.75")'
 
 
 def test_a_darts_step_hands_on_the_genotype_and_writes_it_in_the_summary(tmp_path: Path):
-    spec = automl.load({
-        "name": "darts-step", "algorithm": {"name": "darts"},
-        "objective": {"metric": "Best-Genotype", "type": "maximize",
-                      "additional_metrics": ["Validation-Accuracy"]},
-        "budget": {"max_trials": 1, "parallel_trials": 1},
-        "search_space": "nas/darts_cell",
-        "trial": {"command": [sys.executable, "-c", PRINT,
-                              "--algorithm-settings=${trialParameters.algorithm-settings}",
-                              "--search-space=${trialParameters.search-space}",
-                              "--num-layers=${trialParameters.num-layers}"],
-                  "metrics_collector": {"kind": "StdOut", "filter": [
-                      r"([\w-]+)=(Genotype.*)",
-                      r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"]}}})
+    spec = darts("darts-step", [sys.executable, "-c", PRINT])
     result = run_tuning(spec.model_dump_json(by_alias=True), trials_path=tmp_path / "t.csv",
                         tensorboard_dir=tmp_path / "tb", summary_path=tmp_path / "s.md",
                         root=tmp_path / "root")
