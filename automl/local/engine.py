@@ -264,7 +264,7 @@ def _best(spec: ExperimentSpec, records: list[dict[str, Any]]) -> dict[str, Any]
         value = r.get("objective")
         if value is None:
             text = r.get("metrics", {}).get(spec.objective.metric, {}).get("latest")
-            if text is not None:
+            if text is not None and not _is_number(text):  # e.g. "nan" is no genotype
                 best = {**r, "objective": text}
             continue
         better = (best is None or not isinstance(best["objective"], float)
@@ -275,6 +275,14 @@ def _best(spec: ExperimentSpec, records: list[dict[str, Any]]) -> dict[str, Any]
     if best is None:
         return None
     return {"name": best["name"], "objective": best["objective"], "params": best["params"]}
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _count(records: list[dict[str, Any]], statuses: tuple[str, ...]) -> int:
