@@ -78,8 +78,9 @@ def validate(
             failed = True
             _print_error(exc)
             continue
-        space = (f"{len(spec.parameters)} parameters" if spec.nas is None
-                 else f"{len(spec.nas.operations)} NAS operations")
+        count, noun = ((len(spec.parameters), "parameter") if spec.nas is None
+                       else (len(spec.nas.operations), "NAS operation"))
+        space = f"{count} {noun}{'' if count == 1 else 's'}"
         typer.echo(f"{file}: ok ({spec.name}: {spec.algorithm.name}, {space})")
     if failed:
         raise typer.Exit(EXIT_BAD_INPUT)
