@@ -166,12 +166,12 @@ def run(
     typer.echo(f"{summary.name}: {summary.status} ({summary.reason}); trials: {counts or 'none'}")
     if summary.best is not None:
         from automl.katib.nas import shown_params
+        from automl.local.progress import objective_text
 
         shown = shown_params(load(file).algorithm.name, summary.best["params"])
         params = " ".join(f"{k}={v}" for k, v in shown.items())
-        value = summary.best["objective"]
-        value = f"{value:.6g}" if isinstance(value, float) else value
-        typer.echo(f"best: {summary.best['name']} objective={value} {params}".rstrip())
+        typer.echo(f"best: {summary.best['name']} "
+                   f"objective={objective_text(summary.best['objective'])} {params}".rstrip())
     if summary.status == "Failed":
         raise typer.Exit(1)
 

@@ -25,7 +25,7 @@ from automl.local.hyperband import Hyperband
 from automl.local.job import build_job
 from automl.local.medianstop import medianstop_rule
 from automl.local.metrics import reduce_observations
-from automl.local.progress import Progress, best_text
+from automl.local.progress import Progress, best_text, objective_text
 from automl.local.runner import SubprocessRunner, TrialOutcome, TrialRunner
 from automl.local.samplers import make_sampler
 from automl.local.space import assignments, search_space, trial_value
@@ -188,7 +188,8 @@ class LocalEngine:
             "name": name, "status": outcome.status, "reason": outcome.reason,
             "exit_code": outcome.exit_code, "log_dir": str(self.runs / name),
             "start": outcome.start_time, "end": outcome.end_time,
-            "objective": objective if isinstance(objective, float) else None,
+            # a number, or a text such as DARTS's genotype (Katib's value when not a number)
+            "objective": objective,
             "metrics": {m: {"min": v.min, "max": v.max, "latest": v.latest}
                         for m, v in values.items()},
             "history": history[:_history_length(spec)],
@@ -263,9 +264,9 @@ def _best(spec: ExperimentSpec, records: list[dict[str, Any]]) -> dict[str, Any]
             continue
         value = r.get("objective")
         if value is None:
-            text = r.get("metrics", {}).get(spec.objective.metric, {}).get("latest")
-            if text is not None and not _is_number(text):  # e.g. "nan" is no genotype
-                best = {**r, "objective": text}
+            continue
+        if isinstance(value, str):
+            best = r
             continue
         better = (best is None or not isinstance(best["objective"], float)
                   or (value > best["objective"] if spec.objective.type == "maximize"
@@ -275,14 +276,6 @@ def _best(spec: ExperimentSpec, records: list[dict[str, Any]]) -> dict[str, Any]
     if best is None:
         return None
     return {"name": best["name"], "objective": best["objective"], "params": best["params"]}
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _count(records: list[dict[str, Any]], statuses: tuple[str, ...]) -> int:
@@ -305,10 +298,7 @@ def _best_text(spec: ExperimentSpec, records: list[dict[str, Any]]) -> str:
 
 def _trial_line(record: dict[str, Any], metric: str) -> str:
     value = record["objective"]
-    shown = f" {metric}={value:.6g}" if value is not None else ""
-    if value is None and record["status"] == "Succeeded":
-        latest = record["metrics"].get(metric, {}).get("latest")
-        shown = f" {metric}={latest}" if latest is not None else ""
+    shown = "" if value is None else f" {metric}={objective_text(value)}"
     reason = f" ({record['reason']})" if record["reason"] else ""
     return f"{record['name']} {record['status']}{shown}{reason}"
 

@@ -86,5 +86,5 @@ class Hyperband:
         return None
 
     def _ranked(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        scored = [r for r in records if r.get("objective") is not None]
+        scored = [r for r in records if isinstance(r.get("objective"), float)]
         return sorted(scored, key=lambda r: r["objective"], reverse=self.maximize)

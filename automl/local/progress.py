@@ -63,6 +63,10 @@ def best_text(metric: str, best: dict[str, Any] | None) -> str:
     from automl.local.space import short_value
 
     params = " ".join(f"{k}={short_value(str(v))}" for k, v in best["params"].items())
-    value = best["objective"]
-    shown = f"{value:.6g}" if isinstance(value, float) else str(value)
+    shown = objective_text(best["objective"])
     return f"{metric}={shown} ({params})" if params else f"{metric}={shown}"
+
+
+def objective_text(value: float | str) -> str:
+    """An objective for display: a number to 6 digits, a text (a DARTS genotype) as it is."""
+    return f"{value:.6g}" if isinstance(value, float) else str(value)

@@ -10,6 +10,7 @@ from rich.table import Column, Table
 
 from automl.errors import AutomlError
 from automl.katib.nas import shown_params
+from automl.local.progress import objective_text
 from automl.local.space import short_value, trial_value
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage
 
@@ -42,7 +43,6 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
     record = study.user_attrs.get(ATTR, {})
     console.print(f"[bold]{name}[/bold]: {record.get('status', '?')} {record.get('reason', '')}")
     algorithm = record.get("spec", {}).get("algorithm", {}).get("name", "")
-    metric = record.get("spec", {}).get("objective", {}).get("metric", "")
     trials = study.get_trials(deepcopy=False)
     # What each trial received (for NAS: the architecture in words), from its record
     shown = [shown_params(algorithm, t.user_attrs.get(ATTR, {}).get("params")
@@ -53,10 +53,8 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
     for t, values in zip(trials, shown, strict=True):
         r = t.user_attrs.get(ATTR, {})
         objective = r.get("objective")
-        text = "" if objective is None else f"{objective:.6g}"
-        if objective is None and r.get("status") == "Succeeded":  # DARTS's genotype
-            text = str((r.get("metrics") or {}).get(metric, {}).get("latest") or "")
-        table.add_row(r.get("name", str(t.number)), r.get("status", t.state.name), text,
+        table.add_row(r.get("name", str(t.number)), r.get("status", t.state.name),
+                      "" if objective is None else objective_text(objective),
                       *(short_value(values[p]) if p in values else "" for p in params),
                       r.get("reason", ""))
     console.print(table)
