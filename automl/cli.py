@@ -132,8 +132,9 @@ def run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="katib: print the Experiment "
                                                             "that would be created.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
-    seed: Annotated[int | None, typer.Option(help="local: seed the sampler when the algorithm "
-                                                  "has no random_state setting (enas).")] = None,
+    seed: Annotated[int | None, typer.Option(
+        help="local: seed the sampler when the algorithm has no random_state setting (enas, "
+             "sobol).")] = None,
 ) -> None:
     """Run an experiment until Katib would call it done; run again to resume.
 
