@@ -7,6 +7,7 @@ with --backend katib, 3-7 (see ``automl --help`` and ``automl.katib.cluster.EXIT
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -55,6 +56,20 @@ def _root(
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """Katib experiments on this machine, on a Katib cluster, or in Kubeflow Pipelines."""
+    _log_to_stderr()
+
+
+class _StderrLines(logging.StreamHandler):
+    """automl's warnings as plain lines on the stderr of the command being run."""
+
+
+def _log_to_stderr() -> None:
+    log = logging.getLogger("automl")
+    for handler in [h for h in log.handlers if isinstance(h, _StderrLines)]:
+        log.removeHandler(handler)  # the previous command's, in one process (tests)
+    handler = _StderrLines(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    log.addHandler(handler)
 
 
 @app.command(epilog="Examples:  automl validate examples/quickstart/experiment.yaml  |  "

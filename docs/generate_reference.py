@@ -33,6 +33,7 @@ from automl.local import medianstop, samplers
 from automl.spec import ExperimentSpec
 from automl.spec._base import Number, Scalar
 from automl.spec.algorithms import ALGORITHMS, EARLY_STOPPING
+from automl.spec.deviations import DEVIATIONS
 from automl.spec.settings import Setting
 
 OUTPUT = Path(__file__).resolve().parent / "reference.md"
@@ -386,6 +387,29 @@ def algorithm_table() -> str:
     return "\n".join(lines)
 
 
+DEVIATIONS_INTRO = """\
+## 6. Where a local run differs from Katib
+
+Katib's behaviour is the specification. Where it is a defect of Katib (it stalls, or a value
+that is not a number becomes the best), a local run does the sane thing instead, and says
+what Katib will do: `validate --katib` and `compile` warn when the experiment file shows it,
+and the trial's line says it when only a run shows it.
+Anything not listed here runs locally as Katib runs it. Generated from
+`automl.spec.deviations.DEVIATIONS`.
+"""
+
+
+def deviations_table() -> str:
+    lines = ["| what | Katib | locally | Katib source | warned |",
+             "| --- | --- | --- | --- | --- |"]
+    for d in DEVIATIONS:
+        warned = "at validate --katib / compile" if d.check else "on the trial's line"
+        lines.append(f"| `{d.key}` | {d.katib} | {d.local} | `{d.source}` | {warned} |")
+    if not DEVIATIONS:
+        lines.append("| — | none known | | | |")
+    return "\n".join(lines)
+
+
 def early_stopping_table() -> str:
     local_source = inspect.getsource(medianstop)
     lines = ["| early stopping | settings (what the service accepts) | local |",
@@ -451,6 +475,7 @@ HEADER = """\
 3. [Algorithms](#3-algorithms)
 4. [CLI reference](#4-cli-reference)
 5. [From local to Katib to a pipeline](#5-from-local-to-katib-to-a-pipeline)
+6. [Where a local run differs from Katib](#6-where-a-local-run-differs-from-katib)
 """
 
 CONCEPTS = """\
@@ -590,6 +615,7 @@ def render() -> str:
         ALGORITHMS_INTRO + "\n" + algorithm_table() + "\n\n" + early_stopping_table() + "\n",
         CLI_INTRO + "\n" + cli_reference() + "\n",
         STEPS,
+        DEVIATIONS_INTRO + "\n" + deviations_table() + "\n",
     ]
     return "\n".join(sections)
 

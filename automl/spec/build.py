@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import logging
 import types
 import typing
 from typing import Any
@@ -12,15 +13,21 @@ from pydantic import BaseModel, ValidationError
 from automl.spec.errors import Finding, Path, SpecError
 from automl.spec.experiment import ExperimentSpec
 from automl.spec.rules import check
+from automl.spec.rules.advice import advice
 from automl.spec.rules.trial import cluster_findings
 from automl.spec.source import Locator, locate
 
 __all__ = ["build", "structural_findings"]
 
+logger = logging.getLogger(__name__)
+
 
 def build(data: Any, locator: Locator, *, rules: bool = True,
           cluster: bool = False) -> ExperimentSpec:
     """Validate ``data`` as an ExperimentSpec, then (by default) against Katib's rules.
+
+    What Katib accepts but deserves a word (:mod:`automl.spec.rules.advice`) is logged as a
+    located warning.
 
     Args:
         data: Plain data, as loaded from YAML.
@@ -42,6 +49,8 @@ def build(data: Any, locator: Locator, *, rules: bool = True,
         findings = check(spec) + (list(cluster_findings(spec)) if cluster else [])
         if findings:
             raise SpecError(locate(findings, locator))
+        for issue in locate(advice(spec, cluster=cluster), locator):
+            logger.warning("warning: %s", issue)
     return spec
 
 

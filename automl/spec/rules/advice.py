@@ -1,0 +1,36 @@
+"""What Katib accepts but a user should hear about: warnings, never refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from automl.spec.deviations import deviation_findings
+from automl.spec.errors import Finding
+
+if TYPE_CHECKING:
+    from automl.spec.experiment import ExperimentSpec
+
+__all__ = ["ADVICE", "advice"]
+
+Adviser = Callable[["ExperimentSpec"], Iterable[Finding]]
+
+ADVICE: tuple[Adviser, ...] = ()
+"""Checks whose findings are warnings wherever the experiment runs."""
+
+
+def advice(spec: ExperimentSpec, *, cluster: bool = False) -> list[Finding]:
+    """The warnings for ``spec``: :data:`ADVICE`, and with ``cluster`` where Katib differs.
+
+    Args:
+        spec: An experiment Katib's rules accept.
+        cluster: Also say where a Katib cluster will do otherwise than a local run
+            (:mod:`automl.spec.deviations`).
+
+    Returns:
+        The findings, each with the field path it concerns.
+    """
+    findings = [f for adviser in ADVICE for f in adviser(spec)]
+    if cluster:
+        findings.extend(deviation_findings(spec))
+    return findings
