@@ -41,6 +41,12 @@ logger = logging.getLogger(__name__)
 _TICK_SECONDS = 0.2
 _COMPLETED = ("Succeeded", "Failed", "EarlyStopped", "MetricsUnavailable", "Killed")
 _FAILED = ("Failed", "MetricsUnavailable")
+# What Katib's experiment controller counts as completed when it decides how many trials to
+# create (ReconcileTrials in experiment_controller.go): MetricsUnavailable is left out, so such
+# a trial is replaced and the experiment can create more than maxTrialCount trials.
+_CREATION_COMPLETED = ("Succeeded", "Failed", "EarlyStopped", "Killed")
+# status_util.go, ExperimentSuggestionEndReachedReason: the service has no more suggestions.
+_SUGGESTION_END = "ExperimentSuggestionEndReached: hyperband ran every bracket"
 
 
 @dataclass
@@ -124,14 +130,13 @@ class LocalEngine:
                 verdict = _verdict(spec, records)
                 if verdict is not None:
                     break
-                while len(running) < budget.parallel_trials and (
-                        budget.max_trials is None
-                        or len(records) + len(running) < budget.max_trials):
+                while len(running) < budget.parallel_trials and _may_create(
+                        budget.max_trials, records, len(running)):
                     tag = None
                     if self.hyperband is not None:
                         step = self.hyperband.next(records, [t for _, _, t in running.values()])
                         if step is None and not running:
-                            verdict = ("Succeeded", "hyperband ran every bracket")
+                            verdict = ("Succeeded", _SUGGESTION_END)
                         if not isinstance(step, tuple):
                             break
                         rung, fixed = step
@@ -146,17 +151,12 @@ class LocalEngine:
                     running[future] = (trial, name, tag)
                 if verdict is not None:
                     break
-                bar.update(len(records), len(running), _count(records, _FAILED),
-                           _best_text(spec, records))
-                done, _ = wait(running, timeout=_TICK_SECONDS, return_when=FIRST_COMPLETED)
-                for future in done:
-                    trial, name, tag = running.pop(future)
-                    outcome = future.result()
-                    records.append(self._tell(study, trial, name, outcome, tag))
-                    bar.update(len(records), len(running), _count(records, _FAILED),
-                               _best_text(spec, records),
-                               _trial_line(records[-1], spec.objective.metric))
-            # Ctrl-C, or the goal was reached (or too many failed) while trials ran: stop them.
+                self._collect(study, running, records, bar)
+            # Katib keeps reconciling the trials that run when the experiment completes: they
+            # finish and are recorded as usual, and one of them may still become the best.
+            while running and verdict is not None and not self.cancel.is_set():
+                self._collect(study, running, records, bar)
+            # Ctrl-C (or an error): stop what still runs; each trial is recorded as Killed.
             self.cancel.set()
             for future, (trial, name, tag) in running.items():
                 records.append(self._tell(study, trial, name, future.result(), tag))
@@ -167,6 +167,19 @@ class LocalEngine:
         self._finish(study, status, reason)
         return RunSummary(spec.name, status, reason, _counts(records),
                           _best(spec, records))
+
+    def _collect(self, study: optuna.Study, running: dict[Future, Any],
+                 records: list[dict[str, Any]], bar: Progress) -> None:
+        """Wait a tick for trials to end, and record each that did."""
+        spec = self.spec
+        bar.update(len(records), len(running), _count(records, _FAILED),
+                   _best_text(spec, records))
+        done, _ = wait(running, timeout=_TICK_SECONDS, return_when=FIRST_COMPLETED)
+        for future in done:
+            trial, name, tag = running.pop(future)
+            records.append(self._tell(study, trial, name, future.result(), tag))
+            bar.update(len(records), len(running), _count(records, _FAILED),
+                       _best_text(spec, records), _trial_line(records[-1], spec.objective.metric))
 
     def _launch(self, pool: ThreadPoolExecutor, trial: optuna.trial.Trial, name: str,
                 records: list[dict[str, Any]]) -> Future:
@@ -244,7 +257,8 @@ def _verdict(spec: ExperimentSpec, records: list[dict[str, Any]]) -> tuple[str, 
             return "Succeeded", f"ExperimentGoalReached: {spec.objective.metric}={value:.6g}"
     failed = _count(records, _FAILED)
     max_failed = spec.budget.max_failed_trials
-    if max_failed and failed >= max_failed:
+    # status_util.go: failed != 0 && failed >= max, so 0 fails at the first failed trial
+    if max_failed is not None and failed and failed >= max_failed:
         return "Failed", f"ExperimentFailed: {failed} trials failed (max {max_failed})"
     max_trials = spec.budget.max_trials
     if max_trials is not None and _count(records, _COMPLETED) >= max_trials:
@@ -276,6 +290,11 @@ def _best(spec: ExperimentSpec, records: list[dict[str, Any]]) -> dict[str, Any]
     if best is None:
         return None
     return {"name": best["name"], "objective": best["objective"], "params": best["params"]}
+
+
+def _may_create(max_trials: int | None, records: list[dict[str, Any]], running: int) -> bool:
+    """Katib's arithmetic for one more trial (the caller caps ``running`` at the parallelism)."""
+    return max_trials is None or _count(records, _CREATION_COMPLETED) + running < max_trials
 
 
 def _count(records: list[dict[str, Any]], statuses: tuple[str, ...]) -> int:

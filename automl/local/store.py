@@ -173,8 +173,19 @@ def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.sampl
                           f"different {', '.join(changed)}; only the budget may change between "
                           "runs (as in Katib). Use another name, or delete the experiment")
     if record["spec"].get("budget") != mine.get("budget"):
+        _check_restart(spec, record, len(study.get_trials(deepcopy=False)))
         study.set_user_attr(ATTR, {**record, "spec": mine, "katib": katib_yaml})
     return study
+
+
+def _check_restart(spec: ExperimentSpec, record: dict[str, Any], trials: int) -> None:
+    from automl.spec.rules.restart import restart_findings
+
+    findings = list(restart_findings(spec, status=record.get("status", "Running"),
+                                     reason=record.get("reason", ""), trials=trials))
+    if findings:
+        raise AutomlError(f"experiment {spec.name!r} cannot take the new budget: "
+                          + "; ".join(str(f) for f in findings))
 
 
 def delete_experiment(name: str, storage: str | None = None,

@@ -180,7 +180,8 @@ def test_hyperband_runs_katibs_brackets_of_successive_halving(tmp_path) -> None:
                           "resource_name": "y", "eta": 2, "r_l": 2}},
                       parameters=params, budget={"max_trials": 10, "parallel_trials": 2})
     summary = run(experiment, tmp_path)
-    assert (summary.status, summary.reason) == ("Succeeded", "hyperband ran every bracket")
+    assert (summary.status, summary.reason) == (
+        "Succeeded", "ExperimentSuggestionEndReached: hyperband ran every bracket")
     rows = records(tmp_path)
     plan = [(r["hyperband"]["bracket"], r["hyperband"]["rung"], r["params"]["y"]) for r in rows]
     assert sorted(plan) == [(0, 0, "2"), (0, 0, "2"), (1, 0, "1"), (1, 0, "1"), (1, 1, "2")]
