@@ -65,6 +65,17 @@ def _expected_text(tmp_path: Path) -> str:
     return json.loads((tmp_path / "received.json").read_text())["text"]
 
 
+def _fake_pip(tmp_path: Path, pip: str) -> str:
+    """A PATH whose ``python3`` runs the shell text ``pip`` for ``python3 -m pip ...``."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "python3"
+    fake.write_text(f'#!/bin/sh\nif [ "$1 $2" = "-m pip" ]; then {pip}; fi\n'
+                    f'exec "{sys.executable}" "$@"\n')
+    fake.chmod(0o755)
+    return f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+
+
 @pytest.mark.parametrize("collector", ["StdOut", "Push"])
 def test_hostile_source_and_values_reach_the_function_exactly(tmp_path, collector) -> None:
     experiment = _experiment(tmp_path, collector)
@@ -98,14 +109,8 @@ def test_the_stdout_wrapper_sends_the_output_to_the_metrics_file_and_marks_compl
 def test_packages_reach_pip_as_exact_arguments_before_the_program_runs(tmp_path) -> None:
     packages = ("numpy<3", "x; touch pwned", "$(touch pwned)")
     job = render(_experiment(tmp_path, "StdOut", packages), {"x": "1", "c": "it's"})
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "python3"  # records pip's arguments, runs anything else for real
-    fake.write_text('#!/bin/sh\nif [ "$1 $2" = "-m pip" ]; then printf "%s\\n" "$@" > '
-                    f'pip-argv.txt; exit 0; fi\nexec "{Path(sys.executable)}" "$@"\n')
-    fake.chmod(0o755)
     out = run_container(_container(job), tmp_path, wrap=True,
-                        path=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+                        path=_fake_pip(tmp_path, 'printf "%s\\n" "$@" > pip-argv.txt; exit 0'))
     assert out.returncode == 0, out.stderr
     pip = (tmp_path / "pip-argv.txt").read_text().splitlines()
     assert pip[:2] == ["-m", "pip"] and pip[-3:] == list(packages)
@@ -116,13 +121,7 @@ def test_packages_reach_pip_as_exact_arguments_before_the_program_runs(tmp_path)
 
 def test_a_failing_pip_install_fails_the_trial_without_running_it(tmp_path) -> None:
     job = render(_experiment(tmp_path, "StdOut", ("pkg",)), {"x": "1", "c": "a"})
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "python3").write_text('#!/bin/sh\n[ "$1 $2" = "-m pip" ] && exit 3\n'
-                                     f'exec "{Path(sys.executable)}" "$@"\n')
-    (bin_dir / "python3").chmod(0o755)
-    out = run_container(_container(job), tmp_path, wrap=True,
-                        path=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    out = run_container(_container(job), tmp_path, wrap=True, path=_fake_pip(tmp_path, "exit 3"))
     assert out.returncode != 0
     assert not (tmp_path / "received.json").exists()
     assert not list(tmp_path.glob("*.pid"))  # Katib's "completed" marker is not written
