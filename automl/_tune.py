@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
-import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from automl.errors import AutomlError
 from automl.spec import ExperimentSpec, Parameter
 
 if TYPE_CHECKING:
@@ -51,9 +48,12 @@ def tune(
     tuned values arrive as strings, as on Katib (convert them), other entries of
     ``parameters`` unchanged. The function reports by printing ``name=value`` lines, by
     calling :func:`automl.report`, or by returning a number (the objective) or a mapping.
-    Locally each trial runs in a forked child process; with ``backend="katib"`` the function's
-    source ships in the trial's container command, as KatibClient.tune does, so it must be
-    self-contained (imports inside, no closures).
+    Locally each trial calls ``objective`` in a forked child process, so any callable works (a
+    lambda, a ``functools.partial``, a function typed at the prompt). With ``backend="katib"``
+    (and for ``dry_run``) the function's source ships in the trial's container, as
+    KatibClient.tune does, so it must be a ``def`` in a file or notebook cell, self-contained
+    (imports inside, no closures), and listed values must survive Katib's substitution (no
+    ``"``, ``\\``, control characters, ``$$`` or ``$(NAME)``).
 
     Args:
         name: The experiment name (a Katib name: lower case, digits, ``-``).
@@ -85,6 +85,10 @@ def tune(
     Returns:
         How the experiment ended, with its best trial (the YAML with ``dry_run``).
 
+    Raises:
+        AutomlError: For the cluster, when the function's source cannot be read or a listed
+            value cannot reach a Katib trial unchanged.
+
     Example:
         >>> def train(p):
         ...     x = float(p["x"])
@@ -95,10 +99,16 @@ def tune(
         2
     """
     from automl._api import load
+    from automl.katib.function_trial import check_values, function_program, trial_container
 
     tuned = {k: _parameter(k, v) for k, v in parameters.items() if _is_parameter(v)}
     fixed = {k: v for k, v in parameters.items() if k not in tuned}
-    program = _program(objective, tuned, fixed, objective_metric_name)
+    cluster = backend == "katib" or dry_run
+    program = None
+    if cluster:  # only a cluster trial needs the source; a local one forks this process
+        check_values(tuned.values())
+        program = function_program(objective, list(tuned), fixed, objective_metric_name)
+    container = trial_container(program, list(tuned), packages_to_install, pip_index_urls)
     spec = ExperimentSpec.model_validate({
         "name": name,
         "objective": {"metric": objective_metric_name, "type": objective_type,
@@ -107,8 +117,7 @@ def tune(
         "budget": {"max_trials": max_trial_count, "parallel_trials": parallel_trial_count,
                    "max_failed_trials": max_failed_trial_count},
         "parameters": [p.model_dump(by_alias=True) for p in tuned.values()],
-        "trial": {"image": base_image, "command": ["bash", "-c"],
-                  "args": [_shell(program, packages_to_install, pip_index_urls)],
+        "trial": {"image": base_image, **container,
                   "metrics_collector": {"kind": metrics_collector}},
     })
     spec = load(spec)  # Katib's rules
@@ -145,40 +154,3 @@ def _parameter(name: str, value: Any) -> Parameter:
             "step": space.step, "list": space.list,
             "distribution": space.distribution or "uniform"}
     return Parameter.model_validate({k: v for k, v in data.items() if v is not None})
-
-
-def _program(objective: Callable[..., Any], tuned: Mapping[str, Parameter],
-             fixed: Mapping[str, Any], metric: str) -> str:
-    """The Python a cluster trial runs: the function's source, a call, its result printed."""
-    try:
-        source = textwrap.dedent(inspect.getsource(objective))
-    except (OSError, TypeError):
-        raise AutomlError(f"cannot read the source of {objective!r}: tune needs a function "
-                          "defined in a file or notebook cell (Katib ships its source)") from None
-    call = {**{k: f"${{trialParameters.{k}}}" for k in tuned}, **fixed}
-    # The StdOut collector reads name=value lines: print what the function returns.
-    return (f"{source}\n_result = {objective.__name__}({call!r})\n"
-            "if isinstance(_result, dict):\n"
-            "    for _name, _value in _result.items():\n"
-            "        print(f'{_name}={float(_value)!r}')\n"
-            "elif _result is not None:\n"
-            f"    print(f'{metric}={{float(_result)!r}}')\n")
-
-
-def _shell(program: str, packages: Sequence[str], index_urls: Sequence[str]) -> str:
-    """KatibClient.tune's container script: install packages, write the program, run it.
-
-    Katib substitutes the placeholders in this text before the shell runs; the quoted
-    here-document then keeps the values (and the program's own ``$``) literal.
-    """
-    lines = ["set -e"]
-    if packages:
-        urls = [f"--index-url {index_urls[0]}"] + [f"--extra-index-url {u}"
-                                                    for u in index_urls[1:]]
-        lines.append("PIP_DISABLE_PIP_VERSION_CHECK=1 python3 -m pip install --prefer-binary "
-                     f"--quiet --no-warn-script-location {' '.join(urls)} "
-                     + " ".join(packages))
-    lines += ["program_path=$(mktemp -d)",
-              "cat > \"$program_path/ephemeral_script.py\" << 'EOM'", program.rstrip(), "EOM",
-              "python3 -u \"$program_path/ephemeral_script.py\""]
-    return "\n".join(lines) + "\n"

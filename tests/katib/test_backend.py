@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import shlex
+
 import pytest
 
 import automl
@@ -164,8 +167,9 @@ def test_tune_with_the_katib_backend_submits_the_function(tmp_path, monkeypatch)
     assert summary.status == "Succeeded"
     container = experiment["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"][
         "containers"][0]
-    assert container["command"] == ["bash", "-c"]
-    assert "def shifted(params):" in container["args"][0]
+    assert container["command"] == ["sh", "-c"]
+    program = shlex.split(container["args"][0].replace("$$", "$"))[4]
+    assert base64.b64decode(program).decode().startswith("def shifted(params):")
 
 
 def test_observation_logs_come_from_the_db_manager_over_grpc(tmp_path) -> None:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -72,34 +77,74 @@ def test_each_trial_runs_in_its_own_process(tmp_path) -> None:
     assert len(pids) == 4 and os.getpid() not in pids
 
 
-
-def test_a_lambda_has_no_source_to_ship_and_is_refused(tmp_path) -> None:
-    with pytest.raises(automl.AutomlError, match="cannot read the source"):
-        _tune(tmp_path, eval("lambda p: 1"))
+def scaled(params, scale):
+    return {"loss": float(params["x"]) * scale}
 
 
-def test_dry_run_ships_the_function_as_katib_tune_does_and_the_script_runs(tmp_path) -> None:
-    import subprocess
+TYPED = """
+import json, sys
+import automl
 
-    import yaml
+def train(params):
+    return {"loss": float(params["x"]) ** 2}
 
-    from automl.local.metrics import StdOutCollector
+s = automl.tune("typed", train, {"x": {"type": "double", "min": 0, "max": 1}},
+                objective_metric_name="loss", objective_type="minimize", max_trial_count=2,
+                progress=False, root=".automl")
+print(json.dumps([s.status, s.counts]))
+"""
 
-    text = automl.tune("quad", quadratic, {"x": {"type": "double", "min": 0, "max": 4},
-                                           "fixed": "k"},
-                       objective_metric_name="loss", objective_type="minimize",
-                       packages_to_install=[], dry_run=True)
-    experiment = yaml.safe_load(text)
-    container = experiment["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"][
-        "containers"][0]
-    assert container["command"] == ["bash", "-c"]
-    (script,) = container["args"]
-    assert "def quadratic(params):" in script and "${trialParameters.x}" in script
-    # Do what Katib does: substitute the placeholder as text, then run the container command.
-    rendered = script.replace("${trialParameters.x}", "1.5")
-    out = subprocess.run(["bash", "-c", rendered], capture_output=True, text=True,
-                         timeout=60, cwd=tmp_path)
+NOTEBOOK_CELL = """
+def train(params):
+    return {"loss": float(params["x"]) + 1}
+"""
+
+
+def _notebook_function():
+    """A function as a notebook cell defines it: compiled from text no file holds."""
+    namespace: dict = {}
+    exec(compile(NOTEBOOK_CELL, "<ipython-input-1-abc>", "exec"), namespace)
+    return namespace["train"]
+
+
+def _typed(tmp_path: Path, argv: list[str], script: str | None) -> list:
+    env = {**os.environ, "PYTHONPATH": str(Path(automl.__file__).parents[1])}
+    out = subprocess.run([sys.executable, *argv], input=script, capture_output=True, text=True,
+                         cwd=tmp_path, env=env, timeout=240)
     assert out.returncode == 0, out.stderr
-    found = [o for line in out.stdout.splitlines()
-             for o in StdOutCollector(["loss", "x_again"]).line(line)]
-    assert {(o.metric, float(o.value)) for o in found} == {("loss", 0.25), ("x_again", 1.5)}
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def test_a_function_typed_in_python_c_runs_locally(tmp_path) -> None:
+    assert _typed(tmp_path, ["-c", TYPED], None) == ["Succeeded", {"Succeeded": 2}]
+
+
+def test_a_function_typed_on_stdin_runs_locally(tmp_path) -> None:
+    assert _typed(tmp_path, ["-"], TYPED) == ["Succeeded", {"Succeeded": 2}]
+
+
+@pytest.mark.parametrize(("fn", "expected"), [
+    (functools.partial(scaled, scale=3.0), lambda x: 3 * x),
+    (eval("lambda p: float(p['x'])"), lambda x: x),
+    (_notebook_function(), lambda x: x + 1),
+], ids=["partial", "lambda", "notebook-cell"])
+def test_callables_without_a_source_file_run_locally(tmp_path, fn, expected) -> None:
+    summary = _tune(tmp_path, fn, max_trial_count=2, parallel_trial_count=1)
+    assert summary.counts == {"Succeeded": 2}
+    for r in records(tmp_path):
+        assert r["objective"] == pytest.approx(expected(float(r["params"]["x"])))
+
+
+@pytest.mark.parametrize("fn", [functools.partial(scaled, scale=3.0), eval("lambda p: 1"),
+                                lambda p: 1, _notebook_function()],
+                         ids=["partial", "typed-lambda", "lambda-in-a-file", "notebook-cell"])
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "submit"])
+def test_the_katib_backend_refuses_a_function_without_source_in_one_line(tmp_path, fn,
+                                                                        dry_run) -> None:
+    with pytest.raises(automl.AutomlError) as caught:  # before any cluster is asked
+        _tune(tmp_path, fn, backend="katib", dry_run=dry_run)
+    message = str(caught.value)
+    assert message.startswith(f"cannot read the source of {fn!r}: ")
+    assert "backend='katib' ships the function's source to the trial container" in message
+    assert "\n" not in message
+    assert not (tmp_path / ".automl").exists()
