@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import inspect
-import re
 import shlex
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -28,6 +27,7 @@ from typing import Any
 from automl.errors import AutomlError
 from automl.katib.to_katib import katib_str
 from automl.spec import Parameter
+from automl.spec.deviations import altered_on_the_way
 
 __all__ = ["BOOTSTRAP", "check_values", "function_program", "trial_container"]
 
@@ -44,12 +44,6 @@ BOOTSTRAP = (
 The program goes into ``linecache``, and tracebacks are printed by the ``traceback`` module,
 which reads it there: a failing trial's log shows the function's lines."""
 
-# Kubernetes replaces $(NAME) when NAME is a variable of the container (ours, Katib's
-# KATIB_TRIAL_NAME, the service variables: all C identifiers) and $$ always.
-_KUBELET = re.compile(r"\$\$|\$\([A-Za-z_][A-Za-z0-9_]*\)")
-# Katib's strings.Replace into JSON text: a quote ends the string, a backslash escapes, a control
-# character is invalid JSON.
-_JSON = re.compile(r'["\\\x00-\x1f]')
 
 
 def function_program(objective: Callable[..., Any], names: Sequence[str],
@@ -126,7 +120,7 @@ def check_values(parameters: Iterable[Parameter]) -> None:
     """
     for p in parameters:
         for value in map(katib_str, p.values or ()):
-            if _JSON.search(value) or _KUBELET.search(value):
+            if altered_on_the_way(value):
                 raise AutomlError(
                     f"parameter {p.name!r}: the value {value!r} cannot reach a Katib trial as "
                     "it is: Katib writes values into the trial's JSON text (no \", \\ or "

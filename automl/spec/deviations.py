@@ -12,6 +12,7 @@ To add one: write a :class:`Deviation` with the Katib file and function it comes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ from automl.spec.errors import Finding
 if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
 
-__all__ = ["DEVIATIONS", "Deviation", "deviation_findings"]
+__all__ = ["DEVIATIONS", "Deviation", "altered_on_the_way", "deviation_findings"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,35 @@ class Deviation:
     check: Callable[[ExperimentSpec], Iterable[Finding]] | None = None
 
 
-DEVIATIONS: tuple[Deviation, ...] = ()
+# Katib writes each value into the trial template's JSON text (a quote ends the string, a
+# backslash escapes, a control character is invalid JSON); Kubernetes then replaces $$ and
+# $(NAME) in command, args and env.
+_ALTERED = re.compile(r'["\\\x00-\x1f]|\$\$|\$\([A-Za-z_][A-Za-z0-9_]*\)')
+
+
+def altered_on_the_way(value: str) -> bool:
+    """Whether Katib's substitution or Kubernetes' expansion would change ``value``."""
+    return _ALTERED.search(value) is not None
+
+
+def _altered_values(spec: ExperimentSpec) -> Iterator[Finding]:
+    for i, parameter in enumerate(spec.parameters):
+        for j, value in enumerate(parameter.values or ()):
+            if altered_on_the_way(str(value)):  # a number never is
+                yield Finding(("parameters", i, "list", j),
+                              f"the value {value!r} reaches local trials as it is, but not "
+                              "Katib's")
+
+
+DEVIATIONS: tuple[Deviation, ...] = (
+    Deviation(
+        "values-through-json",
+        "writes each value into the trial's JSON text, so `\"`, `\\` or a control character "
+        "breaks the trial or its arguments, and Kubernetes expands `$$` and `$(NAME)`",
+        "passes the value to the trial as it is (an argument list, no JSON, no expansion)",
+        "pkg/controller.v1beta1/experiment/manifest/generator.go: applyParameters",
+        _altered_values),
+)
 
 
 def deviation_findings(spec: ExperimentSpec) -> Iterator[Finding]:

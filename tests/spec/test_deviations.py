@@ -30,3 +30,20 @@ def test_a_deviation_that_applies_is_a_located_warning_of_validate_katib_and_com
                 "else; pkg/x.go: f())") in result.stderr
     plain = runner.invoke(app, ["validate", str(QUICKSTART)])
     assert plain.exit_code == 0 and "warning" not in plain.stderr
+
+
+def test_values_katib_would_alter_on_the_way_to_a_trial_are_warned_about(write) -> None:
+    # manifest/generator.go applyParameters: strings.Replace into the trial's JSON text
+    path = write("exp.yaml", """name: t
+objective: {metric: loss, type: minimize}
+parameters:
+  - {name: opt, type: categorical, list: [adam, 'say "hi"', 'a\\b', '$$HOME', '$(HOME)', '$HOME']}
+trial: {image: python:3.12, command: [python, t.py, "--opt=${trialParameters.opt}"]}
+""")
+    runner = CliRunner()
+    result = runner.invoke(app, ["validate", "--katib", str(path)])
+    assert result.exit_code == 0, result.output
+    warned = [line.split(": ")[2] for line in result.stderr.splitlines()
+              if "reaches local trials as it is" in line]
+    assert warned == [f"parameters[0].list[{i}]" for i in (1, 2, 3, 4)]
+    assert "warning" not in runner.invoke(app, ["validate", str(path)]).stderr
