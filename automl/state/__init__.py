@@ -3,6 +3,15 @@
 ``local/``, ``katib/``, ``results/`` and ``pipelines/`` all read it, so it imports none of them.
 """
 
-from automl.state.best import DONE, best_of, best_trial, ranking, text_objective, unavailable_reason
+from automl.state.best import (
+    DONE,
+    best_of,
+    best_trial,
+    finite_number,
+    ranking,
+    text_objective,
+    unavailable_reason,
+)
 
-__all__ = ["DONE", "best_of", "best_trial", "ranking", "text_objective", "unavailable_reason"]
+__all__ = ["DONE", "best_of", "best_trial", "finite_number", "ranking", "text_objective",
+           "unavailable_reason"]

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from automl.spec import ExperimentSpec
 
-__all__ = ["DONE", "best_of", "best_trial", "ranking", "text_objective", "unavailable_reason"]
+__all__ = ["DONE", "best_of", "best_trial", "finite_number", "ranking", "text_objective",
+           "unavailable_reason"]
 
 DONE = ("Succeeded", "EarlyStopped")
 """The conditions of trials that can be the best (early-stopped trials keep their values)."""
@@ -50,10 +51,10 @@ def ranking(trials: Iterable[tuple[Any, Any]], *, maximize: bool, algorithm: str
     for i, (status, value) in enumerate(trials):
         if status not in DONE:
             continue
-        number = _number(value)
-        if number is not None and math.isfinite(number):
+        number = finite_number(value)
+        if number is not None:
             numbers.append((-number if maximize else number, i))
-        elif isinstance(value, str) and number is None and text_objective(algorithm):
+        elif isinstance(value, str) and _number(value) is None and text_objective(algorithm):
             texts.append(i)
     return texts[::-1] + [i for _, i in sorted(numbers)]
 
@@ -104,6 +105,12 @@ def unavailable_reason(metric: str, value: Any, *, maximize: bool,
         where = "above" if (number > 0) == maximize else "below"
         return f"{metric} was {value}; Katib would rank this trial {where} every finite value"
     return None
+
+
+def finite_number(value: Any) -> float | None:
+    """``value`` as a number that can rank a trial (finite), else None."""
+    number = _number(value)
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _number(value: Any) -> float | None:
