@@ -526,8 +526,15 @@ CONCEPTS = """\
 - **Trials and their conditions** — Katib's trial conditions, which every backend reports in
   the `status` column: `Pending` (created, not started), `Running`, `Succeeded` (ended with the
   objective metric), `Failed`, `EarlyStopped` (stopped by early stopping; its value counts),
-  `MetricsUnavailable` (ended without the objective metric; counts as failed) and `Killed`
-  (stopped from outside, e.g. Ctrl-C or a deleted pod).
+  `MetricsUnavailable` (ended without the objective metric, or with a value that is not a
+  finite number such as `nan`, `inf`, `abc` or the `-` Katib's default filter reads from
+  `-inf`; the reason names the value; counts as failed) and `Killed` (stopped from outside,
+  e.g. Ctrl-C or a deleted pod).
+- **The best trial** — one rule for the run summary, progress, `automl status`, `automl best`,
+  `Results.best()`, `df.automl.best()`, the report and the pipeline step, on either backend:
+  Katib's currentOptimalTrial among Succeeded and EarlyStopped trials (the strictly best
+  finite objective; the first trial keeps a tie). A text objective wins only for DARTS (its
+  genotype; the last one reported); Katib would let any text win.
 - **Backends** — `local` (this machine: trials are processes, the study is an Optuna storage,
   `.automl/studies.journal` by default), `katib` (the Experiment is created on a cluster and
   followed) and the **pipeline step** (a Kubeflow Pipelines v2 component that runs the

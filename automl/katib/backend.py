@@ -8,14 +8,15 @@ from typing import Any
 from automl.errors import AutomlError
 from automl.katib.cluster import KatibCluster
 from automl.katib.from_katib import from_katib
-from automl.katib.results import katib_results
+from automl.katib.results import katib_results, trial_rows
 from automl.katib.to_katib import katib_dict, to_katib
 from automl.local.engine import RunSummary
 from automl.local.progress import Progress, best_text
 from automl.results import Results
 from automl.spec import ExperimentSpec
+from automl.state import best_trial
 
-__all__ = ["collect", "experiment_state", "run_on_katib"]
+__all__ = ["cluster_best", "collect", "experiment_spec", "experiment_state", "run_on_katib"]
 
 
 def run_on_katib(spec: ExperimentSpec, cluster: KatibCluster, *, resume: bool = False,
@@ -41,18 +42,18 @@ def run_on_katib(spec: ExperimentSpec, cluster: KatibCluster, *, resume: bool = 
         while True:
             experiment = cluster.get(spec.name)
             state, reason, counts = experiment_state(experiment)
-            best = (experiment.get("status") or {}).get("currentOptimalTrial") or {}
+            best = cluster_best(spec, cluster.trials(spec.name))
             done = sum(n for s, n in counts.items() if s not in ("Running", "Pending"))
             bar.update(done, counts.get("Running", 0),
                        counts.get("Failed", 0) + counts.get("MetricsUnavailable", 0),
-                       best_text(spec.objective.metric, _best(spec, best)))
+                       best_text(spec, best))
             if state in ("Succeeded", "Failed"):
                 break
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"experiment {spec.name!r} is still {state} after "
                                    f"{timeout:g} s")
             time.sleep(poll_seconds)
-    return RunSummary(spec.name, state, reason, counts, _best(spec, best))
+    return RunSummary(spec.name, state, reason, counts, best)
 
 
 def experiment_state(experiment: dict[str, Any]) -> tuple[str, str, dict[str, int]]:
@@ -83,13 +84,17 @@ def collect(name: str, cluster: KatibCluster, db_manager: str | None = None) -> 
     Raises:
         KatibError: When the cluster refuses; AutomlError when the DB manager cannot answer.
     """
-    experiment = cluster.get(name)
-    spec = from_katib({k: v for k, v in experiment.items() if k != "status"}
-                      | {"metadata": {k: v for k, v in experiment["metadata"].items()
-                                      if k in ("name", "namespace", "annotations")}})
+    spec = experiment_spec(cluster.get(name))
     trials = cluster.trials(name)
     logs = _logs(cluster, trials, db_manager) if db_manager else None
     return katib_results(spec, trials, logs)
+
+
+def experiment_spec(experiment: dict[str, Any]) -> ExperimentSpec:
+    """The ExperimentSpec of a cluster's Experiment object (its status and server fields left)."""
+    return from_katib({k: v for k, v in experiment.items() if k != "status"}
+                      | {"metadata": {k: v for k, v in experiment["metadata"].items()
+                                      if k in ("name", "namespace", "annotations")}})
 
 
 def _logs(cluster: KatibCluster, trials: list[dict[str, Any]],
@@ -110,20 +115,10 @@ def _logs(cluster: KatibCluster, trials: list[dict[str, Any]],
     return logs
 
 
-def _best(spec: ExperimentSpec, optimal: dict[str, Any]) -> dict[str, Any] | None:
-    name = optimal.get("bestTrialName")
-    if not name:
-        return None
-    metrics = {m["name"]: m for m in (optimal.get("observation") or {}).get("metrics") or []}
-    objective = metrics.get(spec.objective.metric, {})
-    value = objective.get(spec.objective.strategy(spec.objective.metric)) or objective.get(
-        "latest")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return {"name": name, "objective": number,
-            "params": {a["name"]: a["value"] for a in optimal.get("parameterAssignments") or []}}
+def cluster_best(spec: ExperimentSpec, trials: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The best of a cluster's Trial objects by the local engine's rule (automl.state.best).
 
-
-
+    Not Katib's currentOptimalTrial, which a trial that printed ``loss=-inf`` takes (Katib's
+    default filter reads ``-``, a text, and any text wins there).
+    """
+    return best_trial(spec, [{**row, "name": row["trial"]} for row in trial_rows(spec, trials)])

@@ -10,7 +10,7 @@ from automl.results import Results
 from automl.results.schema import observations_frame, trials_frame
 from automl.spec import ExperimentSpec
 
-__all__ = ["katib_results", "trial_status"]
+__all__ = ["katib_results", "trial_rows", "trial_status"]
 
 _FINAL = ("Succeeded", "Failed", "EarlyStopped", "MetricsUnavailable", "Killed")
 
@@ -23,6 +23,16 @@ def katib_results(spec: ExperimentSpec, trials: list[dict[str, Any]],
     after the metric strategy goes into the table. The full series lives in Katib's DB
     manager: ``logs`` (trial name → its MetricLog list, from KatibClient.get_trial_metrics)
     fills the observations table; without it that table is empty.
+    """
+    return Results(spec, trials_frame(trial_rows(spec, trials), spec),
+                   observations_frame(_observations(spec, logs)))
+
+
+def trial_rows(spec: ExperimentSpec, trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per Trial object, in creation order, as ``trials_frame`` takes them.
+
+    ``objective`` is Katib's value after the metric strategy: a number, or the text Katib
+    reads when it is not one (DARTS's genotype).
     """
     rows = []
     for t in sorted(trials, key=lambda t: t["metadata"].get("creationTimestamp") or ""):
@@ -41,7 +51,7 @@ def katib_results(spec: ExperimentSpec, trials: list[dict[str, Any]],
             "end": _epoch(status.get("completionTime")),
             "backend": "katib",
         })
-    return Results(spec, trials_frame(rows, spec), observations_frame(_observations(spec, logs)))
+    return rows
 
 
 def _observations(spec: ExperimentSpec, logs: dict[str, list[Any]] | None) -> dict[str, list]:

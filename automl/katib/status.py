@@ -5,8 +5,10 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from automl.katib.backend import collect, experiment_state
+from automl.katib.backend import cluster_best, experiment_spec, experiment_state
 from automl.katib.cluster import KatibCluster
+from automl.katib.results import katib_results
+from automl.local.progress import best_line
 
 __all__ = ["print_katib_status"]
 
@@ -22,10 +24,14 @@ def print_katib_status(name: str | None, cluster: KatibCluster) -> None:
                           reason)
         console.print(table)
         return
-    state, reason, _ = experiment_state(cluster.get(name))
+    experiment = cluster.get(name)
+    state, reason, _ = experiment_state(experiment)
     console.print(f"[bold]{name}[/bold]: {state} {reason}")
-    results = collect(name, cluster)
-    trials = results.trials
+    spec = experiment_spec(experiment)
+    found = cluster.trials(name)
+    best = cluster_best(spec, found)
+    console.print(best_line(spec, best), highlight=False, markup=False)
+    trials = katib_results(spec, found).trials
     params = [c for c in trials.columns if c.startswith("params.")]
     table = Table("trial", "status", "objective", *(p.removeprefix("params.") for p in params))
     for _, row in trials.iterrows():

@@ -20,7 +20,6 @@ import yaml
 from optuna.trial import TrialState
 
 from automl.errors import AutomlError
-from automl.katib.nas import shown_params
 from automl.local.hyperband import Hyperband
 from automl.local.job import build_job
 from automl.local.medianstop import medianstop_rule
@@ -33,6 +32,7 @@ from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, open_study
 from automl.spec import ExperimentSpec, SpecError, check
 from automl.spec.errors import render_path
 from automl.spec.source import Location, locate
+from automl.state import best_trial, unavailable_reason
 
 __all__ = ["LocalEngine", "RunSummary"]
 
@@ -166,7 +166,7 @@ class LocalEngine:
         status, reason = verdict
         self._finish(study, status, reason)
         return RunSummary(spec.name, status, reason, _counts(records),
-                          _best(spec, records))
+                          best_trial(spec, records))
 
     def _collect(self, study: optuna.Study, running: dict[Future, Any],
                  records: list[dict[str, Any]], bar: Progress) -> None:
@@ -195,10 +195,16 @@ class LocalEngine:
         values = reduce_observations(outcome.observations, spec.objective.metrics)
         objective = values[spec.objective.metric].value(spec.objective.strategy(
             spec.objective.metric))
+        status, reason = outcome.status, outcome.reason
+        unavailable = unavailable_reason(spec.objective.metric, objective,
+                                         maximize=spec.objective.type == "maximize",
+                                         algorithm=spec.algorithm.name)
+        if status == "Succeeded" and unavailable is not None:
+            status, reason = "MetricsUnavailable", "; ".join(r for r in (unavailable, reason) if r)
         history = [o.number for o in outcome.observations
                    if o.metric == spec.objective.metric and o.number is not None]
         record = {
-            "name": name, "status": outcome.status, "reason": outcome.reason,
+            "name": name, "status": status, "reason": reason,
             "exit_code": outcome.exit_code, "log_dir": str(self.runs / name),
             "start": outcome.start_time, "end": outcome.end_time,
             # a number, or a text such as DARTS's genotype (Katib's value when not a number)
@@ -250,7 +256,7 @@ class LocalEngine:
 def _verdict(spec: ExperimentSpec, records: list[dict[str, Any]]) -> tuple[str, str] | None:
     """Katib's order: goal reached, then max failed, then max trials; None = keep going."""
     goal = spec.objective.goal
-    best = _best(spec, records)
+    best = best_trial(spec, records)
     if goal is not None and best is not None and isinstance(best["objective"], float):
         value = best["objective"]
         if (value >= goal) if spec.objective.type == "maximize" else (value <= goal):
@@ -264,32 +270,6 @@ def _verdict(spec: ExperimentSpec, records: list[dict[str, Any]]) -> tuple[str, 
     if max_trials is not None and _count(records, _COMPLETED) >= max_trials:
         return "Succeeded", f"ExperimentMaxTrialsReached: {max_trials} trials completed"
     return None
-
-
-def _best(spec: ExperimentSpec, records: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Katib's currentOptimalTrial: strictly best objective, first trial wins ties.
-
-    A value that is not a number (DARTS's ``Best-Genotype``) makes its trial the optimal one,
-    as in Katib.
-    """
-    best = None
-    for r in records:
-        if r["status"] not in ("Succeeded", "EarlyStopped"):
-            continue
-        value = r.get("objective")
-        if value is None:
-            continue
-        if isinstance(value, str):
-            best = r
-            continue
-        better = (best is None or not isinstance(best["objective"], float)
-                  or (value > best["objective"] if spec.objective.type == "maximize"
-                      else value < best["objective"]))
-        if better:
-            best = r
-    if best is None:
-        return None
-    return {"name": best["name"], "objective": best["objective"], "params": best["params"]}
 
 
 def _may_create(max_trials: int | None, records: list[dict[str, Any]], running: int) -> bool:
@@ -309,10 +289,7 @@ def _counts(records: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _best_text(spec: ExperimentSpec, records: list[dict[str, Any]]) -> str:
-    best = _best(spec, records)
-    if best is not None:
-        best = {**best, "params": shown_params(spec.algorithm.name, best["params"])}
-    return best_text(spec.objective.metric, best)
+    return best_text(spec, best_trial(spec, records))
 
 
 def _trial_line(record: dict[str, Any], metric: str) -> str:

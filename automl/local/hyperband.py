@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from automl.spec import ExperimentSpec
+from automl.state import ranking
 
 __all__ = ["WAIT", "Hyperband", "Rung"]
 
@@ -86,5 +87,8 @@ class Hyperband:
         return None
 
     def _ranked(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        scored = [r for r in records if isinstance(r.get("objective"), float)]
-        return sorted(scored, key=lambda r: r["objective"], reverse=self.maximize)
+        # Katib's hyperband service (_get_top_trial) ranks only the succeeded trials
+        succeeded = [r for r in records if r.get("status") == "Succeeded"]
+        order = ranking(((r["status"], r.get("objective")) for r in succeeded),
+                        maximize=self.maximize, algorithm="hyperband")
+        return [succeeded[i] for i in order]

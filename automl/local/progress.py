@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Progress", "best_text"]
+if TYPE_CHECKING:
+    from automl.spec import ExperimentSpec
+
+__all__ = ["Progress", "best_line", "best_text", "objective_text"]
 
 
 class Progress:
@@ -56,15 +59,26 @@ class Progress:
             print(f"[{done}/{total}] {last} | {info}", file=sys.stderr, flush=True)
 
 
-def best_text(metric: str, best: dict[str, Any] | None) -> str:
-    """``accuracy=0.98 (C=1.7 kernel=rbf)`` for a best trial (``objective``, ``params``)."""
+def best_text(spec: ExperimentSpec, best: dict[str, Any] | None) -> str:
+    """``accuracy=0.98 (C=1.7 kernel=rbf)`` for a best trial (``objective``, ``params``).
+
+    A NAS trial's parameters are said in words (``automl.katib.nas.shown_params``).
+    """
     if best is None:
         return "-"
+    from automl.katib.nas import shown_params
     from automl.local.space import short_value
 
-    params = " ".join(f"{k}={short_value(str(v))}" for k, v in best["params"].items())
-    shown = objective_text(best["objective"])
-    return f"{metric}={shown} ({params})" if params else f"{metric}={shown}"
+    params = " ".join(f"{k}={short_value(str(v))}"
+                      for k, v in shown_params(spec.algorithm.name, best["params"]).items())
+    shown = f"{spec.objective.metric}={objective_text(best['objective'])}"
+    return f"{shown} ({params})" if params else shown
+
+
+def best_line(spec: ExperimentSpec, best: dict[str, Any] | None) -> str:
+    """``best: <trial> accuracy=0.98 (C=1.7 kernel=rbf)``, as ``automl status`` prints it."""
+    named = f"{best['name']} " if best is not None else ""
+    return f"best: {named}{best_text(spec, best)}"
 
 
 def objective_text(value: float | str) -> str:

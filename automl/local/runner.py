@@ -413,11 +413,6 @@ def _condition(outcome: TrialOutcome, ended: str, job: TrialJob, watcher: Watche
     elif value.latest is None:
         outcome.status = "MetricsUnavailable"
         outcome.reason = f"the trial exited 0 but never reported {job.objective}"
-    elif value.min is None and _non_finite(value.latest):
-        # An optimiser cannot rank NaN or infinity; Katib's default regex would not even
-        # match them. The trial is kept, as metrics-unavailable, with the reason.
-        outcome.status = "MetricsUnavailable"
-        outcome.reason = f"{job.objective} was only ever {value.latest}"
     else:
         outcome.status = "Succeeded"
 
@@ -427,13 +422,6 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return "unknown signal"
-
-
-def _non_finite(text: str) -> bool:
-    try:
-        return not math.isfinite(float(text))
-    except ValueError:
-        return False  # a non-numeric objective (a DARTS genotype) is a value of its own
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

@@ -10,9 +10,10 @@ from rich.table import Column, Table
 
 from automl.errors import AutomlError
 from automl.katib.nas import shown_params
-from automl.local.progress import objective_text
+from automl.local.progress import best_line, objective_text
 from automl.local.space import short_value, trial_value
-from automl.local.store import ATTR, DEFAULT_ROOT, open_storage
+from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, stored_spec
+from automl.state import best_trial
 
 __all__ = ["print_status"]
 
@@ -42,8 +43,12 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
     study = optuna.load_study(study_name=name, storage=store)
     record = study.user_attrs.get(ATTR, {})
     console.print(f"[bold]{name}[/bold]: {record.get('status', '?')} {record.get('reason', '')}")
-    algorithm = record.get("spec", {}).get("algorithm", {}).get("name", "")
+    spec = stored_spec(study)
+    algorithm = spec.algorithm.name
     trials = study.get_trials(deepcopy=False)
+    recorded = [t.user_attrs[ATTR] for t in trials if ATTR in t.user_attrs]
+    best = best_trial(spec, recorded)
+    console.print(best_line(spec, best), highlight=False, markup=False)
     # What each trial received (for NAS: the architecture in words), from its record
     shown = [shown_params(algorithm, t.user_attrs.get(ATTR, {}).get("params")
                           or {k: trial_value(v) for k, v in t.params.items()}) for t in trials]

@@ -59,16 +59,14 @@ class Results:
     def best(self, k: int = 1) -> pd.DataFrame:
         """The ``k`` best trials with an objective (Succeeded or EarlyStopped), best first.
 
-        Ties keep trial order, as Katib's currentOptimalTrial does. A DARTS objective is its
-        genotype (the ``architecture`` column), not a number: as in Katib, the last trial that
-        reported one is the best.
+        The rule of a run's summary (automl.state.best): Katib's currentOptimalTrial, ties in
+        trial order. A DARTS objective is its genotype (the ``architecture`` column), not a
+        number: as in Katib, the last trial that reported one is the best.
         """
-        finished = self.trials["status"].isin(["Succeeded", "EarlyStopped"])
-        if self.spec.algorithm.name == "darts":
-            return self.trials[finished & self.trials["architecture"].notna()].iloc[::-1].head(k)
-        done = self.trials[finished & self.trials["objective"].notna()]
-        return done.sort_values("objective", ascending=not self.maximize,
-                                kind="stable").head(k)
+        from automl.results.accessor import best_rows
+
+        return best_rows(self.trials, k, maximize=self.maximize,
+                         algorithm=self.spec.algorithm.name)
 
     def to_tensorboard(self, logdir: str | Path) -> Path:
         """Write TensorBoard logs: a run per trial (scalar curves) and HParams sessions.

@@ -7,9 +7,28 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["AutomlAccessor"]
+from automl.state import DONE, ranking, text_objective
 
-_DONE = ("Succeeded", "EarlyStopped")
+__all__ = ["AutomlAccessor", "best_rows"]
+
+
+def best_rows(frame: pd.DataFrame, k: int, *, maximize: bool, algorithm: str = "") -> pd.DataFrame:
+    """The ``k`` best rows of a trials table, best first, by the rule of automl.state.best.
+
+    Args:
+        frame: A trials table.
+        k: How many rows.
+        maximize: The objective's direction.
+        algorithm: The experiment's algorithm: DARTS's objective is the genotype in the
+            ``architecture`` column, which the float ``objective`` column cannot hold.
+    """
+    values = frame["objective"].tolist()
+    if text_objective(algorithm) and "architecture" in frame.columns:
+        values = [a if isinstance(a, str) else v
+                  for a, v in zip(frame["architecture"].tolist(), values, strict=True)]
+    order = ranking(zip(frame["status"].tolist(), values, strict=True), maximize=maximize,
+                    algorithm=algorithm)
+    return frame.iloc[order[:k]]
 
 
 @pd.api.extensions.register_dataframe_accessor("automl")
@@ -36,12 +55,15 @@ class AutomlAccessor:
 
     def _done(self, column: str = "objective") -> pd.DataFrame:
         f = self._frame
-        return f[f["status"].isin(_DONE) & f[column].notna()]
+        return f[f["status"].isin(DONE) & f[column].notna()]
 
     def best(self, k: int = 1, direction: str | None = None) -> pd.DataFrame:
-        """The ``k`` best trials with an objective, best first (ties keep trial order)."""
-        ascending = self._direction(direction) == "minimize"
-        return self._done().sort_values("objective", ascending=ascending, kind="stable").head(k)
+        """The ``k`` best trials with an objective, best first (ties keep trial order).
+
+        The same rule as ``Results.best`` and a run's summary (automl.state.best).
+        """
+        return best_rows(self._frame, k, maximize=self._direction(direction) == "maximize",
+                         algorithm=self._frame.attrs.get("automl.algorithm", ""))
 
     def pareto(self, columns: Sequence[str], directions: Sequence[str] | None = None
                ) -> pd.DataFrame:
@@ -55,7 +77,7 @@ class AutomlAccessor:
         directions = list(directions or [self._direction(None)] * len(columns))
         if len(directions) != len(columns):
             raise ValueError("give one direction per column")
-        done = self._frame[self._frame["status"].isin(_DONE)].dropna(subset=list(columns))
+        done = self._frame[self._frame["status"].isin(DONE)].dropna(subset=list(columns))
         signs = np.array([1.0 if d == "minimize" else -1.0 for d in directions])
         points = done[list(columns)].to_numpy(dtype=float) * signs  # smaller is better
         keep = np.ones(len(points), dtype=bool)

@@ -44,6 +44,10 @@ def compare(experiments: Sequence[str | Results], storage: str | None = None,
     table = pd.concat(frames, ignore_index=True, sort=False)
     table["status"] = pd.Categorical(table["status"],
                                      categories=frames[0]["status"].cat.categories)
-    directions = {r.spec.objective.type for r in results}
-    table.attrs = {"automl.direction": directions.pop()} if len(directions) == 1 else {}
+    # what df.automl.best() reads: kept when every experiment agrees on it
+    table.attrs = {}
+    for key, values in (("automl.direction", {r.spec.objective.type for r in results}),
+                        ("automl.algorithm", {r.spec.algorithm.name for r in results})):
+        if len(values) == 1:
+            table.attrs[key] = values.pop()
     return table[fixed + varying + tail]

@@ -57,7 +57,9 @@ def trials_frame(rows: list[dict[str, Any]], spec: ExperimentSpec) -> pd.DataFra
     columns["duration_s"] = (end - start).total_seconds().to_numpy(dtype="float64")
     columns["backend"] = pd.array([r.get("backend", "local") for r in rows], dtype="string")
     frame = pd.DataFrame(columns)
-    frame.attrs["automl.direction"] = spec.objective.type  # for df.automl.best() and friends
+    # for df.automl.best() and friends
+    frame.attrs.update({"automl.direction": spec.objective.type,
+                        "automl.algorithm": spec.algorithm.name})
     return frame
 
 

@@ -14,6 +14,8 @@ from optuna.distributions import (
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from automl.state import finite_number
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -168,10 +170,11 @@ def _trial(row: dict[str, Any], spaces: dict[str, BaseDistribution],
     objective = row.get("objective")
     state = _STATES.get(str(row["status"]), TrialState.FAIL)
     scored = state in (TrialState.COMPLETE, TrialState.PRUNED)
-    if scored and _missing(objective):
+    number = finite_number(objective)  # what can rank a trial (automl.state.best)
+    if scored and number is None:
         state, scored = TrialState.FAIL, False
     return optuna.trial.create_trial(
-        state=state, value=float(objective) if scored else None,
+        state=state, value=number if scored else None,
         params=params, distributions={k: spaces[k] for k in params},
         user_attrs={"trial": str(row["trial"]), "status": str(row["status"])},
         intermediate_values=curve)

@@ -48,6 +48,7 @@ class Cluster:
     forbidden: set[str] = field(default_factory=set)
     katib_installed: bool = True
     stalled: bool = False  # trials stay Running: an experiment that takes its time
+    texts: dict[int, str] = field(default_factory=dict)  # trial index -> its objective text
     version: int = 100
 
     def bump(self, obj: dict[str, Any]) -> None:
@@ -66,9 +67,11 @@ class Cluster:
             status["conditions"] = [_condition("Created", "ExperimentCreated"),
                                     _condition("Running", "ExperimentRunning")]
         elif not self.stalled and all(_last(t) == "Running" for t in mine):
-            for t in mine:
-                _finish(t, spec)
-            best = min(mine, key=lambda t: float(_objective(t)))
+            for i, t in enumerate(mine):
+                _finish(t, spec, self.texts.get(i))
+            # status_util.go: a value ParseFloat refuses wins, the last such trial first
+            texts = [t for t in mine if _objective(t) == "unavailable"]
+            best = texts[-1] if texts else min(mine, key=lambda t: float(_objective(t)))
             status["currentOptimalTrial"] = {
                 "bestTrialName": best["metadata"]["name"],
                 "parameterAssignments": best["spec"]["parameterAssignments"],
@@ -112,8 +115,9 @@ def _pick(p: dict[str, Any], i: int) -> str:
     return str(int(value)) if p["parameterType"] == "int" else repr(value)
 
 
-def _finish(trial: dict[str, Any], spec: dict[str, Any]) -> None:
-    # The objective is the first numeric parameter's value: easy to check in tests.
+def _finish(trial: dict[str, Any], spec: dict[str, Any], text: str | None = None) -> None:
+    # The objective is the first numeric parameter's value: easy to check in tests. A text
+    # has no min or max, as Katib's trial controller (getMetrics) leaves them.
     values = [float(a["value"]) for a in trial["spec"]["parameterAssignments"]
               if a["value"].replace(".", "", 1).replace("e-", "", 1).isdigit()]
     value = values[0] if values else 1.0
@@ -122,6 +126,9 @@ def _finish(trial: dict[str, Any], spec: dict[str, Any]) -> None:
     trial["status"]["observation"] = {"metrics": [
         {"name": n, "min": repr(value), "max": repr(value * 2), "latest": repr(value * 1.5)}
         for n in names]}
+    if text is not None:
+        trial["status"]["observation"]["metrics"][0].update(
+            min="unavailable", max="unavailable", latest=text)
     trial["status"]["conditions"] = [*trial["status"]["conditions"][:1],
                                      _condition("Running", "TrialRunning", "False"),
                                      _condition("Succeeded", "TrialSucceeded")]

@@ -40,6 +40,26 @@ def test_run_creates_follows_and_collects_in_the_kubeconfig_namespace(tmp_path) 
     assert summary.best["name"] == trials.loc[trials["objective"].idxmin(), "trial"]
 
 
+def test_a_text_objective_on_the_cluster_is_not_the_best_here(tmp_path) -> None:
+    path = tmp_path / "exp.yaml"
+    path.write_text(automl.spec.spec_to_yaml(_spec()))
+    with kube_server(tmp_path) as (kubeconfig, cluster):
+        cluster.texts = {0: "-"}  # what Katib's default filter reads from 'loss=-inf'
+        katib = KatibCluster(config_file=kubeconfig)
+        summary = run_on_katib(_spec(), katib, poll_seconds=0, progress=False)
+        results = collect("t", katib)
+        status = _cli("status", "t", "--backend", "katib", kubeconfig=kubeconfig, cwd=tmp_path)
+        (experiment,) = cluster.experiments.values()
+    trials = results.trials
+    texted = trials["trial"].iloc[0]
+    assert experiment["status"]["currentOptimalTrial"]["bestTrialName"] == texted  # Katib's
+    numeric = trials[trials["trial"] != texted]
+    best = numeric.loc[numeric["objective"].idxmin(), "trial"]
+    assert summary.best["name"] == best
+    assert results.best()["trial"].tolist() == [best]
+    assert f"best: {best} loss=" in status.stdout
+
+
 def test_katib_and_local_results_have_identical_columns_and_dtypes(tmp_path) -> None:
     run(_spec(), tmp_path)
     local = automl.load_results("t", root=tmp_path / ".automl").trials

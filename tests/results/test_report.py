@@ -110,6 +110,24 @@ def test_to_study_states_and_distributions() -> None:
     assert study.trials[3].user_attrs == {"trial": "s-3", "status": "Succeeded"}
 
 
+def test_a_succeeded_trial_with_a_non_finite_objective_ranks_nowhere(tmp_path: Path) -> None:
+    """A cluster's Trial can be Succeeded with inf or nan: not the best, not a plotted point."""
+    base = _synthetic()
+    rows = [{"experiment": "s", "trial": f"s-{i}", "status": "Succeeded", "objective": value,
+             "params": {"lr": "0.01", "n": "16", "opt": "adam"}, "metrics": {"acc": value}}
+            for i, value in enumerate(["inf", 0.5, "nan", 0.9, 0.9])]
+    results = Results(base.spec, trials_frame(rows, base.spec), base.observations.head(0))
+    assert results.best(5)["trial"].tolist() == ["s-3", "s-4", "s-1"]  # ties: first first
+    assert results.trials.automl.best()["trial"].tolist() == ["s-3"]
+    study = to_study(results)
+    assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.COMPLETE,
+                                               TrialState.FAIL, TrialState.COMPLETE,
+                                               TrialState.COMPLETE]
+    assert study.best_trial.user_attrs["trial"] == "s-3"
+    body = write_report(results, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert '<strong class="best-trial">s-3</strong>' in body
+
+
 def test_report_content(report: Path, results: Results) -> None:
     from plotly.offline import get_plotlyjs
 
