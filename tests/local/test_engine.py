@@ -162,11 +162,13 @@ def test_values_reach_the_trial_verbatim_without_a_shell(tmp_path) -> None:
 def test_changing_more_than_the_budget_is_refused_and_the_budget_may_grow(tmp_path) -> None:
     from automl.errors import AutomlError
 
-    run(spec(budget={"max_trials": 2, "parallel_trials": 1}), tmp_path)
+    policy = "LongRunning"  # Katib's rule for continuing a completed experiment
+    run(spec(budget={"max_trials": 2, "parallel_trials": 1}, resume_policy=policy), tmp_path)
     with pytest.raises(AutomlError, match="different objective"):
-        run(spec(objective={"metric": "accuracy", "type": "maximize"},
+        run(spec(objective={"metric": "accuracy", "type": "maximize"}, resume_policy=policy,
                  budget={"max_trials": 2, "parallel_trials": 1}), tmp_path)
-    summary = run(spec(budget={"max_trials": 3, "parallel_trials": 1}), tmp_path)
+    summary = run(spec(budget={"max_trials": 3, "parallel_trials": 1}, resume_policy=policy),
+                  tmp_path)
     assert summary.counts == {"Succeeded": 3}
     assert [r["name"] for r in records(tmp_path)] == ["t-0000", "t-0001", "t-0002"]
 

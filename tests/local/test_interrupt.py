@@ -114,7 +114,8 @@ def test_a_trial_recorded_but_not_yet_told_when_killed_keeps_its_record(tmp_path
     from automl.local.space import assignments, search_space
     from tests.local.helpers import run, spec
 
-    experiment = spec(budget={"max_trials": 1, "parallel_trials": 1})
+    # LongRunning: Katib lets a completed experiment continue with a larger budget
+    experiment = spec(budget={"max_trials": 1, "parallel_trials": 1}, resume_policy="LongRunning")
     run(experiment, tmp_path)
     # The engine records a trial, then tells Optuna: a kill between the two leaves this.
     study = optuna.load_study(study_name="t", storage=open_storage(None, tmp_path / ".automl"))
@@ -124,11 +125,12 @@ def test_a_trial_recorded_but_not_yet_told_when_killed_keeps_its_record(tmp_path
               "history": [], "params": assignments(experiment, trial.params)}
     trial.set_user_attr(ATTR, record)
 
-    run(spec(budget={"max_trials": 2, "parallel_trials": 1}), tmp_path)
+    run(spec(budget={"max_trials": 3, "parallel_trials": 1}, resume_policy="LongRunning"),
+        tmp_path)
 
     study = optuna.load_study(study_name="t", storage=open_storage(None, tmp_path / ".automl"))
     finished = [t for t in study.get_trials() if t.state.is_finished()]
-    assert len(finished) == 2
+    assert len(finished) == 3
     assert finished[1].user_attrs[ATTR] == record
     assert finished[1].state == optuna.trial.TrialState.COMPLETE
     assert finished[1].value == 0.125
