@@ -73,6 +73,19 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "passes the value to the trial as it is (an argument list, no JSON, no expansion)",
         "pkg/controller.v1beta1/experiment/manifest/generator.go: applyParameters",
         _altered_values),
+    Deviation(
+        "text-objective",
+        "makes a trial whose objective value `strconv.ParseFloat` cannot read (`-` from "
+        "`loss=-inf` under the default filter, `abc`) the best, the last such trial winning",
+        "only DARTS's objective (its genotype) may be a text; any other such trial is "
+        "MetricsUnavailable and never the best",
+        "pkg/controller.v1beta1/experiment/util/status_util.go: updateTrialsSummary"),
+    Deviation(
+        "non-finite-objective",
+        "compares `nan` and `inf` as numbers: an infinite value outranks every finite one, "
+        "and a first `nan` is never beaten",
+        "a trial whose objective is `nan` or infinite is MetricsUnavailable and never the best",
+        "pkg/controller.v1beta1/experiment/util/status_util.go: updateTrialsSummary"),
 )
 
 
