@@ -67,11 +67,10 @@ def _hyperband_stall(spec: ExperimentSpec) -> Iterator[Finding]:
 
 
 def _trial_name_used(spec: ExperimentSpec) -> Iterator[Finding]:
-    explicit = spec.trial.trial_parameters is not None
-    for i, tp in enumerate(spec.trial_parameters):
+    # only written trial parameters name metadata (the default ones name the assignments)
+    for i, tp in enumerate(spec.trial.trial_parameters or []):
         if tp.reference == "${trialSpec.Name}":
-            yield Finding(("trial", "trial_parameters", i, "reference") if explicit
-                          else ("trial",),
+            yield Finding(("trial", "trial_parameters", i, "reference"),
                           f"${{trialParameters.{tp.name}}} is the trial's name: "
                           f"'{spec.name}-0000' here, '{spec.name}-' and 8 random characters on "
                           "Katib")
