@@ -47,3 +47,20 @@ def test_doubles_reach_the_trial_as_their_katib_service_writes_them(algorithm, v
 def test_int_grid_is_katibs_range() -> None:
     p = Parameter(name="n", type="int", min=1, max=10, step=4)
     assert grid_values(p) == [1, 5, 9]
+
+
+def test_sobol_ignores_a_random_state_as_katibs_goptuna_service_does() -> None:
+    # pkg/suggestion/v1beta1/goptuna/converter.go, toGoptunaSampler: sobol.NewSampler() takes
+    # no setting; the run's seed decides the local first point instead.
+    import optuna
+
+    from automl.local.samplers import make_sampler
+    from automl.local.space import search_space
+
+    def first_point(settings, seed):
+        experiment = spec(algorithm={"name": "sobol", "settings": settings})
+        study = optuna.create_study(sampler=make_sampler(experiment, seed))
+        return study.ask(search_space(experiment)).params
+
+    assert first_point({"random_state": 3}, 5) == first_point({}, 5)
+    assert first_point({"random_state": 3}, 5) != first_point({"random_state": 3}, 6)
