@@ -31,7 +31,7 @@ from automl.local.samplers import make_sampler
 from automl.local.space import assignments, search_space, trial_value
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, open_study
 from automl.spec import ExperimentSpec, SpecError, check
-from automl.spec.algorithms import get_algorithm
+from automl.spec.algorithms import service_of
 from automl.spec.errors import render_path
 from automl.spec.source import Location, locate
 
@@ -335,18 +335,14 @@ def _tell_optuna(study: optuna.Study, trial: optuna.trial.Trial | int,
     trial.py, Trial.convert), goptuna as pruned (pkg/suggestion/v1beta1/goptuna/converter.go).
     """
     numeric = isinstance(record.get("objective"), float)
+    with_value = service_of(spec.algorithm.name) in ("hyperopt", "optuna", "skopt")
     if numeric and (record["status"] == "Succeeded" or (
-            record["status"] == "EarlyStopped" and _told_with_value(spec))):
+            record["status"] == "EarlyStopped" and with_value)):
         study.tell(trial, record["objective"])
     elif record["status"] == "EarlyStopped":
         study.tell(trial, state=TrialState.PRUNED)
     else:
         study.tell(trial, state=TrialState.FAIL)
-
-
-def _told_with_value(spec: ExperimentSpec) -> bool:
-    algorithm = get_algorithm(spec.algorithm.name)
-    return algorithm is not None and algorithm.service in ("hyperopt", "optuna", "skopt")
 
 
 def _history_length(spec: ExperimentSpec) -> int:

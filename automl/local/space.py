@@ -19,7 +19,7 @@ from optuna.distributions import (
 
 from automl.katib.to_katib import katib_str
 from automl.spec import ExperimentSpec, Parameter
-from automl.spec.algorithms import get_algorithm
+from automl.spec.algorithms import service_of
 
 __all__ = ["assignments", "distribution", "distributions", "enas_space", "search_space",
            "short_value", "trial_value"]
@@ -111,8 +111,7 @@ def assignments(spec: ExperimentSpec, params: dict[str, Any]) -> dict[str, str]:
         return nas.enas_assignments(spec, params)
     if spec.algorithm.name == "darts":
         return nas.darts_assignments(spec)
-    algorithm = get_algorithm(spec.algorithm.name)
-    service = algorithm.service if algorithm is not None else None
+    service = service_of(spec.algorithm.name)
     return {k: trial_value(v, service) for k, v in params.items()}
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
 
 __all__ = ["ALGORITHMS", "EARLY_STOPPING", "Algorithm", "get_algorithm", "hyperband_brackets",
-           "ignored_settings"]
+           "ignored_settings", "service_of"]
 
 Check = Callable[["ExperimentSpec"], Iterable[Finding]]
 
@@ -349,3 +349,9 @@ def ignored_settings(spec: ExperimentSpec) -> list[str]:
 def get_algorithm(name: str) -> Algorithm | None:
     """The Algorithm registered under Katib's ``name``, or None."""
     return ALGORITHMS.get(name)
+
+
+def service_of(name: str) -> str | None:
+    """The Katib suggestion service that runs algorithm ``name`` (None for an unknown name)."""
+    algorithm = ALGORITHMS.get(name)
+    return algorithm.service if algorithm is not None else None
