@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable
 from typing import Any
 
-from automl.spec.errors import Finding, Path
+from automl.spec.errors import NAME, Finding, Path
 
 __all__ = ["KatibReader"]
 
@@ -71,4 +71,5 @@ class KatibReader:
                 self.findings.append(Finding((*at, i, "name"), f"{name!r} is given twice"))
             result[name] = entry.get("value")
             self.origin[(*ours, name)] = (*at, i, "value")
+            self.origin[(*ours, name, NAME)] = (*at, i, "name")
         return result

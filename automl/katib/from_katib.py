@@ -202,6 +202,9 @@ def _trial(r: KatibReader, value: Any, at: Path) -> dict[str, Any]:
                               "primaryContainerName", "primaryPodLabels", "successCondition",
                               "failureCondition", "retain"))
     r.origin[("trial",)] = at
+    if value is not None and not str(t.get("primaryContainerName") or "").strip():
+        # Katib's webhook (validateTrialTemplate) defaults nothing here: it refuses
+        r.findings.append(Finding((*at, "primaryContainerName"), "must be specified"))
     out: dict[str, Any] = {}
     for katib_key, our_key in (("primaryContainerName", "primary_container_name"),
                                ("primaryPodLabels", "primary_pod_labels"),

@@ -12,6 +12,7 @@ from automl.katib.from_katib import API_VERSION
 from automl.spec import ExperimentSpec, Parameter, SpecError, check
 from automl.spec.errors import render_path
 from automl.spec.rules.trial import cluster_findings
+from automl.spec.settings import setting_text
 from automl.spec.source import Location, locate
 from automl.spec.trial import LOCAL_ANNOTATION
 
@@ -102,10 +103,7 @@ def katib_dict(spec: ExperimentSpec) -> dict[str, Any]:
 
 def katib_str(value: Any) -> str:
     """A value as Katib writes it: a string, numbers without a needless ``.0``."""
-    if isinstance(value, float):
-        text = repr(value)
-        return text[:-2] if text.endswith(".0") else text
-    return str(value)
+    return setting_text(value)
 
 
 def _objective(spec: ExperimentSpec) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from automl.local.samplers import make_sampler
 from automl.local.space import assignments, search_space, trial_value
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, open_study
 from automl.spec import ExperimentSpec, SpecError, check
+from automl.spec.algorithms import service_of
 from automl.spec.errors import render_path
 from automl.spec.source import Location, locate
 from automl.state import best_trial, unavailable_reason
@@ -216,13 +217,16 @@ class LocalEngine:
         }
         if tag is not None:
             record["hyperband"] = tag
+            note = self.hyperband.katib_note(tag, outcome.status) if self.hyperband else None
+            if note is not None:
+                record["reason"] = f"{record['reason']}; {note}" if record["reason"] else note
         try:
             _write_observations(self.runs / name, outcome)
         except OSError as exc:  # e.g. a full disk: the result is in the record all the same
             note = f"observations.jsonl not written ({exc.strerror or exc})"
             record["reason"] = f"{record['reason']}; {note}" if record["reason"] else note
         trial.set_user_attr(ATTR, record)
-        _tell_optuna(study, trial, record)
+        _tell_optuna(study, trial, record, self.spec)
         return record
 
     def _recover(self, study: optuna.Study) -> None:
@@ -233,7 +237,7 @@ class LocalEngine:
             stored = t.user_attrs.get(ATTR)
             if stored is not None and stored.get("status") in _COMPLETED:
                 # killed between recording the trial and telling Optuna: the record stands
-                _tell_optuna(study, t.number, stored)
+                _tell_optuna(study, t.number, stored, self.spec)
                 continue
             record = {"name": name, "status": "Failed", "log_dir": str(self.runs / name),
                       "reason": "interrupted: the engine stopped while this trial ran",
@@ -318,9 +322,17 @@ def _record(t: optuna.trial.FrozenTrial) -> dict[str, Any] | None:
 
 
 def _tell_optuna(study: optuna.Study, trial: optuna.trial.Trial | int,
-                 record: dict[str, Any]) -> None:
-    """Optuna's state for a recorded trial; a DARTS genotype (no number) counts as FAIL."""
-    if record["status"] == "Succeeded" and isinstance(record.get("objective"), float):
+                 record: dict[str, Any], spec: ExperimentSpec) -> None:
+    """Optuna's state for a recorded trial; a DARTS genotype (no number) counts as FAIL.
+
+    An early-stopped trial reaches the sampler as Katib gives it to the algorithm's service:
+    hyperopt, optuna and skopt take it with its value (pkg/suggestion/v1beta1/internal/
+    trial.py, Trial.convert), goptuna as pruned (pkg/suggestion/v1beta1/goptuna/converter.go).
+    """
+    numeric = isinstance(record.get("objective"), float)
+    with_value = service_of(spec.algorithm.name) in ("hyperopt", "optuna", "skopt")
+    if numeric and (record["status"] == "Succeeded" or (
+            record["status"] == "EarlyStopped" and with_value)):
         study.tell(trial, record["objective"])
     elif record["status"] == "EarlyStopped":
         study.tell(trial, state=TrialState.PRUNED)

@@ -2,10 +2,14 @@
 
 Katib's hyperband service (FACTS.md, section c) is not a sampler but a schedule: with
 ``s_max = int(log(r_l) / log(eta))``, bracket ``s`` (from ``s_max`` down to 0) first runs
-``n`` random configurations with the resource parameter at ``int(r_l * eta**-s)``, then each
-following rung re-runs the best ``ceil(n_i / eta)`` configurations of the rung before with
-``eta`` times the resource. As in Katib, ``n`` is the number of parallel trials, and a rung
-starts only when the one before it has completed.
+``n`` random configurations with the resource parameter at ``r = int(r_l * eta**-s)``, then
+each following rung ``i`` re-runs the best ``ceil(n_i / eta)`` configurations of the rung before
+with ``int(r * eta**i)`` (Katib stores ``r`` as text between calls and reads it back as an int,
+so r_l=10, eta=3 gives rungs of 1, 3 and 9, not 10). As in Katib, ``n`` is the number of
+parallel trials, and a rung starts only when the one before it has completed.
+
+Katib's service stops at a rung whose trials did not all succeed; here the best of those that
+did go on (see ``automl.spec.deviations``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from automl.spec import ExperimentSpec
+from automl.spec.algorithms import hyperband_brackets
 from automl.state import ranking
 
 __all__ = ["WAIT", "Hyperband", "Rung"]
@@ -44,14 +49,14 @@ class Hyperband:
     def __init__(self, spec: ExperimentSpec) -> None:
         settings = spec.algorithm.settings
         self.resource_name = str(settings["resource_name"])
-        self.eta = float(settings.get("eta", 3))
-        r_l = float(settings["r_l"])
+        brackets = hyperband_brackets(settings["r_l"], settings.get("eta", 3))
+        assert brackets is not None, "the spec rules refuse hyperband without r_l"
+        r_l, self.eta, s_max = brackets
         self.maximize = spec.objective.type == "maximize"
-        s_max = int(math.log(r_l) / math.log(self.eta))
         n = spec.budget.parallel_trials  # Katib's service overwrites n with the request size
         self.plan: list[Rung] = []
         for s in range(s_max, -1, -1):
-            r, size = r_l * self.eta ** (-s), n
+            r, size = int(r_l * self.eta ** (-s)), n
             for i in range(s + 1):
                 self.plan.append(Rung(s, i, size, int(r * self.eta**i)))
                 size = max(1, math.ceil(size / self.eta))
@@ -85,6 +90,18 @@ class Hyperband:
             params = {**ranked[launched]["params"], self.resource_name: rung.resource}
             return rung, params
         return None
+
+    def katib_note(self, tag: dict[str, int], status: str) -> str | None:
+        """What Katib does with a trial of rung ``tag`` that ended ``status``, when it differs.
+
+        Katib's service promotes from a rung only when every trial of it succeeded; otherwise
+        it raises on each request and the experiment stalls. Here the rung's other trials go on.
+        """
+        last = max(r.rung for r in self.plan if r.bracket == tag["bracket"])
+        if status == "Succeeded" or tag["rung"] == last:
+            return None
+        return ("on Katib, hyperband stalls here: its service promotes from a rung only when "
+                "every trial of it succeeded")
 
     def _ranked(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # Katib's hyperband service (_get_top_trial) ranks only the succeeded trials

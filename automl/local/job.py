@@ -140,8 +140,9 @@ def _primary_container(spec: ExperimentSpec) -> dict[str, Any]:
 
 def _placeholder_values(spec: ExperimentSpec, name: str,
                         assignments: dict[str, str]) -> dict[str, str]:
-    metadata = (spec.trial.trial_spec or {}).get("metadata") or {}
-    kind = spec.trial.kind
+    short_form = {"apiVersion": "batch/v1", "kind": "Job"} if spec.trial.is_container else {}
+    body = spec.trial.trial_spec or short_form
+    metadata = body.get("metadata") or {}
     values = {}
     for tp in spec.trial_parameters:
         meta = META_REFERENCE.fullmatch(tp.reference)
@@ -157,9 +158,8 @@ def _placeholder_values(spec: ExperimentSpec, name: str,
             values[tp.name] = {
                 "Name": name,
                 "Namespace": spec.namespace or "default",
-                "Kind": kind.kind if kind else str((spec.trial.trial_spec or {}).get("kind")),
-                "APIVersion": kind.api_version if kind else str(
-                    (spec.trial.trial_spec or {}).get("apiVersion")),
+                "Kind": str(body.get("kind")),
+                "APIVersion": str(body.get("apiVersion")),
             }[what]
     return values
 

@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import numpy
 import optuna
 
 from automl.errors import AutomlError
@@ -93,14 +94,21 @@ def _grid(spec: ExperimentSpec, seed: int | None) -> optuna.samplers.BaseSampler
 
 
 def grid_values(p: Parameter) -> list[Any]:
-    """Katib's grid for one parameter: int range(min, max+1, step); double arange ≤ max."""
+    """Katib's grid for one parameter: int range(min, max+1, step); double arange ≤ max.
+
+    The doubles are numpy's, as Katib's grid computes them
+    (pkg/suggestion/v1beta1/internal/search_space.py, convert_to_combinations), so that a
+    trial gets the same text: ``0.30000000000000004`` for the fourth of 0..1 by 0.1.
+    """
     if p.values is not None:
         return list(p.values)
     step = p.step or 1
-    count = math.floor((p.max - p.min) / step + 1e-9) + 1
     if p.type == "int":
-        return [int(p.min + i * step) for i in range(count)]
-    return [round(p.min + i * step, 12) for i in range(count)]
+        return list(range(int(p.min), int(p.max) + 1, int(step)))
+    values = numpy.arange(float(p.min), float(p.max) + float(step), float(step))
+    if values[-1] > float(p.max):
+        values = values[:-1]
+    return [float(v) for v in values]
 
 
 def _cmaes(spec: ExperimentSpec, seed: int | None) -> optuna.samplers.BaseSampler:
@@ -189,4 +197,7 @@ def make_sampler(spec: ExperimentSpec, seed: int | None = None) -> optuna.sample
         where = "Katib" if spec.algorithm.name in ALGORITHMS else "automl"
         raise AutomlError(f"algorithm {spec.algorithm.name!r} does not run locally (it runs on "
                           f"{where}); the local engine runs: {known}")
-    return factory(spec, _int(spec.algorithm.settings, "random_state", seed))
+    known = ALGORITHMS[spec.algorithm.name].settings
+    # a random_state the algorithm does not take (sobol's) is ignored, as Katib's service does
+    settings = {k: v for k, v in spec.algorithm.settings.items() if k in known}
+    return factory(spec, _int(settings, "random_state", seed))

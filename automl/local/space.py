@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import numpy
 from optuna.distributions import (
     BaseDistribution,
     CategoricalDistribution,
@@ -18,6 +19,7 @@ from optuna.distributions import (
 
 from automl.katib.to_katib import katib_str
 from automl.spec import ExperimentSpec, Parameter
+from automl.spec.algorithms import service_of
 
 __all__ = ["assignments", "distribution", "distributions", "enas_space", "search_space",
            "short_value", "trial_value"]
@@ -61,9 +63,26 @@ def short_value(value: str) -> str:
     return value if number.is_integer() and "." not in value else f"{number:.4g}"
 
 
-def trial_value(value: Any) -> str:
-    """A sampled value as the string Katib substitutes into the trial (``0.01``, ``3``)."""
+def trial_value(value: Any, service: str | None = None) -> str:
+    """A sampled value as the string Katib substitutes into the trial (``0.01``, ``3``).
+
+    Args:
+        value: The sampled value.
+        service: The Katib suggestion service that would have sampled it: a double reaches
+            the trial as that service writes it. The Python services use ``str``
+            (``1.0``, pkg/suggestion/v1beta1/internal/trial.py, Assignment.generate); goptuna
+            Go's shortest fixed-point form (``1``, ``0.00001``: strconv.FormatFloat(v, 'f', -1,
+            64) in pkg/suggestion/v1beta1/goptuna/sample.go).
+    """
+    if isinstance(value, float):
+        if service in _PYTHON_SERVICES:
+            return str(value)
+        if service == "goptuna":
+            return numpy.format_float_positional(value, unique=True, trim="-")
     return katib_str(value)
+
+
+_PYTHON_SERVICES = ("hyperopt", "optuna", "skopt", "hyperband")
 
 
 def search_space(spec: ExperimentSpec) -> dict[str, BaseDistribution]:
@@ -92,7 +111,8 @@ def assignments(spec: ExperimentSpec, params: dict[str, Any]) -> dict[str, str]:
         return nas.enas_assignments(spec, params)
     if spec.algorithm.name == "darts":
         return nas.darts_assignments(spec)
-    return {k: trial_value(v) for k, v in params.items()}
+    service = service_of(spec.algorithm.name)
+    return {k: trial_value(v, service) for k, v in params.items()}
 
 
 def enas_space(spec: ExperimentSpec) -> dict[str, BaseDistribution]:

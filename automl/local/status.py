@@ -13,6 +13,7 @@ from automl.katib.nas import shown_params
 from automl.local.progress import best_line, objective_text
 from automl.local.space import short_value, trial_value
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, stored_spec
+from automl.spec.algorithms import service_of
 from automl.state import best_trial
 
 __all__ = ["print_status"]
@@ -50,8 +51,10 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
     best = best_trial(spec, recorded)
     console.print(best_line(spec, best), highlight=False, markup=False)
     # What each trial received (for NAS: the architecture in words), from its record
+    service = service_of(algorithm)
     shown = [shown_params(algorithm, t.user_attrs.get(ATTR, {}).get("params")
-                          or {k: trial_value(v) for k, v in t.params.items()}) for t in trials]
+                          or {k: trial_value(v, service) for k, v in t.params.items()})
+             for t in trials]
     params = list(dict.fromkeys(k for p in shown for k in p))
     table = Table(*(Column(c, no_wrap=True) for c in ("trial", "status", "objective")),
                   *params, Column("reason", overflow="fold"))

@@ -6,7 +6,7 @@ from pydantic import Field, model_validator
 
 from automl.spec._base import Scalar, SpecModel
 from automl.spec.algorithms import ALGORITHMS, EARLY_STOPPING
-from automl.spec.settings import Setting
+from automl.spec.settings import Setting, setting_text
 
 __all__ = ["AlgorithmSpec", "EarlyStoppingSpec"]
 
@@ -53,5 +53,12 @@ class EarlyStoppingSpec(SpecModel):
 
 def _typed(settings: dict[str, Scalar], known: dict[str, Setting]) -> dict[str, Scalar]:
     """Known settings in their type: Katib writes ``"7"``, and a spec read back must equal one
-    written with ``7``. Values that do not parse are kept for the rules to report."""
-    return {k: known[k].typed(v) if k in known else v for k, v in settings.items()}
+    written with ``7``. A text the typed value would not write back (``"1e-3"``) stays as
+    written, since Katib passes the text on (DARTS gives it to the trial); values that do not
+    parse are kept for the rules to report."""
+    return {k: _typed_value(v, known[k]) if k in known else v for k, v in settings.items()}
+
+
+def _typed_value(value: Scalar, setting: Setting) -> Scalar:
+    typed = setting.typed(value)
+    return value if isinstance(value, str) and setting_text(typed) != value else typed

@@ -21,7 +21,8 @@ from automl.spec.settings import Setting, choice, floating, integer, text
 if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
 
-__all__ = ["ALGORITHMS", "EARLY_STOPPING", "Algorithm", "get_algorithm"]
+__all__ = ["ALGORITHMS", "EARLY_STOPPING", "Algorithm", "get_algorithm", "hyperband_brackets",
+           "ignored_settings", "service_of"]
 
 Check = Callable[["ExperimentSpec"], Iterable[Finding]]
 
@@ -37,6 +38,8 @@ class Algorithm:
         nas: True for the NAS algorithms (they take ``nas``, not ``parameters``).
         assignments: NAS only: the assignment names a trial receives.
         checks: The service's own validation of the search space and budget.
+        ignores_unknown: The service reads the settings it knows and ignores any other
+            (goptuna), instead of refusing it.
     """
 
     name: str
@@ -45,6 +48,7 @@ class Algorithm:
     nas: bool = False
     assignments: tuple[str, ...] = ()
     checks: tuple[Check, ...] = field(default=())
+    ignores_unknown: bool = False
 
 
 # ---- search-space checks made by the suggestion services --------------------------------
@@ -104,6 +108,25 @@ def _log_uniform_doubles(spec: ExperimentSpec) -> Iterator[Finding]:
                           "> 0")
 
 
+def hyperband_brackets(r_l: object, eta: object = 3) -> tuple[float, float, int] | None:
+    """Katib's hyperband ``(r_l, eta, s_max)``, with ``s_max = int(log(r_l) / log(eta))``.
+
+    Args:
+        r_l: The ``r_l`` setting (the most resource a trial gets).
+        eta: The ``eta`` setting (Katib's default 3).
+
+    Returns:
+        The numbers, or None when the settings do not give them (the setting rules say why).
+    """
+    try:
+        r_l, eta = float(str(r_l)), float(str(eta))
+    except ValueError:
+        return None
+    if not (r_l > 0 and eta > 1):
+        return None
+    return r_l, eta, int(math.log(r_l) / math.log(eta))
+
+
 def _hyperband(spec: ExperimentSpec) -> Iterator[Finding]:
     settings = spec.algorithm.settings
     resource = settings.get("resource_name")
@@ -111,13 +134,9 @@ def _hyperband(spec: ExperimentSpec) -> Iterator[Finding]:
     if resource is not None and str(resource) not in names:
         yield Finding(("algorithm", "settings", "resource_name"),
                       f"must name one of the parameters ({', '.join(names)})")
-    try:
-        r_l = float(settings.get("r_l", "nan"))
-        eta = float(settings.get("eta", 3))
-    except (TypeError, ValueError):
-        return
-    if r_l > 0 and eta > 1:
-        s_max = int(math.log(r_l) / math.log(eta))
+    brackets = hyperband_brackets(settings.get("r_l", "nan"), settings.get("eta", 3))
+    if brackets is not None:
+        r_l, eta, s_max = brackets
         needed = math.ceil(eta**s_max)
         if spec.budget.parallel_trials < needed:
             yield Finding(("budget", "parallel_trials"),
@@ -232,8 +251,9 @@ ALGORITHMS: dict[str, Algorithm] = {
             checks=(_hpo, _numeric_count(2, "cmaes needs at least two int or double parameters "
                                             "(a continuous search space of two or more "
                                             "dimensions)")),
+            ignores_unknown=True,
         ),
-        Algorithm("sobol", "goptuna", {}, checks=(_hpo,)),
+        Algorithm("sobol", "goptuna", {}, checks=(_hpo,), ignores_unknown=True),
         Algorithm(
             "bayesianoptimization",
             "skopt",
@@ -318,6 +338,20 @@ EARLY_STOPPING: dict[str, dict[str, Setting]] = {
 """Early-stopping algorithm name → its settings (Katib ships only medianstop)."""
 
 
+def ignored_settings(spec: ExperimentSpec) -> list[str]:
+    """The settings of ``spec`` its algorithm's service ignores (goptuna's unknown names)."""
+    algorithm = ALGORITHMS.get(spec.algorithm.name)
+    if algorithm is None or not algorithm.ignores_unknown:
+        return []
+    return [name for name in spec.algorithm.settings if name not in algorithm.settings]
+
+
 def get_algorithm(name: str) -> Algorithm | None:
     """The Algorithm registered under Katib's ``name``, or None."""
     return ALGORITHMS.get(name)
+
+
+def service_of(name: str) -> str | None:
+    """The Katib suggestion service that runs algorithm ``name`` (None for an unknown name)."""
+    algorithm = ALGORITHMS.get(name)
+    return algorithm.service if algorithm is not None else None

@@ -45,9 +45,11 @@ def _conditions(ok: str) -> tuple[str, str]:
 
 _MASTER = {"training.kubeflow.org/job-role": "master"}
 
-# Katib's default trialResources (katib-config), keyed by (apiVersion, kind).
-TRIAL_KINDS: dict[tuple[str, str], TrialKind] = {
-    (k.api_version, k.kind): k
+# Katib's default trialResources (katib-config), keyed by kind: the webhook chooses the
+# defaults by kind alone (experiment_defaults.go, setDefaultTrialTemplate), so an MPIJob of
+# kubeflow.org/v2beta1 gets the same ones as an MPIJob of kubeflow.org/v1.
+TRIAL_KINDS: dict[str, TrialKind] = {
+    k.kind: k
     for k in (
         TrialKind("batch/v1", "Job", *_conditions("Complete")),
         TrialKind("kubeflow.org/v1", "TFJob", *_conditions("Succeeded"), _MASTER),
@@ -67,6 +69,6 @@ TRIAL_KINDS: dict[tuple[str, str], TrialKind] = {
 }
 
 
-def trial_kind(api_version: object, kind: object) -> TrialKind | None:
-    """The known trial kind for ``apiVersion``/``kind``, or None for any other resource."""
-    return TRIAL_KINDS.get((str(api_version), str(kind)))
+def trial_kind(kind: object) -> TrialKind | None:
+    """The known trial kind named ``kind`` (of any apiVersion), or None for any other."""
+    return TRIAL_KINDS.get(str(kind))

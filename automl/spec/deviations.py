@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from automl.spec.errors import Finding
+from automl.spec.algorithms import hyperband_brackets
+from automl.spec.errors import Finding, field_ref
 
 if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
@@ -65,6 +66,37 @@ def _altered_values(spec: ExperimentSpec) -> Iterator[Finding]:
                               "Katib's")
 
 
+def _hyperband_stall(spec: ExperimentSpec) -> Iterator[Finding]:
+    # Katib's controller asks for min(parallel, max - completed) - active new trials; the
+    # hyperband service answers a following rung with ceil(k / eta) trials for a request of k
+    # and the end of the schedule with none, so only a request of 1 is answered in full.
+    settings = spec.algorithm.settings
+    brackets = (hyperband_brackets(settings.get("r_l", "nan"), settings.get("eta", 3))
+                if spec.algorithm.name == "hyperband" else None)
+    if brackets is None:
+        return
+    parallel, max_trials = spec.budget.parallel_trials, spec.budget.max_trials
+    limit = parallel + (1 if brackets[2] >= 1 else 0)
+    if max_trials is not None and max_trials <= limit:
+        return
+    runs = ("its first rung, then the best configuration once more" if limit > parallel
+            else "its first rung")
+    yield Finding(("budget", "max_trials"),
+                  f"on Katib this hyperband experiment stays Running after its first "
+                  f"{parallel} trials; with {field_ref('budget', 'max_trials')} <= {limit} it "
+                  f"ends instead, having run {runs}")
+
+
+def _trial_name_used(spec: ExperimentSpec) -> Iterator[Finding]:
+    # only written trial parameters name metadata (the default ones name the assignments)
+    for i, tp in enumerate(spec.trial.trial_parameters or []):
+        if tp.reference == "${trialSpec.Name}":
+            yield Finding(("trial", "trial_parameters", i, "reference"),
+                          f"${{trialParameters.{tp.name}}} is the trial's name: "
+                          f"'{spec.name}-0000' here, '{spec.name}-' and 8 random characters on "
+                          "Katib")
+
+
 DEVIATIONS: tuple[Deviation, ...] = (
     Deviation(
         "values-through-json",
@@ -86,6 +118,38 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "and a first `nan` is never beaten",
         "a trial whose objective is `nan` or infinite is MetricsUnavailable and never the best",
         "pkg/controller.v1beta1/experiment/util/status_util.go: updateTrialsSummary"),
+    Deviation(
+        "hyperband-requests",
+        "the hyperband service answers a request with another number of trials than the "
+        "controller asked for (a following rung, or the end of the schedule), the controller "
+        "retries that request forever ('The response contains unexpected trials') and the "
+        "experiment stays Running; ExperimentSuggestionEndReached is never set",
+        "every rung of every bracket runs, then the experiment ends Succeeded with "
+        "ExperimentSuggestionEndReached",
+        "pkg/controller.v1beta1/experiment/experiment_controller.go: ReconcileTrials; "
+        "pkg/controller.v1beta1/suggestion/suggestionclient/suggestionclient.go: "
+        "SyncAssignments; pkg/suggestion/v1beta1/hyperband/service.py: "
+        "HyperbandService._make_child_bracket",
+        _hyperband_stall,
+    ),
+    Deviation(
+        "hyperband-failed-rung",
+        "a rung with a trial that did not succeed stops the schedule: the hyperband service "
+        "raises 'There are some trials which are not completed yet' on every request",
+        "the best of the rung's Succeeded trials go on; the line of the trial "
+        "that did not succeed says what Katib does",
+        "pkg/suggestion/v1beta1/hyperband/service.py: HyperbandService._get_top_trial",
+    ),
+    Deviation(
+        "trial-names",
+        "names each trial after the experiment and 8 random characters from "
+        "bcdfghjklmnpqrstvwxz2456789 (e.g. 'mnist-x7kq2b9d')",
+        "trials are named after the experiment and their number (mnist-0000, mnist-0001, ...): "
+        "stable and sortable, so a resumed run finds them",
+        "pkg/controller.v1beta1/suggestion/suggestionclient/suggestionclient.go: "
+        "SyncAssignments (utilrand.String(8) of k8s.io/apimachinery/pkg/util/rand)",
+        _trial_name_used,
+    ),
 )
 
 

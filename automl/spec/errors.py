@@ -9,9 +9,14 @@ from dataclasses import dataclass
 
 from automl.errors import AutomlError
 
-__all__ = ["Finding", "Issue", "SpecError", "field_ref", "render_path", "resolve_refs"]
+__all__ = ["NAME", "Finding", "Issue", "SpecError", "field_ref", "render_path", "resolve_refs"]
 
 Path = tuple[str | int, ...]
+
+NAME = "\x00name"
+"""Ends a path that means an entry's name, not its value: ``("algorithm", "settings", "foo",
+NAME)`` is shown ``algorithm.settings.foo`` in automl's format and
+``spec.algorithm.algorithmSettings[0].name`` in a Katib Experiment."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,8 @@ def render_path(path: Path) -> str:
     """Render ``("parameters", 2, "max")`` as ``parameters[2].max``."""
     out = ""
     for part in path:
+        if part == NAME:
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         else:

@@ -7,7 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Setting", "choice", "floating", "integer", "text"]
+__all__ = ["Setting", "choice", "floating", "integer", "setting_text", "text"]
+
+
+def setting_text(value: Any) -> str:
+    """A value as Katib's manifests write it: a string, numbers without a needless ``.0``."""
+    if isinstance(value, float):
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    return str(value)
 
 
 @dataclass(frozen=True)

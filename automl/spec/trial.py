@@ -230,9 +230,9 @@ class TrialTemplate(SpecModel):
     def kind(self) -> TrialKind | None:
         """The trial resource kind when Katib knows it (None for a ConfigMap or other kinds)."""
         if self.is_container:
-            return trial_kind("batch/v1", "Job")
+            return trial_kind("Job")
         if self.trial_spec is not None:
-            return trial_kind(self.trial_spec.get("apiVersion"), self.trial_spec.get("kind"))
+            return trial_kind(self.trial_spec.get("kind"))
         return None
 
     @property

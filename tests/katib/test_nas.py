@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import automl
-from automl.katib import katib_dict
+from automl.katib import from_katib, katib_dict, to_katib
 from automl.katib.nas import (
     DARTS_DEFAULTS,
     darts_assignments,
@@ -186,3 +186,20 @@ def test_operation_parameters_katibs_nas_services_would_mishandle_are_refused() 
              "trial": {"command": ["t", *DARTS_ARGS]}}
     with pytest.raises(automl.SpecError, match=r"first parameter's list"):
         automl.load(darts)
+
+
+def test_darts_settings_reach_the_trial_as_the_text_katib_stores() -> None:
+    # Katib's darts service puts each setting's value string into the trial's argument
+    # unchanged (pkg/suggestion/v1beta1/nas/darts/service.py, get_algorithm_settings):
+    # '1e-3' stays '1e-3', '0.10' stays '0.10'.
+    katib = yaml.safe_load((NAS / "darts-cpu.yaml").read_text())
+    katib["spec"]["algorithm"]["algorithmSettings"] += [
+        {"name": "w_lr", "value": "1e-3"}, {"name": "alpha_lr", "value": "0.10"},
+        {"name": "num_workers", "value": "2"}]
+    spec = from_katib(katib)
+    settings = katib_json(darts_assignments(spec)["algorithm-settings"])
+    assert (settings["w_lr"], settings["alpha_lr"], settings["num_workers"]) == (
+        "1e-3", "0.10", "2")
+    assert from_katib(to_katib(spec)) == spec
+    exported = to_katib(spec).spec.algorithm.algorithm_settings
+    assert {s.name: s.value for s in exported}["w_lr"] == "1e-3"

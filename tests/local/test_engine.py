@@ -7,6 +7,7 @@ import json
 import sys
 
 import pytest
+from optuna.trial import TrialState
 
 from tests.local.helpers import TRIAL, records, run, spec
 
@@ -53,7 +54,9 @@ def test_grid_covers_katibs_grid_without_repeats(tmp_path) -> None:
                       budget={"max_trials": 6, "parallel_trials": 2})
     run(experiment, tmp_path)
     seen = sorted((r["params"]["x"], r["params"]["y"]) for r in records(tmp_path))
-    assert seen == [("0", "1"), ("0", "2"), ("0.5", "1"), ("0.5", "2"), ("1", "1"), ("1", "2")]
+    # Katib's grid writes its doubles with Python's str: 0.0, 0.5, 1.0
+    assert seen == [("0.0", "1"), ("0.0", "2"), ("0.5", "1"), ("0.5", "2"), ("1.0", "1"),
+                    ("1.0", "2")]
 
 
 def test_trials_write_their_output_under_runs(tmp_path) -> None:
@@ -182,6 +185,8 @@ def test_hyperband_runs_katibs_brackets_of_successive_halving(tmp_path) -> None:
                           "resource_name": "y", "eta": 2, "r_l": 2}},
                       parameters=params, budget={"max_trials": 10, "parallel_trials": 2})
     summary = run(experiment, tmp_path)
+    # Katib's condition for a suggestion service that has no more: its reason (Katib itself
+    # never sets it and stays Running; see the hyperband-requests deviation)
     assert (summary.status, summary.reason) == (
         "Succeeded", "ExperimentSuggestionEndReached: hyperband ran every bracket")
     rows = records(tmp_path)
@@ -253,3 +258,68 @@ def test_bayesianoptimization_searches_doubles_on_a_log_scale_as_katib_does() ->
     space = search_space(experiment)
     assert space["x"].log and not space["y"].log
     assert not search_space(spec(parameters=experiment.model_dump()["parameters"]))["x"].log
+
+
+# Katib sends its hyperopt, optuna and skopt services every Succeeded or EarlyStopped trial with
+# its objective value (pkg/suggestion/v1beta1/internal/trial.py, Trial.convert); goptuna's
+# (cmaes, sobol) takes EarlyStopped as pruned, without a value
+# (pkg/suggestion/v1beta1/goptuna/converter.go, toGoptunaState).
+KATIB_TELLS_EARLY_STOPPED = {"random": (TrialState.COMPLETE, 0.25),
+                             "tpe": (TrialState.COMPLETE, 0.25),
+                             "multivariate-tpe": (TrialState.COMPLETE, 0.25),
+                             "grid": (TrialState.COMPLETE, 0.25),
+                             "bayesianoptimization": (TrialState.COMPLETE, 0.25),
+                             "cmaes": (TrialState.PRUNED, None),
+                             "sobol": (TrialState.PRUNED, None)}
+
+
+@pytest.mark.parametrize("algorithm", list(KATIB_TELLS_EARLY_STOPPED))
+def test_an_early_stopped_trial_reaches_the_sampler_as_katib_gives_it(algorithm) -> None:
+    import optuna
+
+    from automl.local.engine import _tell_optuna
+
+    experiment = spec(algorithm={"name": algorithm},
+                      parameters=[{"name": "x", "type": "double", "min": 0.01, "max": 1.0,
+                                   "step": 0.01},
+                                  {"name": "y", "type": "int", "min": 0, "max": 4}])
+    study = optuna.create_study()
+    trial = study.ask()
+    _tell_optuna(study, trial, {"status": "EarlyStopped", "objective": 0.25}, experiment)
+    told = study.trials[0]
+    assert (told.state, told.value) == KATIB_TELLS_EARLY_STOPPED[algorithm]
+
+
+def test_an_early_stopped_trial_without_a_value_is_pruned() -> None:
+    import optuna
+
+    from automl.local.engine import _tell_optuna
+
+    study = optuna.create_study()
+    _tell_optuna(study, study.ask(), {"status": "EarlyStopped", "objective": None},
+                 spec(algorithm={"name": "tpe"}))
+    assert study.trials[0].state == TrialState.PRUNED
+
+
+def test_hyperband_promotes_the_succeeded_trials_of_a_rung_and_says_katib_stalls(
+        tmp_path) -> None:
+    params = [{"name": "x", "type": "double", "min": 0.0, "max": 1.0},
+              {"name": "y", "type": "int", "min": 1, "max": 1},
+              {"name": "code", "type": "categorical", "list": ["0", "3"]}]
+    experiment = spec(algorithm={"name": "hyperband", "settings": {
+                          "resource_name": "y", "eta": 2, "r_l": 2}},
+                      parameters=params, args=["--exit=${trialParameters.code}"],
+                      budget={"max_trials": 20, "parallel_trials": 4, "max_failed_trials": 20})
+    summary = run(experiment, tmp_path, seed=2)
+    assert summary.reason == "ExperimentSuggestionEndReached: hyperband ran every bracket"
+    rows = records(tmp_path)
+    first = [r for r in rows if r["hyperband"] == {"bracket": 1, "rung": 0}]
+    failed = [r for r in first if r["status"] == "Failed"]
+    assert failed and len(failed) < len(first)  # the seed gives a rung with both
+    for r in failed:
+        assert r["reason"].endswith("on Katib, hyperband stalls here: its service promotes "
+                                    "from a rung only when every trial of it succeeded")
+    promoted = [r["params"]["x"] for r in rows if r["hyperband"] == {"bracket": 1, "rung": 1}]
+    succeeded = sorted((r for r in first if r["status"] == "Succeeded"),
+                       key=lambda r: r["objective"])
+    assert promoted == [r["params"]["x"] for r in succeeded[:len(promoted)]]

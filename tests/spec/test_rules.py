@@ -62,10 +62,34 @@ def test_unknown_algorithm_lists_the_katib_names() -> None:
     assert "bayesianoptimization, cmaes, darts, enas, grid, hyperband" in message
 
 
-def test_unknown_setting_lists_the_accepted_names() -> None:
+def test_an_unknown_setting_is_named_and_lists_the_accepted_names() -> None:
     found = findings(spec_with(algorithm={"name": "tpe", "settings": {"n_startup_jobs": 3}}))
     assert found["algorithm.settings.n_startup_jobs"] == (
-        "unknown setting for tpe; it accepts gamma, n_EI_candidates, prior_weight, random_state")
+        "unknown setting 'n_startup_jobs' for tpe; expected one of: gamma, n_EI_candidates, "
+        "prior_weight, random_state")
+
+
+@pytest.mark.parametrize(("algorithm", "settings"), [
+    # Katib's goptuna service reads the settings it knows by name and passes over any other
+    # (pkg/suggestion/v1beta1/goptuna/converter.go, toGoptunaSampler): sobol reads none.
+    ("sobol", {"random_state": 3}),
+    ("cmaes", {"random_state": 3, "popsize": 8}),
+])
+def test_settings_goptuna_ignores_are_accepted_with_a_warning(algorithm, settings) -> None:
+    from automl.spec.rules.advice import advice
+
+    spec = spec_with(algorithm={"name": algorithm, "settings": settings})
+    assert findings(spec) == {}
+    ignored = "random_state" if algorithm == "sobol" else "popsize"
+    assert [str(f) for f in advice(spec)] == [
+        f"algorithm.settings.{ignored}: {algorithm} ignores the setting {ignored!r} (Katib's "
+        f"goptuna service reads only: "
+        f"{'none' if algorithm == 'sobol' else 'random_state, restart_strategy, sigma'})"]
+
+
+def test_a_setting_goptuna_reads_is_still_checked() -> None:
+    found = findings(spec_with(algorithm={"name": "cmaes", "settings": {"sigma": "big"}}))
+    assert found == {"algorithm.settings.sigma": "expected a number > 0, got 'big'"}
 
 
 @pytest.mark.parametrize(("settings", "path", "expected"), [

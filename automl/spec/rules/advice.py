@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
+from automl.spec.algorithms import ALGORITHMS, ignored_settings
 from automl.spec.deviations import deviation_findings
-from automl.spec.errors import Finding
+from automl.spec.errors import NAME, Finding
 
 if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
@@ -15,7 +16,17 @@ __all__ = ["ADVICE", "advice"]
 
 Adviser = Callable[["ExperimentSpec"], Iterable[Finding]]
 
-ADVICE: tuple[Adviser, ...] = ()
+def _ignored_settings(spec: ExperimentSpec) -> Iterator[Finding]:
+    # Katib's goptuna service (pkg/suggestion/v1beta1/goptuna/converter.go, toGoptunaSampler)
+    # reads the settings it knows by name and passes over the rest; so does the local engine.
+    known = ALGORITHMS[spec.algorithm.name].settings if ignored_settings(spec) else {}
+    for name in ignored_settings(spec):
+        yield Finding(("algorithm", "settings", name, NAME),
+                      f"{spec.algorithm.name} ignores the setting {name!r} (Katib's goptuna "
+                      f"service reads only: {', '.join(sorted(known)) or 'none'})")
+
+
+ADVICE: tuple[Adviser, ...] = (_ignored_settings,)
 """Checks whose findings are warnings wherever the experiment runs."""
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from automl.spec.algorithms import ALGORITHMS, EARLY_STOPPING
-from automl.spec.errors import Finding, Path, field_ref
+from automl.spec.errors import NAME, Finding, Path, field_ref
 from automl.spec.settings import Setting
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def _objective(spec: ExperimentSpec) -> Iterator[Finding]:
             yield Finding(("objective", "additional_metrics", i), f"{name!r} is listed twice")
     for name in o.metric_strategies:
         if name not in o.metrics:
-            yield Finding(("objective", "metric_strategies", name),
+            yield Finding(("objective", "metric_strategies", name, NAME),
                           f"{name!r} is neither the objective metric nor an additional metric")
 
 
@@ -86,7 +86,8 @@ def _algorithm(spec: ExperimentSpec) -> Iterator[Finding]:
                       + ", ".join(sorted(ALGORITHMS)))
         return
     yield from check_settings(("algorithm", "settings"), algorithm.name,
-                              spec.algorithm.settings, algorithm.settings)
+                              spec.algorithm.settings, algorithm.settings,
+                              ignores_unknown=algorithm.ignores_unknown)
     for rule in algorithm.checks:
         yield from rule(spec)
 
@@ -111,14 +112,20 @@ def _early_stopping(spec: ExperimentSpec) -> Iterator[Finding]:
 
 
 def check_settings(path: Path, algorithm: str, given: Mapping[str, Any],
-                   known: Mapping[str, Setting]) -> Iterator[Finding]:
-    """Unknown, missing and invalid settings of ``algorithm``."""
+                   known: Mapping[str, Setting], *,
+                   ignores_unknown: bool = False) -> Iterator[Finding]:
+    """Unknown (unless the service ignores them), missing and invalid settings of ``algorithm``.
+
+    An unknown setting is reported on its name, which is what is wrong.
+    """
     for name, value in given.items():
         setting = known.get(name)
         if setting is None:
-            accepted = ", ".join(sorted(known)) if known else "no settings"
-            yield Finding((*path, name),
-                          f"unknown setting for {algorithm}; it accepts {accepted}")
+            if not ignores_unknown:
+                accepted = ", ".join(sorted(known)) if known else "none"
+                yield Finding((*path, name, NAME),
+                              f"unknown setting {name!r} for {algorithm}; expected one of: "
+                              f"{accepted}")
             continue
         problem = setting.problem(value)
         if problem is not None:

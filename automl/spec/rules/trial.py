@@ -24,7 +24,7 @@ META_REFERENCE = re.compile(
 
 _CONTAINER_FIELDS = ("image", "command", "args", "env", "resources", "working_dir",
                      "active_deadline_seconds")
-_KNOWN_KINDS = ", ".join(kind for _, kind in TRIAL_KINDS)
+_KNOWN_KINDS = ", ".join(TRIAL_KINDS)
 
 
 def trial_findings(spec: ExperimentSpec) -> Iterator[Finding]:
