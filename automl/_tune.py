@@ -51,9 +51,10 @@ def tune(
     tuned values arrive as strings, as on Katib (convert them), other entries of
     ``parameters`` unchanged. The function reports by printing ``name=value`` lines, by
     calling :func:`automl.report`, or by returning a number (the objective) or a mapping.
-    Locally each trial runs in a forked child process; with ``backend="katib"`` the function's
-    source ships in the trial's container command, as KatibClient.tune does, so it must be
-    self-contained (imports inside, no closures).
+    Locally each trial runs in a forked child process, which holds none of this process's
+    files and ends, with every process it started, when the trial ends or this process dies;
+    with ``backend="katib"`` the function's source ships in the trial's container command, as
+    KatibClient.tune does, so it must be self-contained (imports inside, no closures).
 
     Args:
         name: The experiment name (a Katib name: lower case, digits, ``-``).
@@ -84,6 +85,13 @@ def tune(
 
     Returns:
         How the experiment ended, with its best trial (the YAML with ``dry_run``).
+
+    Raises:
+        KeyboardInterrupt: On Ctrl-C (SIGINT), once every running trial is stopped and
+            recorded as Killed; the same call resumes the experiment.
+        automl.errors.Terminated: The same on SIGTERM: a ``SystemExit`` with status 143, so
+            a script stopped by ``timeout``, systemd, ``docker stop`` or Kubernetes exits
+            as such a program should.
 
     Example:
         >>> def train(p):
