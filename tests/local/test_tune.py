@@ -103,3 +103,22 @@ def test_dry_run_ships_the_function_as_katib_tune_does_and_the_script_runs(tmp_p
     found = [o for line in out.stdout.splitlines()
              for o in StdOutCollector(["loss", "x_again"]).line(line)]
     assert {(o.metric, float(o.value)) for o in found} == {("loss", 0.25), ("x_again", 1.5)}
+
+
+def records_its_time(params):
+    import time
+
+    start = time.time()
+    time.sleep(1.0)
+    return {"loss": 0.0, "started": start, "ended": time.time()}
+
+
+def test_two_trials_run_at_the_same_time_with_parallel_trial_count_2(tmp_path) -> None:
+    # A forked trial that inherited the journal's lock, taken by the engine at that moment,
+    # held it until it ended: the engine's next write, and so the next trial, waited for it.
+    _tune(tmp_path, records_its_time, max_trial_count=2, parallel_trial_count=2,
+          additional_metric_names=["started", "ended"])
+    spans = [(float(r["metrics"]["started"]["latest"]), float(r["metrics"]["ended"]["latest"]))
+             for r in records(tmp_path)]
+    assert len(spans) == 2
+    assert max(start for start, _ in spans) < min(end for _, end in spans)  # they overlap
