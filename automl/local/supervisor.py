@@ -243,13 +243,14 @@ def _kill_all(trial: int, status: int | None) -> int:
     """
     me = os.getpid()
     while True:
+        try:  # the common case, no child left, needs no look at every process
+            os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return status if status is not None else 0
         for pid in _descendants(me):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        try:
-            pid, wait_status = os.waitpid(-1, 0)
-        except ChildProcessError:
-            return status if status is not None else 0
+        pid, wait_status = os.waitpid(-1, 0)
         if pid == trial:
             status = wait_status
         status = _reap(trial, status)
@@ -277,5 +278,10 @@ def _descendants(root: int) -> list[int]:
 
 
 def _prctl(option: int, value: int) -> None:
-    if ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) != 0:
+    if _PRCTL(option, value, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), f"prctl({option}) failed")
+
+
+# Looked up once, here: in a process forked while another thread held the dynamic loader's
+# lock (loading a library), a lookup could wait for it forever.
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl
