@@ -115,6 +115,10 @@ def spawn(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> Supervised:
 
     try:
         supervised = _start(launch, (out[1], err[1]))
+    except OSError:
+        os.close(out[0])
+        os.close(err[0])
+        raise
     finally:
         os.close(out[1])
         os.close(err[1])
@@ -131,7 +135,6 @@ def fork(trial: Callable[[], object]) -> Supervised:
     Raises:
         OSError: When no process can be forked.
     """
-
     collecting = gc.isenabled()
 
     def launch() -> int:
