@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import fcntl
 import gc
 import os
@@ -101,7 +102,7 @@ def spawn(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> Supervised:
     Its stdin is ``/dev/null``; its stdout and stderr are pipes the caller reads.
 
     Raises:
-        OSError: When no process can be forked.
+        OSError: When no process can be forked, or this is not Linux.
     """
     out, err = os.pipe(), os.pipe()
 
@@ -133,7 +134,7 @@ def fork(trial: Callable[[], object]) -> Supervised:
     own process group, with Python's default signal handlers.
 
     Raises:
-        OSError: When no process can be forked.
+        OSError: When no process can be forked, or this is not Linux.
     """
     collecting = gc.isenabled()
 
@@ -161,6 +162,8 @@ def fork(trial: Callable[[], object]) -> Supervised:
 
 
 def _start(launch: Callable[[], int], outputs: tuple[int, int] | None) -> Supervised:
+    if _PRCTL is None or not hasattr(signal, "sigwaitinfo"):
+        raise OSError(errno.ENOSYS, "local trials need Linux (their supervisor uses prctl)")
     parent = os.getpid()
     status_read, status_write = os.pipe()
     try:
@@ -286,5 +289,5 @@ def _prctl(option: int, value: int) -> None:
 
 
 # Looked up once, here: in a process forked while another thread held the dynamic loader's
-# lock (loading a library), a lookup could wait for it forever.
-_PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+# lock (loading a library), a lookup could wait for it forever. None outside Linux.
+_PRCTL = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
