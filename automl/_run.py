@@ -42,6 +42,11 @@ def run(experiment: ExperimentSpec | str | os.PathLike[str] | Mapping[str, Any],
     Returns:
         How it ended: status, reason, trial counts and the best trial.
 
+    Raises:
+        KeyboardInterrupt: local: on Ctrl-C, once the running trials are stopped and
+            recorded as Killed; running it again resumes.
+        automl.errors.Terminated: local: the same on SIGTERM (a ``SystemExit``, status 143).
+
     Example:
         >>> summary = automl.run("examples/quickstart/experiment.yaml")
         >>> summary.best["params"]

@@ -54,6 +54,8 @@ def tune(
     KatibClient.tune does, so it must be a ``def`` in a file or notebook cell, self-contained
     (imports inside, no closures), and listed values must survive Katib's substitution (no
     ``"``, ``\\``, control characters, ``$$`` or ``$(NAME)``).
+    Local trials hold none of this process's files and end, with every process they
+    started, when the trial ends or this process dies.
 
     Args:
         name: The experiment name (a Katib name: lower case, digits, ``-``).
@@ -88,6 +90,11 @@ def tune(
     Raises:
         AutomlError: For the cluster, when the function's source cannot be read or a listed
             value cannot reach a Katib trial unchanged.
+        KeyboardInterrupt: On Ctrl-C (SIGINT), once every running trial is stopped and
+            recorded as Killed; the same call resumes the experiment.
+        automl.errors.Terminated: The same on SIGTERM: a ``SystemExit`` with status 143, so
+            a script stopped by ``timeout``, systemd, ``docker stop`` or Kubernetes exits
+            as such a program should.
 
     Example:
         >>> def train(p):

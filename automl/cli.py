@@ -1,8 +1,9 @@
 """The ``automl`` command. Each command is a thin call into the Python API.
 
 Exit status: 0 success, 2 bad input (a spec Katib would refuse, a missing file, a wrong
-option), 1 anything else that went wrong (run: the experiment ended Failed), 130 interrupted;
-with --backend katib, 3-7 (see ``automl --help`` and ``automl.katib.cluster.EXIT_CODES``).
+option), 1 anything else that went wrong (run: the experiment ended Failed), 130 interrupted
+(Ctrl-C), 143 stopped by SIGTERM; with --backend katib, 3-7 (see ``automl --help`` and
+``automl.katib.cluster.EXIT_CODES``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from automl import __version__
-from automl.errors import AutomlError
+from automl.errors import AutomlError, Terminated
 
 __all__ = ["app", "main"]
 
@@ -33,7 +34,8 @@ app = typer.Typer(
     name="automl",
     help="Katib experiments on this machine, on a Katib cluster, or in Kubeflow Pipelines.\n\n"
          "Exit status: 0 success, 2 bad input (invalid experiment, missing file, wrong option), "
-         "1 any other failure (run: the experiment ended Failed), 130 interrupted (Ctrl-C); "
+         "1 any other failure (run: the experiment ended Failed), 130 interrupted (Ctrl-C), "
+         "143 stopped by SIGTERM; "
          "with --backend katib: 3 no cluster, 4 Katib not installed, 5 forbidden, 6 already "
          "exists, 7 experiment not found.",
     epilog="Example: automl validate examples/quickstart/experiment.yaml",
@@ -154,8 +156,9 @@ def run(
     """Run an experiment until Katib would call it done; run again to resume.
 
     Locally trials run as processes; their logs go to .automl/runs/<experiment>/<trial>/, and
-    Ctrl-C stops every trial and keeps what finished. With --backend katib the Experiment is
-    created on the cluster and followed; Ctrl-C leaves it running there.
+    Ctrl-C or SIGTERM stops every trial (with every process it started) and keeps what
+    finished. With --backend katib the Experiment is created on the cluster and followed;
+    Ctrl-C leaves it running there.
     """
     from automl._api import load
     from automl._run import run as run_experiment
@@ -169,6 +172,9 @@ def run(
         summary = run_experiment(file, backend=backend, storage=storage, progress=not quiet,
                                  namespace=namespace, context=context, resume=resume,
                                  poll_seconds=poll, seed=seed)
+    except Terminated as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(exc.code) from None
     except KeyboardInterrupt:
         if backend == "katib":
             name = load(file).name

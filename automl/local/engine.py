@@ -19,7 +19,7 @@ import optuna
 import yaml
 from optuna.trial import TrialState
 
-from automl.errors import AutomlError
+from automl.errors import AutomlError, Terminated
 from automl.local.hyperband import Hyperband
 from automl.local.job import build_job
 from automl.local.medianstop import medianstop_rule
@@ -125,7 +125,7 @@ class LocalEngine:
         verdict = None
         with ThreadPoolExecutor(max_workers=budget.parallel_trials) as pool, \
                 Progress(spec.name, budget.max_trials, enabled=self.show_progress) as bar, \
-                _interrupt_sets(self.cancel), _cancel_on_error(self.cancel):
+                _interrupt_sets(self.cancel) as caught, _cancel_on_error(self.cancel):
             bar.update(len(records), 0, _count(records, _FAILED), _best_text(spec, records))
             while not self.cancel.is_set():
                 verdict = _verdict(spec, records)
@@ -162,7 +162,13 @@ class LocalEngine:
             for future, (trial, name, tag) in running.items():
                 records.append(self._tell(study, trial, name, future.result(), tag))
         if verdict is None:
-            self._finish(study, "Running", "interrupted (Ctrl-C); run again to resume")
+            terminated = caught[:1] == [signal.SIGTERM]
+            self._finish(study, "Running", f"interrupted ({'SIGTERM' if terminated else 'Ctrl-C'})"
+                                           "; run again to resume")
+            if terminated:
+                raise Terminated(f"experiment {spec.name!r} stopped by SIGTERM: its running "
+                                 "trials were killed, finished trials are kept; run the same "
+                                 "command to resume")
             raise KeyboardInterrupt
         status, reason = verdict
         self._finish(study, status, reason)
@@ -378,20 +384,32 @@ def _cancel_on_error(cancel: threading.Event) -> Iterator[None]:
 
 
 @contextmanager
-def _interrupt_sets(cancel: threading.Event) -> Iterator[None]:
-    """Ctrl-C sets ``cancel`` instead of raising, so no storage write is cut in half.
+def _interrupt_sets(cancel: threading.Event) -> Iterator[list[int]]:
+    """Ctrl-C (SIGINT) and SIGTERM set ``cancel`` instead of ending the run mid-write.
 
-    The loop then stops every trial, records each as Killed and raises KeyboardInterrupt
-    itself. Only the main thread can take signals; elsewhere Ctrl-C behaves as usual.
+    SIGTERM is how ``timeout``, systemd, ``docker stop`` and Kubernetes stop a process: a
+    stop, not a crash. The loop then stops every trial, records each as Killed and raises
+    itself: KeyboardInterrupt for Ctrl-C, :class:`~automl.errors.Terminated` (exit status
+    143) for SIGTERM. Yields the signals caught, in order. A signal ignored when the run
+    starts stays ignored, as Python leaves it; only the main thread can take signals, so
+    elsewhere they behave as usual.
     """
+    caught: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield caught
         return
-    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+
+    def stop(number: int, _frame: object) -> None:
+        caught.append(number)
+        cancel.set()
+
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)
+                if signal.getsignal(number) is not signal.SIG_IGN}
     try:
-        yield
+        yield caught
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @contextmanager

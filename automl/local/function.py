@@ -9,7 +9,6 @@ What the function returns is reported too: a number as the objective, a mapping 
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 import sys
 import threading
@@ -18,18 +17,20 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from automl.local import supervisor
 from automl.local.job import TrialJob
 from automl.local.metrics import Observation
-from automl.local.runner import TrialOutcome, TrialRunner, Watcher, conclude
+from automl.local.runner import TrialOutcome, TrialRunner, Watcher, conclude, wait_trial
 
 __all__ = ["FunctionRunner"]
-
-_GRACE_SECONDS = 5.0
-_POLL_SECONDS = 0.1
 
 
 class FunctionRunner(TrialRunner):
     """Runs ``function(parameters)`` for each trial in a forked child process.
+
+    The child runs under a supervisor (automl.local.supervisor) as command trials do: it
+    holds none of the engine's files (its locks, its journal), and it and every process it
+    starts end with the trial, or with the engine if that dies first.
 
     Args:
         function: Called with one dict: every tuned parameter as the string Katib would pass,
@@ -41,9 +42,6 @@ class FunctionRunner(TrialRunner):
                  fixed: Mapping[str, Any] | None = None) -> None:
         self.function = function
         self.fixed = dict(fixed or {})
-        # fork: the child starts with the parent's modules and the function itself, whatever
-        # module (or notebook) defined it.
-        self.context = multiprocessing.get_context("fork")
 
     def run(self, job: TrialJob, cancel: threading.Event,
             on_observation: Callable[[str, Observation], None] | None = None) -> TrialOutcome:
@@ -51,25 +49,18 @@ class FunctionRunner(TrialRunner):
         watcher = Watcher(job, on_observation)
         params = {**self.fixed, **job.assignments}
         start = time.time()
-        child = self.context.Process(target=_child, args=(self.function, params, job),
-                                     daemon=True)
-        child.start()
-        ended = "exited"
-        while child.is_alive():
-            child.join(_POLL_SECONDS)
-            watcher.poll_file()
-            stop = watcher.stop_reason(cancel, start)
-            if stop is not None and child.is_alive():
-                child.terminate()
-                child.join(_GRACE_SECONDS)
-                if child.is_alive():
-                    child.kill()
-                    child.join()
-                ended = stop
-                break
+        # fork: the child starts with the parent's modules and the function itself, whatever
+        # module (or notebook) defined it.
+        try:
+            trial = supervisor.fork(lambda: _child(self.function, params, job))
+            ended = wait_trial(trial, watcher, cancel, start)
+            code = trial.result()
+        except OSError as exc:  # no process could be forked (out of memory or processes)
+            return TrialOutcome("Failed", f"cannot fork the trial: {exc.strerror or exc}",
+                                start_time=start, end_time=time.time())
         watcher.finish()
         outcome = TrialOutcome("", observations=watcher.observations,
-                               exit_code=child.exitcode, start_time=start, end_time=time.time())
+                               exit_code=code, start_time=start, end_time=time.time())
         return conclude(outcome, ended, job, watcher)
 
 

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import abc
 import contextlib
-import ctypes
 import math
 import os
 import selectors
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from automl.local import supervisor
 from automl.local.job import TrialJob
 from automl.local.metrics import (
     MetricsError,
@@ -24,7 +23,7 @@ from automl.local.metrics import (
     reduce_observations,
 )
 
-__all__ = ["SubprocessRunner", "TrialOutcome", "TrialRunner", "Watcher", "conclude"]
+__all__ = ["SubprocessRunner", "TrialOutcome", "TrialRunner", "Watcher", "conclude", "wait_trial"]
 
 _GRACE_SECONDS = 5.0
 _POLL_SECONDS = 0.1
@@ -35,7 +34,7 @@ _MAX_LINE = 1 << 20
 _KEPT = 100_000
 """Observations of one metric kept in order; past that, only its min, max and latest."""
 _DRAIN_SECONDS = 2.0
-"""How long output is still read once the trial's process group is gone."""
+"""How long output is still read once the trial's processes are gone."""
 
 
 @dataclass
@@ -69,13 +68,13 @@ class TrialRunner(abc.ABC):
 
 
 class SubprocessRunner(TrialRunner):
-    """Runs the trial's command as a child process (an argument list, never a shell).
+    """Runs the trial's command as a process (an argument list, never a shell).
 
     stdout and stderr go to ``stdout.log`` and ``stderr.log`` in the trial's folder and, for
     the StdOut collector, are parsed line by line as they arrive (Katib parses both, since it
-    redirects ``2>&1``). The child gets its own process group, which is signalled as a whole
-    on early stop, deadline or cancel, killed once the child has exited (whatever it left
-    running would hold its output open), and killed if this process dies.
+    redirects ``2>&1``). The trial runs under a supervisor (automl.local.supervisor), which
+    passes SIGTERM to its process group on early stop, deadline or cancel, and kills every
+    process the trial started once it exits, is killed, or this process dies.
 
     Output is read in chunks and parsed in bounded memory, so a trial that floods its output
     slows only itself. When a log cannot be written (disk full), the rest of that stream is
@@ -95,41 +94,54 @@ class SubprocessRunner(TrialRunner):
                                     f"{exc.strerror or exc}", start_time=start,
                                     end_time=time.time())
             try:
-                proc = subprocess.Popen(job.argv, cwd=job.cwd, env=job.env,
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, preexec_fn=_child_setup)
+                trial = supervisor.spawn(job.argv, job.cwd, job.env)
             except OSError as exc:
-                return TrialOutcome("Failed", f"cannot start {job.argv[0]!r}: "
-                                    f"{exc.strerror or exc}", start_time=start,
-                                    end_time=time.time())
+                return _not_started(job, exc, start)
             gone = threading.Event()
-            pump = threading.Thread(target=_pump, args=(proc, logs, gone), daemon=True)
+            pump = threading.Thread(target=_pump, args=([trial.stdout, trial.stderr], logs,
+                                                        gone), daemon=True)
             pump.start()
-            ended = self._wait(proc, watcher, cancel, start)
-            _kill_group(proc)
+            ended = wait_trial(trial, watcher, cancel, start)
+            try:
+                code = trial.result()
+            except OSError as exc:
+                code = exc
             gone.set()
             pump.join()
+        if isinstance(code, OSError):
+            return _not_started(job, code, start)
         watcher.finish()
         outcome = TrialOutcome("", observations=watcher.observations,
-                               exit_code=proc.returncode, start_time=start, end_time=time.time())
+                               exit_code=code, start_time=start, end_time=time.time())
         return conclude(outcome, ended, job, watcher)
 
-    def _wait(self, proc: subprocess.Popen, watcher: Watcher, cancel: threading.Event,
-              start: float) -> str:
-        # A blocking wait in its own thread sees the exit at once; Popen.wait(timeout) polls
-        # with sleeps of up to 50 ms, which is most of a short trial's overhead.
-        exited = threading.Event()
-        threading.Thread(target=lambda: (proc.wait(), exited.set()), daemon=True).start()
-        while True:
-            if exited.wait(_POLL_SECONDS):
-                return "exited"
-            watcher.poll_file()
-            stop = watcher.stop_reason(cancel, start)
-            if stop is not None:
-                with contextlib.suppress(OSError):
-                    os.killpg(proc.pid, signal.SIGTERM)
-                exited.wait(_GRACE_SECONDS)  # then the caller kills the group for good
-                return stop
+
+def wait_trial(trial: supervisor.Supervised, watcher: Watcher, cancel: threading.Event,
+               start: float) -> str:
+    """Watch a trial until it exits (``exited``) or must stop (Watcher.stop_reason).
+
+    A trial told to stop gets SIGTERM, then ``_GRACE_SECONDS`` to end before it and all its
+    processes are killed.
+    """
+    # A blocking wait in its own thread sees the exit at once; polling with sleeps would be
+    # most of a short trial's overhead.
+    exited = threading.Event()
+    threading.Thread(target=lambda: (trial.wait_exit(), exited.set()), daemon=True).start()
+    while True:
+        if exited.wait(_POLL_SECONDS):
+            return "exited"
+        watcher.poll_file()
+        stop = watcher.stop_reason(cancel, start)
+        if stop is not None:
+            trial.stop()
+            if not exited.wait(_GRACE_SECONDS):
+                trial.kill()
+            return stop
+
+
+def _not_started(job: TrialJob, exc: OSError, start: float) -> TrialOutcome:
+    return TrialOutcome("Failed", f"cannot start {job.argv[0]!r}: {exc.strerror or exc}",
+                        start_time=start, end_time=time.time())
 
 
 class Watcher:
@@ -349,15 +361,16 @@ class _Log:
             self.lines.close()
 
 
-def _pump(proc: subprocess.Popen, logs: list[_Log], gone: threading.Event) -> None:
+def _pump(fds: list[int], logs: list[_Log], gone: threading.Event) -> None:
     """Copy the trial's stdout and stderr to their logs until both close.
 
-    Once ``gone`` is set (the trial's process group was killed), reading goes on for at most
-    ``_DRAIN_SECONDS``: only a process that left the group could still hold a pipe open.
+    Once ``gone`` is set (the trial and its processes were killed), reading goes on for at
+    most ``_DRAIN_SECONDS``: only a process its supervisor could not kill (it was killed
+    itself) could still hold a pipe open.
     """
     selector = selectors.DefaultSelector()
-    for stream, log in zip((proc.stdout, proc.stderr), logs, strict=True):
-        selector.register(stream, selectors.EVENT_READ, log)
+    for fd, log in zip(fds, logs, strict=True):
+        selector.register(fd, selectors.EVENT_READ, log)
     deadline = None
     try:
         while selector.get_map():
@@ -373,8 +386,8 @@ def _pump(proc: subprocess.Popen, logs: list[_Log], gone: threading.Event) -> No
                     selector.unregister(key.fileobj)
     finally:
         selector.close()
-        for stream, log in zip((proc.stdout, proc.stderr), logs, strict=True):
-            stream.close()
+        for fd, log in zip(fds, logs, strict=True):
+            os.close(fd)
             log.close()
 
 
@@ -424,22 +437,3 @@ def _signal_name(number: int) -> str:
         return "unknown signal"
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    """SIGKILL what is left of the trial's process group, as a pod's end takes its processes.
-
-    Called once the trial's own process has exited, so that a child it left behind, which
-    holds the trial's output open, cannot keep the trial from ending.
-    """
-    with contextlib.suppress(OSError):  # the group is already gone
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _child_setup() -> None:  # runs in the child between fork and exec
-    os.setsid()
-    # Linux: die with the engine, so a kill -9 of the engine leaves no orphan trial.
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -107,3 +107,27 @@ def wait_until(condition: Any, timeout: float, step: float = 0.05) -> bool:
             return False
         time.sleep(step)
     return True
+
+
+MARK = "AUTOML_TEST_MARK"
+"""An environment variable that tags every process a test starts, and what they start."""
+
+
+def marked(token: str) -> list[int]:
+    """Live processes whose environment has ``AUTOML_TEST_MARK=<token>``.
+
+    The environment a process was started with is passed on to whatever it starts, so this
+    finds every process of a trial's tree, whatever its parent, group or session now is.
+    """
+    entry = f"{MARK}={token}".encode()
+    found = []
+    for pid in Path("/proc").iterdir():
+        if not pid.name.isdigit():
+            continue
+        try:
+            environ = (pid / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if entry in environ and alive(int(pid.name)):
+            found.append(int(pid.name))
+    return found

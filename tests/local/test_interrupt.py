@@ -1,4 +1,4 @@
-"""Nothing is lost when the engine is killed (kill -9) or interrupted (Ctrl-C)."""
+"""Nothing is lost when the engine is killed (kill -9), interrupted (Ctrl-C) or stopped (TERM)."""
 
 from __future__ import annotations
 
@@ -18,13 +18,14 @@ from tests.local.helpers import TRIAL
 MAX_TRIALS = 6
 
 
-def _experiment(tmp_path: Path) -> Path:
+def _experiment(tmp_path: Path, max_failed_trials: int | None = None) -> Path:
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump({
         "name": "slow",
         "objective": {"metric": "loss", "type": "minimize"},
         "algorithm": {"name": "random", "settings": {"random_state": 5}},
-        "budget": {"max_trials": MAX_TRIALS, "parallel_trials": 2},
+        "budget": {"max_trials": MAX_TRIALS, "parallel_trials": 2,
+                   "max_failed_trials": max_failed_trials},
         "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1},
                        {"name": "y", "type": "int", "min": 0, "max": 4}],
         "trial": {"command": [sys.executable, TRIAL, "--x=${trialParameters.x}",
@@ -108,6 +109,29 @@ def test_ctrl_c_stops_every_trial_and_the_run_resumes(tmp_path) -> None:
 
     rows = _finish(tmp_path)
     assert len(rows) == MAX_TRIALS
+
+
+def test_sigterm_stops_as_ctrl_c_does_and_its_cut_off_trials_are_not_failures(tmp_path):
+    # timeout, systemd, docker stop and Kubernetes stop a process with SIGTERM. Had it killed
+    # the engine, a resume would record the cut-off trials as Failed, and with
+    # max_failed_trials 1 end the experiment Failed for good.
+    _experiment(tmp_path, max_failed_trials=1)
+    engine = _start(tmp_path)
+    _wait_for_finished(tmp_path, 1)
+    engine.send_signal(signal.SIGTERM)
+    _, err = engine.communicate(timeout=30)
+    assert engine.returncode == 143
+    assert "stopped by SIGTERM" in err and "run the same command to resume" in err
+    assert "Traceback" not in err
+    assert _wait_gone(tmp_path, timeout=2) == []
+    found = _trials(tmp_path)
+    assert optuna.trial.TrialState.RUNNING not in {t.state for t in found}
+    statuses = [t.user_attrs[ATTR]["status"] for t in found]
+    assert "Killed" in statuses and "Failed" not in statuses
+
+    rows = _finish(tmp_path)
+    assert len(rows) == MAX_TRIALS
+    assert "Failed" not in {r["status"] for r in rows}
 
 
 def test_a_trial_recorded_but_not_yet_told_when_killed_keeps_its_record(tmp_path) -> None:

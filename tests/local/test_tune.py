@@ -148,3 +148,22 @@ def test_the_katib_backend_refuses_a_function_without_source_in_one_line(tmp_pat
     assert "backend='katib' ships the function's source to the trial container" in message
     assert "\n" not in message
     assert not (tmp_path / ".automl").exists()
+
+
+def records_its_time(params):
+    import time
+
+    start = time.time()
+    time.sleep(1.0)
+    return {"loss": 0.0, "started": start, "ended": time.time()}
+
+
+def test_two_trials_run_at_the_same_time_with_parallel_trial_count_2(tmp_path) -> None:
+    # A forked trial that inherited the journal's lock, taken by the engine at that moment,
+    # held it until it ended: the engine's next write, and so the next trial, waited for it.
+    _tune(tmp_path, records_its_time, max_trial_count=2, parallel_trial_count=2,
+          additional_metric_names=["started", "ended"])
+    spans = [(float(r["metrics"]["started"]["latest"]), float(r["metrics"]["ended"]["latest"]))
+             for r in records(tmp_path)]
+    assert len(spans) == 2
+    assert max(start for start, _ in spans) < min(end for _, end in spans)  # they overlap
