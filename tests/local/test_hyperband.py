@@ -43,7 +43,9 @@ def _record(tag, status, objective, x):
             "params": {"x": str(x), "epochs": "1"}}
 
 
-def test_only_completed_trials_with_a_value_are_promoted() -> None:
+def test_only_succeeded_trials_with_a_value_are_promoted() -> None:
+    # _get_top_trial ranks SUCCEEDED trials only (an early-stopped value comes from fewer
+    # epochs than the rung's resource)
     hb = _hyperband(10, 3, 9)  # bracket 2: 9 trials, then the best 3, then the best 1
     first = {"bracket": 2, "rung": 0}
     finished = [_record(first, "Succeeded", 0.5 + i / 100, i) for i in range(6)]
@@ -55,7 +57,7 @@ def test_only_completed_trials_with_a_value_are_promoted() -> None:
         rung, params = hb.next(finished + promoted, [])
         assert (rung.bracket, rung.rung, rung.resource) == (2, 1, 3)
         promoted.append(_record(rung.tag, "Succeeded", 1.0, params["x"]))
-    assert [p["params"]["x"] for p in promoted] == ["8", "0", "1"]
+    assert [p["params"]["x"] for p in promoted] == ["0", "1", "2"]
     assert hb.next(finished, [{"bracket": 2, "rung": 0}]) == WAIT
 
 
