@@ -106,16 +106,17 @@ def storage_lock(database: Path | None, name: str) -> Iterator[None]:
 
 
 @contextmanager
-def database_lock(url: str | None, name: str) -> Iterator[None]:
+def database_lock(url: str | None, name: str, *, wait: bool = False) -> Iterator[None]:
     """Hold experiment ``name`` in the database server at ``url`` for one engine.
 
     On PostgreSQL, a session advisory lock keyed by the experiment's name, held by a
     connection of its own for the whole run, so engines on other machines are refused too.
     Other servers (MySQL) take no lock here: engines in different folders or on different
     machines must not run one experiment on them at the same time. ``url`` None: no lock.
+    With ``wait``, wait for the holder to let go instead of being refused.
 
     Raises:
-        ExperimentBusy: When another engine holds it.
+        ExperimentBusy: When another engine holds it (and not ``wait``).
         AutomlError: When the server cannot be reached (exit status 1).
     """
     from sqlalchemy import create_engine, text
@@ -133,17 +134,17 @@ def database_lock(url: str | None, name: str) -> Iterator[None]:
     shown = engine.url.render_as_string(hide_password=True)
     key = int.from_bytes(hashlib.sha256(f"automl/{name}".encode()).digest()[:8], "big",
                          signed=True)
+    take = "pg_advisory_lock" if wait else "pg_try_advisory_lock"  # void, or whether taken
     try:
         connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        acquired = connection.execute(text("SELECT pg_try_advisory_lock(:key)"),
-                                      {"key": key}).scalar()
+        acquired = connection.execute(text(f"SELECT {take}(:key)"), {"key": key}).scalar()
     except SQLAlchemyError as exc:
         error = AutomlError(f"cannot lock experiment {name!r} in {shown}: "
                             f"{str(getattr(exc, 'orig', None) or exc).splitlines()[0]}")
         error.exit_code = 1  # the server, not the input
         raise error from None
     try:
-        if not acquired:
+        if not (wait or acquired):
             raise ExperimentBusy(f"experiment {name!r} is already running with the storage "
                                  f"{shown} (another 'automl run' holds its lock there)")
         yield

@@ -14,7 +14,7 @@ from optuna.storages import BaseStorage, InMemoryStorage, JournalStorage, RDBSto
 
 from automl.errors import AutomlError
 from automl.local.journal import JOURNAL_START, JournalFile
-from automl.local.lock import FileLock
+from automl.local.lock import FileLock, database_lock
 from automl.spec import ExperimentSpec
 
 __all__ = ["ATTR", "DEFAULT_ROOT", "StorageError", "delete_experiment", "open_storage",
@@ -81,14 +81,19 @@ def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT, *,
     if database is not None and _file_kind(database, url, existing) == "journal":
         raise StorageError(f"storage {url!r}: {database} is a journal, not a SQLite "
                            f"database; give --storage {database}")
+    if existing and database is not None:  # read-only: opening must not create tables in it
+        url = f"sqlite:///file:{database}?mode=ro&uri=true"
     try:
-        if database is None:
-            storage = RDBStorage(url)
-        elif existing:  # read-only: opening must not create tables in it
-            storage = RDBStorage(f"sqlite:///file:{database}?mode=ro&uri=true")
+        if existing and not _has_tables(url):
+            raise StorageError(f"no experiments here: {database or _shown(url)} holds no "
+                               "Optuna tables (run one first, or give the --storage it used)")
+        # Two engines opening a new database at once would both create its tables, and one
+        # would fail ("table ... already exists"): one at a time, by a lock file beside a
+        # SQLite file, or an advisory lock in a PostgreSQL database.
+        if database is None or existing:
+            with database_lock(url, "(tables)", wait=True):
+                storage = RDBStorage(url)
         else:
-            # Two engines opening a new SQLite file at once would both create its tables,
-            # and one would fail ("table ... already exists"): one at a time.
             lock = FileLock(database.with_name(database.name + ".flock"))
             lock.acquire()
             try:
@@ -96,11 +101,11 @@ def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT, *,
             finally:
                 lock.release()
     except (ImportError, ValueError, ArgumentError) as exc:
-        raise StorageError(f"cannot open storage {url!r}: {exc}") from None
+        raise StorageError(f"cannot open storage {_shown(url)!r}: {exc}") from None
     except (OSError, SQLAlchemyError, optuna.exceptions.StorageInternalError) as exc:
         # a server that cannot be reached, a file that cannot be written: not the input
         detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise StorageError(f"cannot open storage {url!r}: {detail}", 1) from None
+        raise StorageError(f"cannot open storage {_shown(url)!r}: {detail}", 1) from None
     if database is not None:
         _FILES[storage] = database
     return storage
@@ -116,6 +121,29 @@ def server_url(storage: BaseStorage) -> str | None:
     if isinstance(storage, RDBStorage) and storage_file(storage) is None:
         return storage.url
     return None
+
+
+def _has_tables(url: str) -> bool:
+    """Whether the database at ``url`` has Optuna's tables (looked at, nothing created)."""
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        return inspect(engine).has_table("studies")
+    finally:
+        engine.dispose()
+
+
+def _shown(url: str) -> str:
+    """``url`` without its password, for messages."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 def _file_kind(path: Path, given: str, existing: bool) -> str:
