@@ -65,7 +65,7 @@ def postgres_server() -> Iterator[str]:
                         "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 "
                         "-c fsync=off", "start"], check=True, capture_output=True, timeout=120)
         try:
-            yield f"postgresql://postgres@127.0.0.1:{port}"
+            yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
         finally:
             subprocess.run([*as_postgres, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
                            capture_output=True, timeout=120)

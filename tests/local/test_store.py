@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import optuna
 import pytest
 
-from tests.faults.helpers import automl_run, write_experiment
+from tests.faults.helpers import automl_each, automl_run, write_experiment
 
 # Every command that takes --storage, with what it needs besides.
 COMMANDS = [["run", "exp.yaml", "-q"], ["status", "t"], ["list"], ["trials", "t"], ["best", "t"],
@@ -18,33 +15,6 @@ COMMANDS = [["run", "exp.yaml", "-q"], ["status", "t"], ["list"], ["trials", "t"
             ["tensorboard", "t", "--logdir", "tb"], ["dashboard", "--port", "0"]]
 NOT_STORAGES = {"text": b"my notes\n", "json": b'{"a": 1}\n', "no newline": b"notes",
                 "binary": b"\x00\x01\x02\xff" * 10}
-
-
-# Many commands in one process (each through the CLI's entry point), as a process per
-# command would cost seconds each.
-_EACH = """
-import contextlib, io, json, sys
-from automl.cli import main
-done = []
-for argv in json.loads(sys.argv[1]):
-    sys.argv, out, err = ["automl", *argv], io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-    done.append([code, out.getvalue(), err.getvalue()])
-print(json.dumps(done))
-"""
-
-
-def _each(folder: Path, commands: list[list[str]]) -> list[tuple[int, str, str]]:
-    """Exit status, stdout and stderr of each ``automl`` command line, run in ``folder``."""
-    result = subprocess.run([sys.executable, "-c", _EACH, json.dumps(commands)], cwd=folder,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    return [tuple(r) for r in json.loads(result.stdout.splitlines()[-1])]
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -63,7 +33,7 @@ def test_a_storage_file_that_is_no_journal_nor_database_is_refused_and_left_as_i
         storages += [str(path), f"sqlite:///{path}"]
     before = _snapshot(tmp_path)
     commands = [[*c, "--storage", s] for s in storages for c in COMMANDS]
-    for command, (code, _, err) in zip(commands, _each(tmp_path, commands), strict=True):
+    for command, (code, _, err) in zip(commands, automl_each(tmp_path, commands), strict=True):
         assert code == 2, (command, err)
         assert err.splitlines() == [f"error: storage {command[-1]!r} is neither an Optuna "
                                     f"journal nor a SQLite database (it starts with "
@@ -78,7 +48,7 @@ def test_a_storage_path_that_is_a_folder_or_in_a_missing_folder_is_refused_in_on
     storages = [str(tmp_path), str(tmp_path / "missing" / "s.journal"),
                 f"sqlite:///{tmp_path}", f"sqlite:///{tmp_path / 'missing' / 's.db'}"]
     commands = [[*c, "--storage", s] for s in storages for c in COMMANDS]
-    for command, (code, _, err) in zip(commands, _each(tmp_path, commands), strict=True):
+    for command, (code, _, err) in zip(commands, automl_each(tmp_path, commands), strict=True):
         assert code == 2, (command, err)
         missing = "missing" in command[-1]
         assert err.splitlines() == [
@@ -92,7 +62,7 @@ def test_a_storage_path_that_is_a_folder_or_in_a_missing_folder_is_refused_in_on
 def test_a_storage_that_cannot_be_written_stops_run_with_an_io_error(tmp_path) -> None:
     write_experiment(tmp_path)
     storage = "/sys/kernel/automl-test.journal"  # sysfs refuses new files, even to root
-    [(code, _, err)] = _each(tmp_path, [["run", "exp.yaml", "-q", "--storage", storage]])
+    [(code, _, err)] = automl_each(tmp_path, [["run", "exp.yaml", "-q", "--storage", storage]])
     assert code == 1, err
     assert err.splitlines() == [f"error: cannot write storage {storage!r}: Permission denied"]
 
@@ -110,7 +80,7 @@ def test_reading_commands_change_nothing_in_a_storage_nor_beside_it(tmp_path, ki
         extra.unlink()
     before = _snapshot(stored.parent)
     commands = [["status", "t"], ["list"], ["trials", "t"], ["best", "t"], ["compare", "t"]]
-    results = _each(tmp_path, [[*c, "--storage", url] for c in commands])
+    results = automl_each(tmp_path, [[*c, "--storage", url] for c in commands])
     for command, (code, out, err) in zip(commands, results, strict=True):
         assert code == 0, (command, err)
         assert "t-0000" in out or command == ["list"], (command, out)
@@ -120,7 +90,7 @@ def test_reading_commands_change_nothing_in_a_storage_nor_beside_it(tmp_path, ki
 def test_reading_a_database_without_studies_creates_no_tables(tmp_path, postgres_url) -> None:
     empty = tmp_path / "empty.db"
     empty.touch()
-    for code, _, err in _each(tmp_path, [["list", "--storage", f"sqlite:///{empty}"],
+    for code, _, err in automl_each(tmp_path, [["list", "--storage", f"sqlite:///{empty}"],
                                          ["list", "--storage", postgres_url]]):
         assert code == 2, err
         assert "holds no Optuna tables" in err
