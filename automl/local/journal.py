@@ -11,6 +11,7 @@ dropped: the records after it then still reach the trial they were written for.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -75,8 +76,8 @@ class JournalFile(BaseJournalBackend):
         number = start
         for line in data.splitlines(keepends=True):
             if not line.endswith(b"\n"):
-                # being written, or cut short by a kill: the next append removes it
-                self._warn(line_number, "an incomplete last record, ignored")
+                if not self._being_written():  # cut short by a kill: the next append removes it
+                    self._warn(line_number, "an incomplete last record, ignored")
                 return
             for log in self._records(line, line_number):
                 if number >= log_number_from:
@@ -139,6 +140,20 @@ class JournalFile(BaseJournalBackend):
     def _note(self, log: dict[str, Any]) -> None:
         if isinstance(log.get("study_id"), int):
             self._last_study = log["study_id"]
+
+    def _being_written(self) -> bool:
+        """Whether an append holds the journal's lock now (so its last line may be half there)."""
+        try:
+            fd = os.open(self.flock.path, os.O_RDONLY)  # never created here: reading writes nothing
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # which drops the shared lock, if taken
+        return False
 
     def _warn(self, line_number: int, what: str) -> None:
         if line_number not in self._warned:  # once per line, not at every re-read

@@ -6,11 +6,12 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import optuna
 import pytest
 import yaml
 
 from automl.local.lock import FileLock
-from automl.local.store import ATTR
+from automl.local.store import ATTR, open_storage
 from tests.faults.helpers import automl_each, automl_run, finished, trials, write_experiment
 
 MAX_TRIALS = 4
@@ -128,3 +129,39 @@ def test_a_run_refused_by_the_lock_changes_nothing_in_the_storage(tmp_path) -> N
     assert result.returncode == 1
     assert "is already running" in result.stderr
     assert journal.read_bytes() == before
+
+
+def test_a_damaged_study_creation_keeps_the_studies_after_it_apart(tmp_path, caplog) -> None:
+    journal = tmp_path / "s.journal"
+    storage = open_storage(str(journal))
+    for name in ("a", "b", "c"):
+        optuna.create_study(study_name=name, storage=storage).optimize(
+            lambda trial: trial.suggest_float("x", 0, 1), n_trials=2)
+    lines = _lines(journal)
+    i = _nth(lines, 0, 1)  # study b's creation, cut before its name
+    lines[i] = lines[i][:20] + b"\n"
+    journal.write_bytes(b"".join(lines))
+
+    storage = open_storage(str(journal), existing=True)
+    names = [s.study_name for s in optuna.get_all_study_summaries(storage)]
+    assert names == ["a", f"damaged-record-line-{i + 1}", "c"]
+    for name in names:  # each keeps its own two trials, none took another's
+        study = optuna.load_study(study_name=name, storage=storage)
+        assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
+    assert f"s.journal:{i + 1}: a damaged record that created a study" in caplog.text
+
+
+def test_a_last_line_being_appended_is_not_reported_as_damage(tmp_path, caplog) -> None:
+    journal = tmp_path / "s.journal"
+    optuna.create_study(study_name="s", storage=open_storage(str(journal)))
+    with open(journal, "ab") as file:
+        file.write(b'{"op_code":2,"worker_id":"w","study_id":0,"user_a')
+    writer = FileLock(journal.with_name("s.journal.flock"))
+    assert writer.acquire(blocking=False)  # as an append in progress holds it
+    try:
+        optuna.load_study(study_name="s", storage=open_storage(str(journal), existing=True))
+    finally:
+        writer.release()
+    assert "incomplete" not in caplog.text
+    optuna.load_study(study_name="s", storage=open_storage(str(journal), existing=True))
+    assert "s.journal:2: an incomplete last record, ignored" in caplog.text
