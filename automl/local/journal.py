@@ -74,18 +74,17 @@ class JournalFile(BaseJournalBackend):
         except FileNotFoundError:
             return
         number = start
-        for line in data.splitlines(keepends=True):
-            if not line.endswith(b"\n"):
-                if not self._being_written():  # cut short by a kill: the next append removes it
-                    self._warn(line_number, "an incomplete last record, ignored")
-                return
+        *lines, rest = data.split(b"\n")  # only "\n" ends a record ("\r" may be damage)
+        for line in lines:
             for log in self._records(line, line_number):
                 if number >= log_number_from:
                     yield log
                 number += 1
-            offset += len(line)
+            offset += len(line) + 1
             line_number += 1
             self._resume[number] = (offset, line_number)
+        if rest and not self._being_written():  # cut short by a kill: the next append drops it
+            self._warn(line_number, "an incomplete last record, ignored")
 
     def _records(self, line: bytes, line_number: int) -> list[dict[str, Any]]:
         """What one line holds: a record, or what can be kept of a damaged one."""
