@@ -40,7 +40,7 @@ def serve_dashboard(storage_url_or_none: str | None, root: Path, host: str = "12
         # and an .automl folder where none was meant to be.
         raise AutomlError(f"no local runs under {root}: {Path(root) / JOURNAL} does not exist "
                           "(run an experiment first, or give the storage it used)")
-    storage = open_storage(storage_url_or_none, Path(root), existing=True)
+    storage = open_storage(storage_url_or_none, Path(root))
     shown = f"[{host}]" if ":" in host else host  # an IPv6 address needs brackets in a URL
     print(f"optuna-dashboard: http://{shown}:{port}/  (Ctrl+C to stop)", flush=True)
     try:
