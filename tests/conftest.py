@@ -1,7 +1,15 @@
-"""Shared fixtures: where Katib's conformance corpus lives (../shared beside the repo)."""
+"""Shared fixtures: where Katib's conformance corpus lives (../shared beside the repo), and a
+PostgreSQL server for the storage tests."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,3 +31,56 @@ def write(tmp_path: Path):
         return path
 
     return _write
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on a free port for this test session: its base URL.
+
+    Started with the server's own ``initdb`` and ``pg_ctl`` (as the ``postgres`` user when
+    running as root, which initdb refuses). Skipped when no server is installed, except in
+    CI (``CI=true``), where that is a failure: ``.ci/run`` installs Debian's postgresql.
+    """
+    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    initdb = shutil.which("initdb") or (str(bins[-1]) if bins else None)
+    if initdb is None:
+        message = "no PostgreSQL server binaries (initdb; Debian package postgresql)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    pg_ctl = str(Path(initdb).with_name("pg_ctl"))
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    # Not under pytest's tmp_path: the postgres user must be able to reach it.
+    folder = Path(tempfile.mkdtemp(prefix="automl-postgres-"))
+    if as_postgres:
+        shutil.chown(folder, "postgres")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = folder / "data"
+    try:
+        subprocess.run([*as_postgres, initdb, "-D", str(data), "-A", "trust", "-U", "postgres",
+                        "--no-sync"], check=True, capture_output=True, timeout=120)
+        subprocess.run([*as_postgres, pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-w",
+                        "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 "
+                        "-c fsync=off", "start"], check=True, capture_output=True, timeout=120)
+        try:
+            yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+        finally:
+            subprocess.run([*as_postgres, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+                           capture_output=True, timeout=120)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> str:
+    """The URL of a new, empty database of the session's PostgreSQL cluster."""
+    from sqlalchemy import create_engine, text
+
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return f"{postgres_server}/{name}"

@@ -107,9 +107,10 @@ class LocalEngine:
         spec = self.spec
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         sampler = make_sampler(spec, self.seed)
-        study = open_study(spec, self.storage, sampler, _katib_yaml(spec))
         self.runs.mkdir(parents=True, exist_ok=True)
+        # Locked first: an engine refused changes nothing in the study (not even its budget).
         with _exclusive(self.storage, self.runs, spec.name):
+            study = open_study(spec, self.storage, sampler, _katib_yaml(spec))
             self._recover(study)
             return self._loop(study)
 
@@ -416,13 +417,14 @@ def _interrupt_sets(cancel: threading.Event) -> Iterator[list[int]]:
 def _exclusive(storage: optuna.storages.BaseStorage, runs: Path, name: str) -> Iterator[None]:
     """One engine per experiment, refused rather than interleaved; a full disk ends it cleanly.
 
-    Two locks: the runs folder's (its trial logs) and the storage file's (its study, see
-    automl.local.lock), so that engines in two folders sharing one database are refused too.
+    Two locks: the runs folder's (its trial logs) and the storage's (its study: a lock file
+    beside a journal or SQLite file, an advisory lock in a PostgreSQL database, see
+    automl.local.lock), so that engines in two folders sharing one storage are refused too.
     A refusal, or a write that fails (disk full), ends the run with a one-line error and exit
     status 1 (not bad input); the study keeps what it recorded and the same command resumes.
     """
-    from automl.local.lock import ExperimentBusy, storage_lock
-    from automl.local.store import storage_file
+    from automl.local.lock import ExperimentBusy, database_lock, storage_lock
+    from automl.local.store import server_url, storage_file
 
     with open(runs / ".lock", "w") as lock:
         try:
@@ -430,7 +432,8 @@ def _exclusive(storage: optuna.storages.BaseStorage, runs: Path, name: str) -> I
         except BlockingIOError:
             raise ExperimentBusy(f"experiment {name!r} is already running here (another "
                                  "'automl run' holds it)") from None
-        with storage_lock(storage_file(storage), name):
+        with storage_lock(storage_file(storage), name), \
+                database_lock(server_url(storage), name):
             try:
                 yield
             except OSError as exc:

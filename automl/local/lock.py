@@ -1,15 +1,17 @@
-"""Locks that a process holds through an open file (``flock``), so they die with it.
+"""Locks that a process holds through an open file or connection, so they die with it.
 
-A ``kill -9`` of an engine never leaves one of these held: the kernel drops the lock with the
-process's files. (Optuna's journal locks are files their holder creates and deletes; one left
-by a killed engine made the next run wait out a 30 s grace period.) Lock files are created
-when first needed and never deleted: a process that opened a file about to be deleted could
-otherwise hold a lock on a file nobody else sees.
+A ``kill -9`` of an engine never leaves one of these held: the kernel drops a ``flock`` with
+the process's files, and a database server drops an advisory lock with its connection.
+(Optuna's journal locks are files their holder creates and deletes; one left by a killed engine
+made the next run wait out a 30 s grace period.) Lock files are created when first needed and
+never deleted: a process that opened a file about to be deleted could otherwise hold a lock on
+a file nobody else sees.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +20,7 @@ from typing import IO
 
 from automl.errors import AutomlError
 
-__all__ = ["ExperimentBusy", "FileLock", "storage_lock"]
+__all__ = ["ExperimentBusy", "FileLock", "database_lock", "storage_lock"]
 
 
 class ExperimentBusy(AutomlError):
@@ -80,9 +82,7 @@ def storage_lock(database: Path | None, name: str) -> Iterator[None]:
 
     The lock file is ``<database>.<name>.lock`` beside the journal or SQLite file, so every
     engine using that file takes the same lock whatever folder it runs in. A storage that is
-    no local file (``postgresql://``, ``mysql://``, in memory) has no such lock: only the
-    runs folder's lock applies, so engines in different folders or on different machines
-    must not run one experiment at the same time.
+    no local file (a database server, memory) has no such lock: see :func:`database_lock`.
 
     Raises:
         ExperimentBusy: When another engine holds it.
@@ -103,3 +103,50 @@ def storage_lock(database: Path | None, name: str) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+@contextmanager
+def database_lock(url: str | None, name: str, *, wait: bool = False) -> Iterator[None]:
+    """Hold experiment ``name`` in the database server at ``url`` for one engine.
+
+    On PostgreSQL, a session advisory lock keyed by the experiment's name, held by a
+    connection of its own for the whole run, so engines on other machines are refused too.
+    Other servers (MySQL) take no lock here: engines in different folders or on different
+    machines must not run one experiment on them at the same time. ``url`` None: no lock.
+    With ``wait``, wait for the holder to let go instead of being refused.
+
+    Raises:
+        ExperimentBusy: When another engine holds it (and not ``wait``).
+        AutomlError: When the server cannot be reached (exit status 1).
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.pool import NullPool
+
+    if url is None:
+        yield
+        return
+    # NullPool: closing the connection ends the session, which is what drops the lock.
+    engine = create_engine(url, poolclass=NullPool)
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    shown = engine.url.render_as_string(hide_password=True)
+    key = int.from_bytes(hashlib.sha256(f"automl/{name}".encode()).digest()[:8], "big",
+                         signed=True)
+    take = "pg_advisory_lock" if wait else "pg_try_advisory_lock"  # void, or whether taken
+    try:
+        connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        acquired = connection.execute(text(f"SELECT {take}(:key)"), {"key": key}).scalar()
+    except SQLAlchemyError as exc:
+        error = AutomlError(f"cannot lock experiment {name!r} in {shown}: "
+                            f"{str(getattr(exc, 'orig', None) or exc).splitlines()[0]}")
+        error.exit_code = 1  # the server, not the input
+        raise error from None
+    try:
+        if not (wait or acquired):
+            raise ExperimentBusy(f"experiment {name!r} is already running with the storage "
+                                 f"{shown} (another 'automl run' holds its lock there)")
+        yield
+    finally:
+        connection.close()

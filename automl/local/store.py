@@ -11,14 +11,14 @@ from typing import Any
 
 import optuna
 from optuna.storages import BaseStorage, InMemoryStorage, JournalStorage, RDBStorage
-from optuna.storages.journal import JournalFileBackend
 
 from automl.errors import AutomlError
-from automl.local.lock import FileLock
+from automl.local.journal import JOURNAL_START, JournalFile
+from automl.local.lock import FileLock, database_lock
 from automl.spec import ExperimentSpec
 
-__all__ = ["ATTR", "DEFAULT_ROOT", "delete_experiment", "open_storage", "open_study",
-           "storage_file", "stored_spec"]
+__all__ = ["ATTR", "DEFAULT_ROOT", "StorageError", "delete_experiment", "open_storage",
+           "open_study", "server_url", "storage_file", "stored_spec"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,21 @@ DEFAULT_ROOT = Path(".automl")
 JOURNAL = "studies.journal"
 ATTR = "automl"  # one user attribute per study or trial holds automl's record (one write)
 
+_SQLITE = b"SQLite format 3\0"  # the first bytes of every SQLite database file
 _FILES: weakref.WeakKeyDictionary[BaseStorage, Path] = weakref.WeakKeyDictionary()
+
+
+class StorageError(AutomlError):
+    """A storage automl cannot use: exit status 2 for a wrong path, 1 when I/O fails.
+
+    Args:
+        message: What is wrong, in one line.
+        exit_code: The CLI's exit status.
+    """
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT, *,
@@ -34,48 +48,152 @@ def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT, *,
     """The storage named by ``url``, or the journal file ``<root>/studies.journal``.
 
     ``url`` may be any Optuna RDB URL (``sqlite:///x.db``, ``postgresql://...``), the path of
-    a journal file, or ``:memory:`` (nothing kept after the process ends). Optuna's journal
-    file appends one line per change and fsyncs it, so a ``kill -9`` loses nothing that was
-    recorded; it costs a few milliseconds per trial where SQLite's transactions cost tens.
-    Its lock (``<journal>.flock``) dies with its holder, and a record cut short (disk full,
-    ``kill -9``) is removed rather than left to spoil the next. With ``existing``, a journal
-    file that is not there is an error rather than created (for commands that only read).
+    a journal file or of a SQLite database, or ``:memory:`` (nothing kept after the process
+    ends). Optuna's journal file appends one line per change and fsyncs it, so a ``kill -9``
+    loses nothing that was recorded; it costs a few milliseconds per trial where SQLite's
+    transactions cost tens (automl.local.journal: its lock dies with its holder, and a
+    damaged record is skipped rather than hiding the rest). A file is used only when its
+    content is a journal's or a SQLite database's (or it is empty): anything else is left
+    as it is. With ``existing`` (commands that only read), a file that is not there is an
+    error rather than created, and nothing is written.
 
     Raises:
-        AutomlError: When the storage cannot be opened, or ``existing`` and there is none.
+        StorageError: When the storage cannot be opened (exit status 2 for a path that names
+            no storage, 1 when reading or writing fails), or ``existing`` and there is none.
     """
     if url == ":memory:":
         return InMemoryStorage()
     if url is None or "://" not in url:
         path = Path(url) if url else root / JOURNAL
-        if existing and not path.exists():
-            raise AutomlError(f"no experiments here: {path} does not exist (run one first, "
-                              "or give --storage)")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        storage: BaseStorage = JournalStorage(_JournalFile(path))
+        if url is None and not existing:
+            _make_folder(root)
+        kind = _file_kind(path, url or str(path), existing)
+        if kind == "sqlite":
+            return open_storage(f"sqlite:///{path.resolve()}", root, existing=existing)
+        if not existing:
+            _writable(path, url or str(path))
+        storage: BaseStorage = JournalStorage(JournalFile(path))
         _FILES[storage] = path.resolve()
         return storage
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
     database = _sqlite_file(url)
+    if database is not None and _file_kind(database, url, existing) == "journal":
+        raise StorageError(f"storage {url!r}: {database} is a journal, not a SQLite "
+                           f"database; give --storage {database}")
+    if existing and database is not None:  # read-only: opening must not create tables in it
+        url = f"sqlite:///file:{database}?mode=ro&uri=true"
     try:
-        if database is None:
-            return RDBStorage(url)
-        # Two engines opening a new SQLite file at once would both create its tables, and
-        # one would fail ("table ... already exists"): one at a time.
-        lock = FileLock(database.with_name(database.name + ".flock"))
-        lock.acquire()
-        try:
-            storage = RDBStorage(url)
-        finally:
-            lock.release()
-    except (ImportError, ValueError, OSError, optuna.exceptions.StorageInternalError) as exc:
-        raise AutomlError(f"cannot open storage {url!r}: {exc}") from None
-    _FILES[storage] = database
+        if existing and not _has_tables(url):
+            raise StorageError(f"no experiments here: {database or _shown(url)} holds no "
+                               "Optuna tables (run one first, or give the --storage it used)")
+        # Two engines opening a new database at once would both create its tables, and one
+        # would fail ("table ... already exists"): one at a time, by a lock file beside a
+        # SQLite file, or an advisory lock in a PostgreSQL database.
+        if database is None or existing:
+            with database_lock(url, "(tables)", wait=True):
+                storage = RDBStorage(url)
+        else:
+            lock = FileLock(database.with_name(database.name + ".flock"))
+            lock.acquire()
+            try:
+                storage = RDBStorage(url)
+            finally:
+                lock.release()
+    except (ImportError, ValueError, ArgumentError) as exc:
+        raise StorageError(f"cannot open storage {_shown(url)!r}: {exc}") from None
+    except (OSError, SQLAlchemyError, optuna.exceptions.StorageInternalError) as exc:
+        # a server that cannot be reached, a file that cannot be written: not the input
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise StorageError(f"cannot open storage {_shown(url)!r}: {detail}", 1) from None
+    if database is not None:
+        _FILES[storage] = database
     return storage
 
 
 def storage_file(storage: BaseStorage) -> Path | None:
     """The local file behind a storage from :func:`open_storage` (journal or SQLite), if any."""
     return _FILES.get(storage)
+
+
+def server_url(storage: BaseStorage) -> str | None:
+    """The URL of the database server behind a storage (not a SQLite file), if any."""
+    if isinstance(storage, RDBStorage) and storage_file(storage) is None:
+        return storage.url
+    return None
+
+
+def _has_tables(url: str) -> bool:
+    """Whether the database at ``url`` has Optuna's tables (looked at, nothing created)."""
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        return inspect(engine).has_table("studies")
+    finally:
+        engine.dispose()
+
+
+def _shown(url: str) -> str:
+    """``url`` without its password, for messages."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _file_kind(path: Path, given: str, existing: bool) -> str:
+    """``journal``, ``sqlite`` or ``new`` (missing or empty), from the file's first bytes.
+
+    Raises:
+        StorageError: When ``path`` is a folder, is in a missing folder, holds something
+            else, or cannot be read; or it is missing and ``existing``.
+    """
+    if path.is_dir():
+        raise StorageError(f"storage {given!r} is a folder; give a journal or SQLite file")
+    if not path.parent.is_dir():
+        raise StorageError(f"storage {given!r}: the folder {path.parent} does not exist")
+    try:
+        with open(path, "rb") as file:
+            head = file.read(len(_SQLITE))
+    except FileNotFoundError:
+        if existing:
+            raise StorageError(f"no experiments here: {path} does not exist (run one first, "
+                               "or give --storage)") from None
+        return "new"
+    except OSError as exc:
+        raise StorageError(f"cannot read storage {given!r}: {exc.strerror or exc}", 1) from None
+    if not head:
+        return "new"
+    if head == _SQLITE:
+        return "sqlite"
+    if head.startswith(JOURNAL_START):
+        return "journal"
+    raise StorageError(f"storage {given!r} is neither an Optuna journal nor a SQLite database "
+                       f"(it starts with {head[:12]!r}); automl leaves it as it is")
+
+
+def _writable(path: Path, given: str) -> None:
+    """Create ``path`` if missing (empty) and check it can be appended to.
+
+    Raises:
+        StorageError: When it cannot (exit status 1).
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
+    except OSError as exc:
+        raise StorageError(f"cannot write storage {given!r}: {exc.strerror or exc}", 1) from None
+
+
+def _make_folder(root: Path) -> None:
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"cannot create {root}: {exc.strerror or exc}", 1) from None
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -90,62 +208,6 @@ def _sqlite_file(url: str) -> Path | None:
     if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database).resolve()
-
-
-class _JournalFile(JournalFileBackend):
-    """Optuna's journal file, whose records are never left cut short.
-
-    Appends hold ``<journal>.flock`` (an automl.local.lock.FileLock, which dies with its
-    holder) instead of Optuna's lock file, so another program appending to the same journal
-    at the same time should open it here too. A write that fails part-way (disk full, a file
-    size limit) is undone before the error is raised, and a record a killed process left
-    without its newline is removed before the next is appended: either would otherwise join
-    the next record on one line, and Optuna, unable to read that line, could read nothing
-    after it.
-    """
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(str(path))  # its own lock is never taken: append_logs is replaced
-        self.path = path
-        self.flock = FileLock(path.with_name(path.name + ".flock"))
-
-    def append_logs(self, logs: list[dict[str, Any]]) -> None:
-        data = "".join(json.dumps(log, separators=(",", ":")) + "\n" for log in logs).encode()
-        self.flock.acquire()
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND)
-            try:
-                end = _whole_records(fd)
-                try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view):]
-                    os.fsync(fd)
-                except OSError:
-                    os.ftruncate(fd, end)
-                    raise
-            finally:
-                os.close(fd)
-        finally:
-            self.flock.release()
-
-
-def _whole_records(fd: int) -> int:
-    """The journal's size without a last record cut short (which is removed)."""
-    size = os.fstat(fd).st_size
-    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
-        return size
-    end = size
-    while end > 0:
-        start = max(0, end - 65536)
-        newline = os.pread(fd, end - start, start).rfind(b"\n")
-        if newline >= 0:
-            end = start + newline + 1
-            break
-        end = start
-    os.ftruncate(fd, end)
-    logger.warning("removed an incomplete last record (%d bytes) from the journal", size - end)
-    return end
 
 
 def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.samplers.BaseSampler,

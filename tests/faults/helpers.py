@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -51,6 +52,33 @@ def automl_run(folder: Path, *options: str, timeout: float = 120,
     """Run ``automl run`` in ``folder`` to its end."""
     return subprocess.run(run_argv(*options), cwd=folder, capture_output=True, text=True,
                           timeout=timeout, **popen)
+
+
+# Many commands in one process (each through the CLI's entry point), as a process per
+# command would cost seconds each.
+_EACH = """
+import contextlib, io, json, sys
+from automl.cli import main
+done = []
+for argv in json.loads(sys.argv[1]):
+    sys.argv, out, err = ["automl", *argv], io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    done.append([code, out.getvalue(), err.getvalue()])
+print(json.dumps(done))
+"""
+
+
+def automl_each(folder: Path, commands: list[list[str]]) -> list[tuple[int, str, str]]:
+    """Exit status, stdout and stderr of each ``automl`` command line, run in ``folder``."""
+    result = subprocess.run([sys.executable, "-c", _EACH, json.dumps(commands)], cwd=folder,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return [tuple(r) for r in json.loads(result.stdout.splitlines()[-1])]
 
 
 def trials(folder: Path, name: str = "t",

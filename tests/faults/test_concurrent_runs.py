@@ -1,7 +1,8 @@
 """Two ``automl run`` of one experiment on one storage: one runs, the other is refused.
 
-The runs folder's lock sees two engines in one folder; the storage file's lock (beside the
-SQLite or journal file) sees them from any folder, which is what these tests start them in.
+The runs folder's lock sees two engines in one folder; the storage's lock (a file beside the
+SQLite or journal file, an advisory lock in a PostgreSQL database) sees them from any folder,
+which is what these tests start them in.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from tests.faults.helpers import finished, start, trials, write_experiment
 MAX_TRIALS = 4
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "journal"])
-def test_two_runs_from_two_folders_on_one_storage_make_no_duplicate(tmp_path, kind) -> None:
-    storage = (f"sqlite:///{tmp_path / 'shared.db'}" if kind == "sqlite"
-               else str(tmp_path / "shared.journal"))
+@pytest.mark.parametrize("kind", ["sqlite", "journal", "postgresql"])
+def test_two_runs_from_two_folders_on_one_storage_make_no_duplicate(tmp_path, kind,
+                                                                     request) -> None:
+    storage = {"sqlite": lambda: f"sqlite:///{tmp_path / 'shared.db'}",
+               "journal": lambda: str(tmp_path / "shared.journal"),
+               "postgresql": lambda: request.getfixturevalue("postgres_url")}[kind]()
     folders = [tmp_path / "a", tmp_path / "b"]
     for folder in folders:
         write_experiment(folder, max_trials=MAX_TRIALS, parallel_trials=1,
@@ -31,10 +34,13 @@ def test_two_runs_from_two_folders_on_one_storage_make_no_duplicate(tmp_path, ki
     winner = codes.index(0)
     out, err = results[winner][1], results[1 - winner][2]
     assert out.startswith(f"t: Succeeded (ExperimentMaxTrialsReached: {MAX_TRIALS} trials")
-    database = (tmp_path / ("shared.db" if kind == "sqlite" else "shared.journal")).resolve()
-    assert err.splitlines() == [
-        f"error: experiment 't' is already running with the storage {database} (another "
-        f"'automl run' holds {database}.t.lock)"]
+    if kind == "postgresql":
+        held = f"{storage} (another 'automl run' holds its lock there)"
+    else:
+        database = (tmp_path / ("shared.db" if kind == "sqlite" else "shared.journal")).resolve()
+        held = f"{database} (another 'automl run' holds {database}.t.lock)"
+    assert err.splitlines() == [f"error: experiment 't' is already running with the storage "
+                                f"{held}"]
     rows = trials(tmp_path, storage=storage)
     records = finished(rows)
     assert len(rows) == len(records) == MAX_TRIALS

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import optuna
+import pytest
 
 from automl.local.lock import FileLock
 from automl.local.store import open_storage
@@ -28,7 +29,7 @@ KILLS = 8
 SEED = 20240611
 
 
-def _kill_at_a_random_point(folder: Path, rng: random.Random) -> None:
+def _kill_at_a_random_point(folder: Path, rng: random.Random, *options: str) -> None:
     """Start the engine and kill -9 it: during start-up and recovery, or among its trials.
 
     A wall-clock delay alone would land mostly in start-up on a slow machine, so half the
@@ -36,7 +37,7 @@ def _kill_at_a_random_point(folder: Path, rng: random.Random) -> None:
     """
     runs = folder / ".automl" / "runs" / "k"
     before = len(list(runs.glob("k-*")))
-    engine = start(folder)
+    engine = start(folder, *options)
     if rng.random() < 0.5:
         delay = rng.uniform(0.3, 1.5)
     else:
@@ -51,28 +52,35 @@ def _kill_at_a_random_point(folder: Path, rng: random.Random) -> None:
     engine.communicate()
 
 
-def test_kill_9_at_random_points_keeps_finished_trials_the_budget_and_no_orphans(tmp_path):
-    write_experiment(tmp_path, name="k", max_trials=MAX_TRIALS, parallel_trials=2,
+# (storage, trials, kills): the journal (the default) is killed most; PostgreSQL, whose
+# transactions a kill cuts differently, fewer times to keep the suite short.
+@pytest.mark.parametrize(("kind", "max_trials", "kills"),
+                         [("journal", MAX_TRIALS, KILLS), ("postgresql", 10, 4)])
+def test_kill_9_at_random_points_keeps_finished_trials_the_budget_and_no_orphans(
+        tmp_path, request, kind, max_trials, kills):
+    storage = request.getfixturevalue("postgres_url") if kind == "postgresql" else None
+    options = ("--storage", storage) if storage else ()
+    write_experiment(tmp_path, name="k", max_trials=max_trials, parallel_trials=2,
                      trial_args=("--epochs=2", "--sleep=0.1"))
     rng = random.Random(SEED)
     kept: dict[int, dict] = {}
-    for _ in range(KILLS):
-        _kill_at_a_random_point(tmp_path, rng)
+    for _ in range(kills):
+        _kill_at_a_random_point(tmp_path, rng, *options)
         # The trials die with their engine (PR_SET_PDEATHSIG), none is left running.
         assert wait_until(lambda: not trial_processes(tmp_path), timeout=10)
-        now = finished(trials(tmp_path, "k"))
+        now = finished(trials(tmp_path, "k", storage))
         for number, record in kept.items():
             assert now[number] == record  # a finished trial stays as it was
         kept = now
 
-    result = automl_run(tmp_path)
+    result = automl_run(tmp_path, *options)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(
-        f"k: Succeeded (ExperimentMaxTrialsReached: {MAX_TRIALS} trials completed)")
-    rows = trials(tmp_path, "k")
+        f"k: Succeeded (ExperimentMaxTrialsReached: {max_trials} trials completed)")
+    rows = trials(tmp_path, "k", storage)
     records = finished(rows)
-    assert len(rows) == len(records) == MAX_TRIALS  # every trial finished, none beyond
-    assert [r["name"] for r in records.values()] == [f"k-{n:04d}" for n in range(MAX_TRIALS)]
+    assert len(rows) == len(records) == max_trials  # every trial finished, none beyond
+    assert [r["name"] for r in records.values()] == [f"k-{n:04d}" for n in range(max_trials)]
     for number, record in kept.items():
         assert records[number] == record
     cut_off = [r for r in records.values() if r["reason"].startswith("interrupted")]
