@@ -5,14 +5,15 @@ from __future__ import annotations
 import difflib
 import types
 import typing
+import warnings
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from automl.spec.errors import Finding, Path, SpecError
+from automl.spec.errors import Finding, Path, SpecError, SpecWarning
 from automl.spec.experiment import ExperimentSpec
 from automl.spec.rules import check
-from automl.spec.rules.trial import cluster_findings
+from automl.spec.rules.trial import cluster_findings, warning_findings
 from automl.spec.source import Locator, locate
 
 __all__ = ["build", "structural_findings"]
@@ -30,6 +31,9 @@ def build(data: Any, locator: Locator, *, rules: bool = True,
 
     Raises:
         SpecError: Listing every problem, each located.
+
+    Warns:
+        SpecWarning: For what Katib accepts but cannot work (with ``rules``).
     """
     if not isinstance(data, dict):
         raise SpecError(locate([Finding((), "expected a mapping of experiment fields (name, "
@@ -42,6 +46,9 @@ def build(data: Any, locator: Locator, *, rules: bool = True,
         findings = check(spec) + (list(cluster_findings(spec)) if cluster else [])
         if findings:
             raise SpecError(locate(findings, locator))
+        for issue in locate(list(warning_findings(spec)), locator):
+            # A Python warning: shown once per message, and the CLI prints it in one line.
+            warnings.warn(SpecWarning(issue), stacklevel=2)
     return spec
 
 

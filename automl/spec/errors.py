@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from automl.errors import AutomlError
 
-__all__ = ["Finding", "Issue", "SpecError", "field_ref", "render_path", "resolve_refs"]
+__all__ = ["Finding", "Issue", "SpecError", "SpecWarning", "field_ref", "render_path",
+           "resolve_refs"]
 
 Path = tuple[str | int, ...]
 
@@ -68,6 +69,18 @@ class SpecError(AutomlError, ValueError):
     def __reduce__(self) -> tuple[type[SpecError], tuple[list[Issue]]]:
         # Rebuilt from its issues, not its message, when it crosses a process boundary.
         return type(self), (self.issues,)
+
+
+class SpecWarning(UserWarning):
+    """A spec Katib accepts that will likely not do what was meant (a Python warning).
+
+    Attributes:
+        issue: What, where: file, line and field path.
+    """
+
+    def __init__(self, issue: Issue) -> None:
+        self.issue = issue
+        super().__init__(str(issue))
 
 
 def render_path(path: Path) -> str:
