@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from automl.local.job import TrialJob
+from automl.local.job import TrialJob, start_failure
 from automl.local.metrics import (
     MetricsError,
     Observation,
@@ -99,8 +99,7 @@ class SubprocessRunner(TrialRunner):
                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, preexec_fn=_child_setup)
             except OSError as exc:
-                return TrialOutcome("Failed", f"cannot start {job.argv[0]!r}: "
-                                    f"{exc.strerror or exc}", start_time=start,
+                return TrialOutcome("Failed", start_failure(job, exc), start_time=start,
                                     end_time=time.time())
             gone = threading.Event()
             pump = threading.Thread(target=_pump, args=(proc, logs, gone), daemon=True)
