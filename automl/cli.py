@@ -251,7 +251,7 @@ def delete(
     if backend == "katib":
         _cluster(namespace, context).delete(name)
     else:
-        from automl.local.store import delete_experiment
+        from automl.local.delete import delete_experiment
 
         delete_experiment(name, storage)
     typer.echo(f"deleted {name}")

@@ -17,8 +17,7 @@ from automl.errors import AutomlError
 from automl.local.lock import FileLock
 from automl.spec import ExperimentSpec
 
-__all__ = ["ATTR", "DEFAULT_ROOT", "delete_experiment", "open_storage", "open_study",
-           "storage_file", "stored_spec"]
+__all__ = ["ATTR", "DEFAULT_ROOT", "open_storage", "open_study", "storage_file", "stored_spec"]
 
 logger = logging.getLogger(__name__)
 
@@ -175,23 +174,6 @@ def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.sampl
     if record["spec"].get("budget") != mine.get("budget"):
         study.set_user_attr(ATTR, {**record, "spec": mine, "katib": katib_yaml})
     return study
-
-
-def delete_experiment(name: str, storage: str | None = None,
-                      root: Path = DEFAULT_ROOT) -> None:
-    """Delete a local experiment: its study and its trials' folders.
-
-    Raises:
-        AutomlError: When the storage holds no such experiment.
-    """
-    import shutil
-
-    store = open_storage(storage, root, existing=True)
-    try:
-        optuna.delete_study(study_name=name, storage=store)
-    except KeyError:
-        raise AutomlError(f"no experiment {name!r} in this storage") from None
-    shutil.rmtree(root / "runs" / name, ignore_errors=True)
 
 
 def stored_spec(study: optuna.Study | Any) -> ExperimentSpec:
