@@ -24,9 +24,9 @@ def _waiting_experiment(folder: Path, max_trials: int) -> None:
         sys.executable, "-c", _WAITS, "${trialParameters.x}", "${trialParameters.y}"])
 
 
-def _delete(folder: Path, name: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "automl", "delete", name], cwd=folder,
-                          capture_output=True, text=True, timeout=120)
+def _delete(folder: Path, name: str, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "automl", "delete", name, *options],
+                          cwd=folder, capture_output=True, text=True, timeout=120)
 
 
 def _studies(folder: Path) -> list[str]:
@@ -84,48 +84,45 @@ def test_a_study_automl_did_not_make_is_not_deleted(tmp_path) -> None:
     assert (tmp_path / ".automl/runs/theirs/notes.txt").read_text() == "mine\n"
 
 
-def test_a_running_experiment_is_not_deleted_and_its_run_goes_on(tmp_path) -> None:
-    _waiting_experiment(tmp_path, max_trials=2)
-    run = start(tmp_path)
+def _delete_while_it_runs(run_in: Path, delete_in: Path, *options: str
+                          ) -> tuple[subprocess.CompletedProcess, subprocess.CompletedProcess]:
+    """``automl delete t`` while a trial of ``automl run`` waits; then the run's end."""
+    storage = options[1] if options else None
+    run = start(run_in, *options)
     try:
-        assert wait_until(lambda: any(not t.state.is_finished() for t in trials(tmp_path)),
-                          timeout=60)
-        result = _delete(tmp_path, "t")
-        assert result.returncode == 1
-        assert result.stderr == ("error: cannot delete experiment 't': it is running here (an "
-                                 "'automl run' holds it); stop it first\n")
-        (tmp_path / "go").touch()
+        assert wait_until(lambda: any(not t.state.is_finished()
+                                      for t in trials(run_in, storage=storage)), timeout=60)
+        deleted = _delete(delete_in, "t", *options)
+        (run_in / "go").touch()
         stdout, stderr = run.communicate(timeout=120)
     finally:
         run.kill()
         run.wait()
-    assert run.returncode == 0, stderr
-    assert stdout.startswith("t: Succeeded (ExperimentMaxTrialsReached: 2 trials completed)")
+    return deleted, subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr)
+
+
+def test_a_running_experiment_is_not_deleted_and_its_run_goes_on(tmp_path) -> None:
+    _waiting_experiment(tmp_path, max_trials=2)
+    deleted, run = _delete_while_it_runs(tmp_path, tmp_path)
+    assert deleted.returncode == 1
+    assert deleted.stderr == ("error: cannot delete experiment 't': it is running here (an "
+                              "'automl run' holds it); stop it first\n")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("t: Succeeded (ExperimentMaxTrialsReached: 2 trials "
+                                 "completed)")
     assert [t.state.name for t in trials(tmp_path)] == ["COMPLETE"] * 2
     assert _delete(tmp_path, "t").returncode == 0  # once it has ended
 
 
 def test_an_experiment_running_from_another_folder_on_the_same_storage_is_not_deleted(
         tmp_path) -> None:
-    journal = tmp_path / "shared.journal"
+    journal = str(tmp_path / "shared.journal")
     _waiting_experiment(tmp_path / "a", max_trials=1)
-    run = start(tmp_path / "a", "--storage", str(journal))
-    try:
-        assert wait_until(lambda: any(not t.state.is_finished()
-                                      for t in trials(tmp_path, storage=str(journal))),
-                          timeout=60)
-        (tmp_path / "b").mkdir()
-        result = subprocess.run([sys.executable, "-m", "automl", "delete", "t", "--storage",
-                                 str(journal)], cwd=tmp_path / "b", capture_output=True,
-                                text=True, timeout=120)
-        assert result.returncode == 1
-        assert result.stderr.startswith("error: cannot delete: experiment 't' is already "
-                                        "running with the storage")
-        assert result.stderr.endswith("; stop it first\n")
-        assert len(result.stderr.splitlines()) == 1
-        (tmp_path / "a/go").touch()
-        _, stderr = run.communicate(timeout=120)
-    finally:
-        run.kill()
-        run.wait()
-    assert run.returncode == 0, stderr
+    (tmp_path / "b").mkdir()
+    deleted, run = _delete_while_it_runs(tmp_path / "a", tmp_path / "b", "--storage", journal)
+    assert deleted.returncode == 1
+    assert deleted.stderr == (f"error: cannot delete: experiment 't' is already running with "
+                              f"the storage {journal} (another 'automl run' holds "
+                              f"{journal}.t.lock); stop it first\n")
+    assert run.returncode == 0, run.stderr
+    assert [t.state.name for t in trials(tmp_path, storage=journal)] == ["COMPLETE"]
