@@ -134,7 +134,7 @@ def run(
     context: Context = None,
     resume: Annotated[bool, typer.Option("--resume", help="katib: reattach to the experiment "
                                                           "of that name.")] = False,
-    poll: Annotated[float, typer.Option(min=0.1,
+    poll: Annotated[float, typer.Option(min=0,
                                         help="katib: seconds between status checks.")] = 5.0,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="katib: print the Experiment "
                                                             "that would be created.")] = False,

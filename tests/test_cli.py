@@ -161,7 +161,7 @@ def test_an_unknown_backend_is_refused_naming_the_known_ones(tmp_path, command) 
     (["budget", "t", "--parallel-trials", "0"], "--parallel-trials"),
     (["budget", "t", "--max-failed-trials", "-1"], "--max-failed-trials"),
     (["run", str(EXAMPLE), "--seed", "-1"], "--seed"),
-    (["run", str(EXAMPLE), "--backend", "katib", "--poll", "0"], "--poll"),
+    (["run", str(EXAMPLE), "--backend", "katib", "--poll", "-1"], "--poll"),
     (["tensorboard", "t", "--serve", "--port", "70000"], "--port"),
     (["dashboard", "--port", "0"], "--port")], ids=lambda v: " ".join(v) if isinstance(
         v, list) else v)
