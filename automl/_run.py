@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from automl._api import load
 from automl.errors import AutomlError
 
 if TYPE_CHECKING:
@@ -52,6 +51,8 @@ def run(experiment: ExperimentSpec | str | os.PathLike[str] | Mapping[str, Any],
         >>> summary.best["params"]
         {'C': '3.27', 'gamma': '0.0012', 'kernel': 'rbf'}
     """
+    from automl._api import load
+
     spec = load(experiment)
     if backend == "katib":
         from automl.katib.backend import run_on_katib

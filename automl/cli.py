@@ -11,18 +11,21 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
 from automl import __version__
+from automl._run import BACKENDS
 from automl.errors import AutomlError, Terminated
 
 __all__ = ["app", "main"]
 
 EXIT_BAD_INPUT = 2
+INT32_MAX = 2**31 - 1  # Katib's budget fields are int32
 
-Backend = Annotated[str, typer.Option(help="local (this machine) or katib (a cluster).")]
+Backend = Annotated[Literal[BACKENDS],  # type: ignore[valid-type]
+                    typer.Option(help="local (this machine) or katib (a cluster).")]
 Namespace = Annotated[str | None, typer.Option(
     help="katib: the namespace (default: the kubeconfig context's, else default).")]
 Context = Annotated[str | None, typer.Option(help="katib: the kubeconfig context.")]
@@ -115,6 +118,7 @@ def compile_(
     from automl._api import load
     from automl.katib import to_yaml
 
+    _check_output(output)
     _write(to_yaml(load(file, katib=True)), output)
 
 
@@ -129,6 +133,7 @@ def import_(
     from automl.katib import from_katib
     from automl.spec import spec_to_yaml
 
+    _check_output(output)
     _write(spec_to_yaml(from_katib(file)), output)
 
 
@@ -145,11 +150,13 @@ def run(
     context: Context = None,
     resume: Annotated[bool, typer.Option("--resume", help="katib: reattach to the experiment "
                                                           "of that name.")] = False,
-    poll: Annotated[float, typer.Option(help="katib: seconds between status checks.")] = 5.0,
+    poll: Annotated[float, typer.Option(min=0,
+                                        help="katib: seconds between status checks.")] = 5.0,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="katib: print the Experiment "
                                                             "that would be created.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     seed: Annotated[int | None, typer.Option(
+        min=0, max=2**32 - 1,  # numpy's seeds, which Optuna's samplers take
         help="local: seed the sampler when the algorithm has no random_state setting (enas, "
              "sobol).")] = None,
 ) -> None:
@@ -231,10 +238,13 @@ def list_(
 @app.command(epilog="Example:  automl budget digits-svm --max-trials 40 --parallel-trials 4")
 def budget(
     name: Annotated[str, typer.Argument(help="The Katib experiment.")],
-    max_trials: Annotated[int | None, typer.Option(help="New maxTrialCount.")] = None,
-    parallel_trials: Annotated[int | None, typer.Option(help="New parallelTrialCount.")]
+    max_trials: Annotated[int | None, typer.Option(min=1, max=INT32_MAX,
+                                                   help="New maxTrialCount.")] = None,
+    parallel_trials: Annotated[int | None, typer.Option(min=1, max=INT32_MAX,
+                                                        help="New parallelTrialCount.")]
     = None,
-    max_failed_trials: Annotated[int | None, typer.Option(help="New maxFailedTrialCount.")]
+    max_failed_trials: Annotated[int | None, typer.Option(min=0, max=INT32_MAX,
+                                                          help="New maxFailedTrialCount.")]
     = None,
     namespace: Namespace = None,
     context: Context = None,
@@ -261,7 +271,7 @@ def delete(
     if backend == "katib":
         _cluster(namespace, context).delete(name)
     else:
-        from automl.local.store import delete_experiment
+        from automl.local.delete import delete_experiment
 
         delete_experiment(name, storage)
     typer.echo(f"deleted {name}")
@@ -277,7 +287,7 @@ def trials(
                                                 help="Write here instead of stdout.")] = None,
     sort: Annotated[str | None, typer.Option(help="Sort by this column (objective: best "
                                                   "first).")] = None,
-    top: Annotated[int | None, typer.Option(help="Keep the first N rows.")] = None,
+    top: Annotated[int | None, typer.Option(min=1, help="Keep the first N rows.")] = None,
     storage: Storage = None,
     backend: Backend = "local",
     namespace: Namespace = None,
@@ -285,6 +295,7 @@ def trials(
     db_manager: DbManager = None,
 ) -> None:
     """The trials table: one row per trial, typed params.* and metrics.* columns."""
+    _check_output(output)
     from automl.results.export import write_table
 
     results = _results(name, storage, backend, namespace, context, db_manager)
@@ -303,7 +314,7 @@ def trials(
 @app.command(epilog="Example:  automl best digits-svm --top 3")
 def best(
     name: Annotated[str, typer.Argument(help="The experiment.")],
-    top: Annotated[int, typer.Option(help="How many of the best trials.")] = 1,
+    top: Annotated[int, typer.Option(min=1, help="How many of the best trials.")] = 1,
     storage: Storage = None,
     backend: Backend = "local",
     namespace: Namespace = None,
@@ -337,6 +348,7 @@ def compare(
     = None,
 ) -> None:
     """Several experiments' trials in one table, with an experiment column."""
+    _check_output(output)
     from automl.results import compare as stack
     from automl.results.export import write_table
 
@@ -354,6 +366,7 @@ def report(
     context: Context = None,
 ) -> None:
     """One self-contained HTML file: trials table, history, parallel coordinates, importance."""
+    _check_output(output)
     from automl.results.report import write_report
 
     write_report(_results(name, storage, backend, namespace, context), output)
@@ -366,7 +379,8 @@ def tensorboard(
     logdir: Annotated[Path, typer.Option(help="Where to write the logs.")] = Path("tb"),
     serve: Annotated[bool, typer.Option("--serve", help="Then run TensorBoard on them.")]
     = False,
-    port: Annotated[int, typer.Option(help="TensorBoard's port (with --serve).")] = 6006,
+    port: Annotated[int, typer.Option(min=1, max=65535,
+                                      help="TensorBoard's port (with --serve).")] = 6006,
     storage: Storage = None,
     backend: Backend = "local",
     namespace: Namespace = None,
@@ -374,6 +388,9 @@ def tensorboard(
     db_manager: DbManager = None,
 ) -> None:
     """Write TensorBoard logs: a run per trial with its curves, and the HParams dashboard."""
+    from automl._output import check_folder
+
+    check_folder(logdir)
     from automl.results.tensorboard import serve as serve_board
 
     written = _results(name, storage, backend, namespace, context,
@@ -388,7 +405,7 @@ def dashboard(
     storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
     = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
 ) -> None:
     """Serve optuna-dashboard on the experiments' storage (loopback by default)."""
     from automl.local.store import DEFAULT_ROOT
@@ -533,15 +550,21 @@ def _results(name: str, storage: str | None, backend: str, namespace: str | None
     return load_results(name, storage)
 
 
+def _check_output(output: Path | None) -> None:
+    """Refuse a wrong output path before the work that would be lost on it."""
+    from automl._output import check_file
+
+    if output is not None:
+        check_file(output)
+
+
 def _write(text: str, output: Path | None) -> None:
     if output is None:
         typer.echo(text, nl=False)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        typer.echo(f"automl: cannot write {output}: {exc.strerror or exc}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+    from automl._output import write_file
+
+    write_file(output, text)
     typer.echo(f"wrote {output}", err=True)
 
 

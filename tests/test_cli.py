@@ -119,3 +119,84 @@ def test_the_readme_tour_shows_the_quickstart_file_as_it_is(monkeypatch) -> None
                          )[1].split("```")[0]
     monkeypatch.chdir(REPO)
     assert automl.load(yaml.safe_load(block)) == automl.load(EXAMPLE)
+
+
+def _commands_with(option: str) -> list[list[str]]:
+    """Every command (as its words) that takes ``option``."""
+    import typer.main
+
+    from automl.cli import app
+
+    found = []
+
+    def walk(group, words):
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                walk(command, [*words, name])
+            elif any(option in p.opts for p in command.params):
+                found.append([*words, name])
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+def test_backend_is_an_option_of_every_command_that_reads_an_experiment() -> None:
+    assert sorted(" ".join(c) for c in _commands_with("--backend")) == [
+        "best", "delete", "list", "report", "run", "status", "tensorboard", "trials"]
+
+
+@pytest.mark.parametrize("command", _commands_with("--backend"), ids=" ".join)
+def test_an_unknown_backend_is_refused_naming_the_known_ones(tmp_path, command) -> None:
+    arguments = {"run": [EXAMPLE], "list": [], "status": []}.get(command[0], ["some-name"])
+    result = automl(*command, *arguments, "--backend", "nonsense", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "'nonsense' is not one of" in result.stderr
+    assert "'local', 'katib'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing read, nothing made
+
+
+@pytest.mark.parametrize(("argv", "option"), [
+    (["trials", "t", "--top", "0"], "--top"), (["best", "t", "--top", "-1"], "--top"),
+    (["budget", "t", "--max-trials", str(2**31)], "--max-trials"),
+    (["budget", "t", "--parallel-trials", "0"], "--parallel-trials"),
+    (["budget", "t", "--max-failed-trials", "-1"], "--max-failed-trials"),
+    (["run", str(EXAMPLE), "--seed", "-1"], "--seed"),
+    (["run", str(EXAMPLE), "--backend", "katib", "--poll", "-1"], "--poll"),
+    (["tensorboard", "t", "--serve", "--port", "70000"], "--port"),
+    (["dashboard", "--port", "0"], "--port")], ids=lambda v: " ".join(v) if isinstance(
+        v, list) else v)
+def test_a_number_out_of_its_range_is_refused_before_anything_runs(tmp_path, argv,
+                                                                   option) -> None:
+    result = automl(*argv, cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"Invalid value for '{option}'" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_budget_beyond_katibs_int32_is_refused_by_validate_katib_and_compile(tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_text(EXAMPLE.read_text().replace("max_trials: 12", "max_trials: 2147483648")
+                   .replace("search_space: sklearn/svm", f"search_space: {REPO}/"
+                            "search_spaces/sklearn/svm.yaml"))
+    assert automl("validate", big).returncode == 0  # the local engine counts past it
+    for argv in (["validate", "--katib", big], ["compile", big]):
+        result = automl(*argv)
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [
+            f"error: {big}:13: budget.max_trials: 2147483648 is more than Katib can hold (an "
+            "int32: at most 2147483647)"]
+
+
+def test_validate_warns_in_one_located_line_of_a_metric_katib_never_reads(tmp_path) -> None:
+    dotted = tmp_path / "dotted.yaml"
+    dotted.write_text(EXAMPLE.read_text().replace("additional_metrics: [train_time]",
+                                                  "additional_metrics: [train.time]")
+                      .replace("search_space: sklearn/svm", f"search_space: {REPO}/"
+                               "search_spaces/sklearn/svm.yaml"))
+    result = automl("validate", dotted)
+    assert result.returncode == 0
+    assert result.stdout == f"{dotted}: ok (digits-svm: tpe, 3 parameters)\n"
+    assert result.stderr.splitlines() == [
+        f"warning: {dotted}:8: objective.additional_metrics[0]: Katib's default StdOut filter "
+        "never reads a metric named 'train.time' (names are ASCII letters, digits, '_', '-' "
+        "and '|'); rename it, or give trial.metrics_collector.filter"]

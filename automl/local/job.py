@@ -31,7 +31,7 @@ from automl.spec import ExperimentSpec
 from automl.spec.rules.trial import META_REFERENCE
 from automl.spec.trial import PLACEHOLDER, find_containers
 
-__all__ = ["TrialJob", "build_job"]
+__all__ = ["TrialJob", "build_job", "start_failure"]
 
 _SHELL_WRAPPED = ("StdOut", "File", "TensorFlowEvent")
 
@@ -116,6 +116,18 @@ def build_job(spec: ExperimentSpec, name: str, assignments: dict[str, str], run_
         deadline=spec.trial.deadline,
         assignments=dict(assignments),
     )
+
+
+def start_failure(job: TrialJob, exc: OSError) -> str:
+    """Why ``job``'s process could not start, naming the working directory when it is that.
+
+    Popen reports a missing working directory like a missing program (ENOENT, "No such file
+    or directory"), which reads as if the command were not found.
+    """
+    if not job.cwd.is_dir():
+        missing = "is not a folder" if job.cwd.exists() else "does not exist"
+        return f"the trial's working directory (working_dir) {job.cwd} {missing}"
+    return f"cannot start {job.argv[0]!r}: {exc.strerror or exc}"
 
 
 def _primary_container(spec: ExperimentSpec) -> dict[str, Any]:

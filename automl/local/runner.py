@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from automl.local import supervisor
-from automl.local.job import TrialJob
+from automl.local.job import TrialJob, start_failure
 from automl.local.metrics import (
     MetricsError,
     Observation,
@@ -140,8 +140,8 @@ def wait_trial(trial: supervisor.Supervised, watcher: Watcher, cancel: threading
 
 
 def _not_started(job: TrialJob, exc: OSError, start: float) -> TrialOutcome:
-    return TrialOutcome("Failed", f"cannot start {job.argv[0]!r}: {exc.strerror or exc}",
-                        start_time=start, end_time=time.time())
+    return TrialOutcome("Failed", start_failure(job, exc), start_time=start,
+                        end_time=time.time())
 
 
 class Watcher:

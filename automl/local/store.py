@@ -17,8 +17,8 @@ from automl.local.journal import JOURNAL_START, JournalFile
 from automl.local.lock import FileLock, database_lock
 from automl.spec import ExperimentSpec
 
-__all__ = ["ATTR", "DEFAULT_ROOT", "StorageError", "delete_experiment", "open_storage",
-           "open_study", "server_url", "storage_file", "stored_spec"]
+__all__ = ["ATTR", "DEFAULT_ROOT", "StorageError", "open_storage", "open_study", "server_url",
+           "storage_file", "stored_spec"]
 
 logger = logging.getLogger(__name__)
 
@@ -248,23 +248,6 @@ def _check_restart(spec: ExperimentSpec, record: dict[str, Any], trials: int) ->
     if findings:
         raise AutomlError(f"experiment {spec.name!r} cannot take the new budget: "
                           + "; ".join(str(f) for f in findings))
-
-
-def delete_experiment(name: str, storage: str | None = None,
-                      root: Path = DEFAULT_ROOT) -> None:
-    """Delete a local experiment: its study and its trials' folders.
-
-    Raises:
-        AutomlError: When the storage holds no such experiment.
-    """
-    import shutil
-
-    store = open_storage(storage, root, existing=True)
-    try:
-        optuna.delete_study(study_name=name, storage=store)
-    except KeyError:
-        raise AutomlError(f"no experiment {name!r} in this storage") from None
-    shutil.rmtree(root / "runs" / name, ignore_errors=True)
 
 
 def stored_spec(study: optuna.Study | Any) -> ExperimentSpec:

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from automl._output import check_file, write_file
 from automl.errors import AutomlError
 
 __all__ = ["PIPELINE_ATTRIBUTE", "compile_pipeline", "load_pipeline"]
@@ -73,10 +74,16 @@ def compile_pipeline(pipeline_func_or_path: PipelineSource, output: str | os.Pat
 
     Args:
         pipeline_func_or_path: What :func:`load_pipeline` accepts.
-        output: The YAML file to write (its folder is created).
+        output: The YAML file to write; its folder must exist.
 
     Returns:
         ``output``, for ``kfp.Client().create_run_from_pipeline_package``.
+
+    Raises:
+        AutomlError: When ``output`` does not end with ``.yaml`` (or ``.yml``), as kfp
+            requires.
+        OutputError: When ``output`` cannot be written; a file already there is left
+            untouched.
 
     Example:
         >>> compile_pipeline("examples/quickstart/experiment.yaml", Path("digits.yaml"))
@@ -84,11 +91,13 @@ def compile_pipeline(pipeline_func_or_path: PipelineSource, output: str | os.Pat
     """
     from kfp import compiler
 
-    pipeline = load_pipeline(pipeline_func_or_path)
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    compiler.Compiler().compile(pipeline_func=pipeline, package_path=str(output))
-    return output
+    check_file(output)  # before the pipeline file runs
+    if output.suffix not in (".yaml", ".yml"):
+        raise AutomlError(f"cannot write {output}: a pipeline file's name ends with .yaml")
+    pipeline = load_pipeline(pipeline_func_or_path)
+    return write_file(output, lambda path: compiler.Compiler().compile(
+        pipeline_func=pipeline, package_path=str(path)))
 
 
 def _from_python(path: Path) -> Callable[..., Any]:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from automl._output import write_file
 from automl.errors import AutomlError
 
 if TYPE_CHECKING:
@@ -20,15 +21,18 @@ FORMATS = ("table", "csv", "json", "parquet", "markdown")
 def write_table(frame: pd.DataFrame, fmt: str, output: Path | None) -> None:
     """Write ``frame`` as ``fmt`` to ``output`` (stdout when None).
 
+    A file is written whole or not at all (``automl._output``).
+
     Raises:
         AutomlError: For an unknown format, or Parquet to a terminal.
+        OutputError: When ``output`` cannot be written; what was there is left untouched.
     """
     if fmt not in FORMATS:
         raise AutomlError(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
     if fmt == "parquet":
         if output is None:
             raise AutomlError("parquet is binary: give -o FILE")
-        frame.to_parquet(output, index=False)
+        write_file(output, lambda path: frame.to_parquet(path, index=False))
         return
     if fmt == "table":
         text = _rich(frame)
@@ -41,7 +45,7 @@ def write_table(frame: pd.DataFrame, fmt: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_file(output, text)
 
 
 _NAS_ASSIGNMENTS = {f"params.{name}" for name in ("architecture", "nn_config",

@@ -7,6 +7,8 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from automl._output import write_file
+
 if TYPE_CHECKING:
     import optuna
 
@@ -43,10 +45,13 @@ def write_report(results: Results, path: Path) -> Path:
 
     Args:
         results: One experiment's results.
-        path: The file to write; missing parent folders are created.
+        path: The file to write; its folder must exist.
 
     Returns:
         ``path``.
+
+    Raises:
+        OutputError: When ``path`` cannot be written; a file already there is left untouched.
 
     Example:
         >>> write_report(automl.load_results("digits-svm"), Path("digits-svm.html"))
@@ -65,10 +70,7 @@ def write_report(results: Results, path: Path) -> Path:
             # Inline rather than a CDN link: the report is read offline, mailed, archived.
             f'<script type="text/javascript">{get_plotlyjs()}</script>\n</head>\n<body>\n'
             f"<h1>{title}</h1>\n" + "\n".join(sections) + "\n</body>\n</html>\n")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_file(Path(path), page)
 
 
 def _summary(results: Results) -> str:

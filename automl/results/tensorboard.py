@@ -1,6 +1,6 @@
 """TensorBoard logs of an experiment: a run per trial with its metric curves, and HParams.
 
-Written with TensorBoard's own event writer and protos, so TensorFlow is not needed. The
+Written with TensorBoard's own record writer and protos, so TensorFlow is not needed. The
 layout is the one TensorBoard's HParams dashboard reads::
 
     logdir/
@@ -19,8 +19,11 @@ Example:
 
 from __future__ import annotations
 
+import io
 import math
+import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -32,7 +35,9 @@ import numpy as np
 from google.protobuf import struct_pb2
 from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
-from tensorboard.summary.writer.event_file_writer import EventFileWriter
+from tensorboard.summary.writer.record_writer import RecordWriter
+
+from automl._output import check_folder, outputs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,7 +78,8 @@ def write_tensorboard(results: Results, logdir: Path) -> Path:
     out. Scalars are stored as 32-bit floats, as TensorBoard's ``simple_value`` is.
 
     Writing again into the same ``logdir`` replaces the files an earlier call wrote for the
-    same trials (those ending in ``.automl``); other event files are kept.
+    same trials (those ending in ``.automl``); other event files are kept. A write that fails
+    (a full disk) leaves ``logdir`` as it was.
 
     Args:
         results: The experiment's results.
@@ -81,6 +87,9 @@ def write_tensorboard(results: Results, logdir: Path) -> Path:
 
     Returns:
         ``logdir``, for ``tensorboard --logdir``.
+
+    Raises:
+        OutputError: When ``logdir`` is a file or lies under one, or cannot be written.
 
     Example:
         >>> write_tensorboard(automl.load_results("digits-svm"), Path("tb"))
@@ -98,8 +107,8 @@ def write_tensorboard(results: Results, logdir: Path) -> Path:
         name=results.spec.name, time_created_secs=float(created),
         hparam_infos=[h.info for h in hparams],
         metric_infos=[_metric_info(results, name) for name in metric_names])
-    _write_run(logdir, [(0, float(created), _plugin_value(
-        metadata.EXPERIMENT_TAG, plugin_data_pb2.HParamsPluginData(experiment=experiment)))])
+    runs = {logdir: [(0, float(created), _plugin_value(
+        metadata.EXPERIMENT_TAG, plugin_data_pb2.HParamsPluginData(experiment=experiment)))]}
 
     curves = _curves(results.observations)
     names = trials["trial"].astype(str).tolist()
@@ -123,7 +132,8 @@ def write_tensorboard(results: Results, logdir: Path) -> Path:
         points.extend((last_step, ended, _scalar(f"metrics.{m}", finals[m][i]))
                       for m in metric_names if not math.isnan(finals[m][i]))
         points.append((last_step, _first_finite(end[i], now), _session_end(statuses[i], end[i])))
-        _write_run(logdir / _run_name(trial), points)
+        runs[logdir / _run_name(trial)] = points
+    _write_runs(logdir, runs)
     return logdir
 
 
@@ -275,26 +285,45 @@ def _scalar(tag: str, value: float) -> _Value:
     return _Value(tag=tag, simple_value=value)
 
 
-def _write_run(folder: Path, points: list[tuple[int, float, _Value]]) -> None:
-    """Write one run's values, each at its (step, wall time), in a fresh event file."""
-    # One event per (step, wall time), holding every value there: the writer opens its file
-    # once per event, which is most of the time taken, and readers take each value alike.
-    # In step order, as TensorBoard reads a step going back as a restart and warns.
+def _write_runs(logdir: Path, runs: dict[Path, list[tuple[int, float, _Value]]]) -> None:
+    """Write each run's values in a fresh event file, replacing those of an earlier write.
+
+    All files are renamed into place once all are written (automl._output): a write that
+    fails (a full disk) leaves the logdir as it was.
+    """
+    check_folder(logdir)
+    # An earlier write of these runs: TensorBoard would show both.
+    old = [f for folder in runs for f in folder.glob(f"events.out.tfevents.*{SUFFIX}")]
+    written = set()
+    with outputs(logdir) as out:
+        for number, (folder, points) in enumerate(runs.items()):
+            out.folder(folder)
+            # TensorBoard's EventFileWriter names its files so; a number keeps them apart.
+            name = (f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}."
+                    f"{os.getpid()}.{number}{SUFFIX}")
+            out.add(folder / name, _events(points))
+            written.add(folder / name)
+    for file in old:
+        if file not in written:  # a rewrite within the same second has the same name
+            file.unlink(missing_ok=True)
+
+
+def _events(points: list[tuple[int, float, _Value]]) -> bytes:
+    """One run's event file: its values, each at its (step, wall time)."""
+    # One event per (step, wall time), holding every value there, so that readers take each
+    # value alike; in step order, as TensorBoard reads a step going back as a restart and
+    # warns. The file starts with the version record TensorBoard's writers put first.
     grouped: dict[tuple[int, float], list[_Value]] = {}
     for step, wall, value in points:
         grouped.setdefault((step, wall), []).append(value)
-    events = [event_pb2.Event(step=step, wall_time=wall, summary=summary_pb2.Summary(value=v))
-              for (step, wall), v in sorted(grouped.items(), key=lambda item: item[0])]
-    for old in folder.glob(f"events.out.tfevents.*{SUFFIX}"):
-        old.unlink()  # an earlier write of this run: TensorBoard would show both
-    # A queue as long as the events: add_event then never waits for the writer thread.
-    writer = EventFileWriter(str(folder), max_queue_size=len(events) + 1,
-                             filename_suffix=SUFFIX)
-    try:
-        for event in events:
-            writer.add_event(event)
-    finally:
-        writer.close()
+    events = [event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")]
+    events += [event_pb2.Event(step=step, wall_time=wall, summary=summary_pb2.Summary(value=v))
+               for (step, wall), v in sorted(grouped.items(), key=lambda item: item[0])]
+    buffer = io.BytesIO()
+    writer = RecordWriter(buffer)
+    for event in events:
+        writer.write(event.SerializeToString())
+    return buffer.getvalue()
 
 
 def _run_name(trial: str) -> str:

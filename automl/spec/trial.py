@@ -17,6 +17,7 @@ from automl.spec.defaults import (
 )
 
 __all__ = [
+    "DEFAULT_FILTER",
     "LOCAL_ANNOTATION",
     "PLACEHOLDER",
     "ConfigMapSource",
@@ -29,6 +30,9 @@ __all__ = [
 
 PLACEHOLDER = re.compile(r"\$\{trialParameters\.(.+?)\}")
 """Katib's placeholder regex; group 1 is the trial parameter name."""
+
+DEFAULT_FILTER = r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"
+"""Katib's default metrics regex (TEXT format): group 1 the name, group 2 the value."""
 
 LOCAL_ANNOTATION = "automl.kubeflow.org/local-trial"
 """The Experiment annotation that carries ``trial.local`` through Katib."""

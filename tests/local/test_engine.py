@@ -118,6 +118,20 @@ def test_a_command_that_does_not_exist_fails_with_the_reason(tmp_path) -> None:
     assert row["reason"].startswith("cannot start 'no-such-program-xyz'")
 
 
+@pytest.mark.parametrize(("where", "says"), [("missing", "does not exist"),
+                                             ("file.txt", "is not a folder")])
+def test_a_working_dir_that_is_no_folder_fails_the_trial_naming_it(tmp_path, where,
+                                                                    says) -> None:
+    (tmp_path / "file.txt").write_text("")
+    experiment = spec(budget={"max_trials": 1, "parallel_trials": 1})
+    experiment = experiment.model_copy(update={"trial": experiment.trial.model_copy(
+        update={"working_dir": str(tmp_path / where)})})
+    run(experiment, tmp_path)
+    (row,) = records(tmp_path)
+    assert (row["status"], row["reason"]) == (
+        "Failed", f"the trial's working directory (working_dir) {tmp_path / where} {says}")
+
+
 def test_medianstop_stops_trials_worse_than_the_mean_at_start_step(tmp_path) -> None:
     params = [{"name": "x", "type": "categorical", "list": ["0.3", "0.9"]},
               {"name": "y", "type": "discrete", "list": [2]}]

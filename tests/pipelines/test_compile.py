@@ -44,7 +44,7 @@ def test_tune_then_pipeline_with_a_volume(tmp_path: Path) -> None:
     experiment = spec()
     out = compile_pipeline(tuning_pipeline(experiment, then=echo, name="Tune_Then",
                                            pvc_name="data", timeout_minutes=5),
-                           tmp_path / "out" / "p.yaml")
+                           tmp_path / "p.yaml")
     pipeline, platform = _parse(out)
     assert pipeline.pipeline_info.name == "tune-then"
     assert set(pipeline.root.dag.tasks) == {"tune", "echo"}

@@ -50,7 +50,7 @@ def results(root: Path) -> Results:
 
 @pytest.fixture(scope="module")
 def report(results: Results, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_report(results, tmp_path_factory.mktemp("report") / "sub" / "t.html")
+    return write_report(results, tmp_path_factory.mktemp("report") / "t.html")
 
 
 def test_to_study_carries_params_values_and_direction(results: Results, root: Path) -> None:

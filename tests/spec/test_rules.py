@@ -343,3 +343,50 @@ def test_default_strategies_and_trial_parameters_are_not_stored() -> None:
     assert spec.objective.metric_strategies == {}
     assert spec.trial.trial_parameters is None
     assert spec == ExperimentSpec.model_validate(BASE)
+
+
+# --- a cluster's limits, and what Katib accepts but cannot work --------------------------
+
+@pytest.mark.parametrize("field", ["max_trials", "parallel_trials", "max_failed_trials"])
+def test_a_budget_beyond_katibs_int32_is_refused_for_a_cluster_only(field: str) -> None:
+    experiment = spec_with(budget={"max_trials": 2**31, "parallel_trials": 2, field: 2**31})
+    assert findings(experiment) == {}  # the local engine counts past it
+    found = {str(f) for f in cluster_findings(experiment)}
+    assert f"budget.{field}: 2147483648 is more than Katib can hold (an int32: at most " \
+           "2147483647)" in found
+    assert not {str(f) for f in cluster_findings(spec_with(budget={
+        "max_trials": 2**31 - 1, "parallel_trials": 2**31 - 1,
+        "max_failed_trials": 2**31 - 1}))}
+
+
+@pytest.mark.parametrize("name", ["val.loss", "val loss", "loss/val", "größe", "top:1"])
+def test_a_metric_name_katibs_default_filter_never_reads_is_a_warning(name: str) -> None:
+    from automl.spec.rules.trial import warning_findings
+
+    experiment = spec_with(objective={"metric": "loss", "type": "minimize",
+                                      "additional_metrics": [name]})
+    assert findings(experiment) == {}
+    assert [(f.path, name in f.message) for f in warning_findings(experiment)] == [
+        (("objective", "additional_metrics", 0), True)]
+
+
+@pytest.mark.parametrize("collector", [
+    {"kind": "StdOut", "filter": [r"([\w.]+)=(\d+(\.\d+)?)"]},
+    {"kind": "File", "path": "/var/log/m.json", "format": "JSON"},
+    {"kind": "Push"},
+    {"kind": "TensorFlowEvent"}])
+def test_a_metric_name_is_no_warning_where_the_default_filter_does_not_apply(collector) -> None:
+    from automl.spec.rules.trial import warning_findings
+
+    trial = {**BASE["trial"], "metrics_collector": collector}
+    experiment = spec_with(objective={"metric": "val.loss", "type": "minimize"}, trial=trial)
+    assert findings(experiment) == {}
+    assert list(warning_findings(experiment)) == []
+
+
+def test_names_the_default_filter_reads_are_no_warning() -> None:
+    from automl.spec.rules.trial import warning_findings
+
+    experiment = spec_with(objective={"metric": "Validation-accuracy", "type": "maximize",
+                                      "additional_metrics": ["train_loss", "a|b", "x1"]})
+    assert list(warning_findings(experiment)) == []

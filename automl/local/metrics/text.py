@@ -7,11 +7,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from automl.local.metrics.base import MetricsCollectorBase, Observation
+from automl.spec.trial import DEFAULT_FILTER
 
 __all__ = ["DEFAULT_FILTER", "StdOutCollector", "TextFileCollector"]
-
-DEFAULT_FILTER = r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"
-"""Katib's default metrics regex: group 1 the name, group 2 the value."""
 
 
 class StdOutCollector(MetricsCollectorBase):

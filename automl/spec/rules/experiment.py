@@ -13,13 +13,14 @@ from automl.spec.settings import Setting
 if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
 
-__all__ = ["check_settings", "experiment_findings"]
+__all__ = ["check_settings", "experiment_findings", "int32_budget_findings", "name_problem"]
 
 # Katib's webhook matches this as a prefix; Kubernetes needs the whole name to be a DNS label
 # (trial Jobs and their pods are named after it), so the whole name must match.
 _NAME = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 _MAX_NAME = 40
 _MAX = field_ref("budget", "max_trials")
+_INT32_MAX = 2**31 - 1  # Katib's maxTrialCount, parallelTrialCount, maxFailedTrialCount
 
 
 def experiment_findings(spec: ExperimentSpec) -> Iterator[Finding]:
@@ -31,12 +32,19 @@ def experiment_findings(spec: ExperimentSpec) -> Iterator[Finding]:
     yield from _early_stopping(spec)
 
 
+def name_problem(name: str) -> str | None:
+    """Why ``name`` is no valid Katib experiment name, or None when it is one."""
+    if _NAME.fullmatch(name) and len(name) <= _MAX_NAME:
+        return None
+    return (f"{name!r} is not a valid Katib experiment name: expected lower-case letters, "
+            "digits and '-', starting with a letter, ending with a letter or digit, at most "
+            f"{_MAX_NAME} characters (e.g. 'digits-svm')")
+
+
 def _name(spec: ExperimentSpec) -> Iterator[Finding]:
-    if not _NAME.fullmatch(spec.name) or len(spec.name) > _MAX_NAME:
-        yield Finding(("name",),
-                      f"{spec.name!r} is not a valid Katib experiment name: expected lower-case "
-                      "letters, digits and '-', starting with a letter, ending with a letter or "
-                      f"digit, at most {_MAX_NAME} characters (e.g. 'digits-svm')")
+    problem = name_problem(spec.name)
+    if problem is not None:
+        yield Finding(("name",), problem)
     if spec.namespace is not None and (not _NAME.fullmatch(spec.namespace)
                                        or len(spec.namespace) > 63):
         yield Finding(("namespace",), f"{spec.namespace!r} is not a valid Kubernetes namespace")
@@ -60,6 +68,15 @@ def _budget(spec: ExperimentSpec) -> Iterator[Finding]:
         default = "" if "parallel_trials" in b.model_fields_set else " (Katib's default)"
         yield Finding(("budget", "parallel_trials"),
                       f"{b.parallel_trials}{default} must be <= {_MAX} ({b.max_trials})")
+
+
+def int32_budget_findings(spec: ExperimentSpec) -> Iterator[Finding]:
+    """Budgets a cluster cannot hold: Katib's budget fields are int32 (the local engine can)."""
+    for field in ("max_trials", "parallel_trials", "max_failed_trials"):
+        value = getattr(spec.budget, field)
+        if value is not None and value > _INT32_MAX:
+            yield Finding(("budget", field), f"{value} is more than Katib can hold (an int32: "
+                                             f"at most {_INT32_MAX})")
 
 
 def _objective(spec: ExperimentSpec) -> Iterator[Finding]:

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from automl.spec.defaults import TRIAL_KINDS
-from automl.spec.errors import Finding
-from automl.spec.trial import PLACEHOLDER, TrialTemplate, find_containers
+from automl.spec.errors import Finding, field_ref
+from automl.spec.rules.experiment import int32_budget_findings
+from automl.spec.trial import DEFAULT_FILTER, PLACEHOLDER, TrialTemplate, find_containers
 
 if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
@@ -212,8 +213,31 @@ def _collector(trial: TrialTemplate) -> Iterator[Finding]:
                                               "value, e.g. ([\\w|-]+)=([+-]?\\d*(\\.\\d+)?)")
 
 
+def warning_findings(spec: ExperimentSpec) -> Iterator[Finding]:
+    """What Katib accepts but cannot work: metric names its default filter never captures."""
+    mc = spec.trial.metrics_collector
+    if mc.kind not in ("StdOut", "File") or mc.filter or mc.effective_format == "JSON":
+        return
+    # Katib's collector is Go, whose \w is ASCII; a name is captured only if the filter
+    # finds the whole of it in a line "<name>=1".
+    default = re.compile(DEFAULT_FILTER, re.ASCII)
+    for path, name in _metric_names(spec):
+        if not any(m.group(1) == name for m in default.finditer(f"{name}=1")):
+            yield Finding(path, f"Katib's default {mc.kind} filter never reads a metric named "
+                                f"{name!r} (names are ASCII letters, digits, '_', '-' and "
+                                f"'|'); rename it, or give "
+                                f"{field_ref('trial', 'metrics_collector', 'filter')}")
+
+
+def _metric_names(spec: ExperimentSpec) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    yield ("objective", "metric"), spec.objective.metric
+    for i, name in enumerate(spec.objective.additional_metrics):
+        yield ("objective", "additional_metrics", i), name
+
+
 def cluster_findings(spec: ExperimentSpec) -> Iterator[Finding]:
-    """What only a cluster needs: an image, and a collector that exists in Katib."""
+    """What only a cluster needs: an image, a collector that exists in Katib, int32 budgets."""
+    yield from int32_budget_findings(spec)
     if spec.trial.is_container and not spec.trial.image:
         yield Finding(("trial", "image"), "required to run on Katib: the container image each "
                                           "trial runs in (the local engine ignores it)")

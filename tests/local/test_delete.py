@@ -1,0 +1,128 @@
+"""`automl delete` deletes what automl made, and nothing while it runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import optuna
+import pytest
+
+from automl.local.store import open_storage
+from tests.faults.helpers import automl_run, start, trials, wait_until, write_experiment
+
+# A trial that runs until the test lets it end (the file "go" appears where it runs).
+_WAITS = ("import os, time\n"
+          "while not os.path.exists('go'):\n"
+          "    time.sleep(0.05)\n"
+          "print('loss=0.5')\n")
+
+
+def _waiting_experiment(folder: Path, max_trials: int) -> None:
+    write_experiment(folder, max_trials=max_trials, parallel_trials=1, command=[
+        sys.executable, "-c", _WAITS, "${trialParameters.x}", "${trialParameters.y}"])
+
+
+def _delete(folder: Path, name: str, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "automl", "delete", name, *options],
+                          cwd=folder, capture_output=True, text=True, timeout=120)
+
+
+def _studies(folder: Path) -> list[str]:
+    store = open_storage(None, folder / ".automl")
+    return sorted(s.study_name for s in optuna.get_all_study_summaries(store))
+
+
+def _everything(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
+                  if not p.name.endswith((".flock", ".lock")))
+
+
+def test_delete_removes_automls_study_and_its_trials_folder(tmp_path) -> None:
+    write_experiment(tmp_path, max_trials=1, parallel_trials=1)
+    assert automl_run(tmp_path).returncode == 0
+    assert (tmp_path / ".automl/runs/t/t-0000/stdout.log").is_file()
+    result = _delete(tmp_path, "t")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "deleted t\n", "")
+    assert _studies(tmp_path) == []
+    assert not (tmp_path / ".automl/runs/t").exists()
+
+
+# Only names that, were they ever followed, stay inside the test's own folder: an absolute
+# name such as "/" made the unchecked delete remove the whole file system.
+@pytest.mark.parametrize("name", ["../..", "..", "runs/../..", "T", "a" * 41])
+def test_a_study_whose_name_run_would_refuse_is_not_deleted_nor_anything_it_names(
+        tmp_path, name) -> None:
+    write_experiment(tmp_path, max_trials=1, parallel_trials=1)
+    assert automl_run(tmp_path).returncode == 0
+    # Any Optuna client can name a study so, in the same storage.
+    optuna.create_study(study_name=name, storage=open_storage(None, tmp_path / ".automl"))
+    before = _everything(tmp_path)
+    result = _delete(tmp_path, name)
+    assert result.returncode == 2
+    assert result.stderr == (f"error: {name!r} is not a valid Katib experiment name: expected "
+                             "lower-case letters, digits and '-', starting with a letter, "
+                             "ending with a letter or digit, at most 40 characters (e.g. "
+                             "'digits-svm')\n")
+    assert _everything(tmp_path) == before
+    assert name in _studies(tmp_path)
+
+
+def test_a_study_automl_did_not_make_is_not_deleted(tmp_path) -> None:
+    storage = open_storage(None, tmp_path / ".automl")
+    study = optuna.create_study(study_name="theirs", storage=storage)
+    study.optimize(lambda trial: trial.suggest_float("x", 0, 1), n_trials=1)
+    (tmp_path / ".automl/runs/theirs").mkdir(parents=True)
+    (tmp_path / ".automl/runs/theirs/notes.txt").write_text("mine\n")
+    result = _delete(tmp_path, "theirs")
+    assert result.returncode == 2
+    assert result.stderr == ("error: study 'theirs' was not made by automl (it has no automl "
+                             "record); delete it with Optuna if you mean to\n")
+    assert _studies(tmp_path) == ["theirs"]
+    assert len(optuna.load_study(study_name="theirs", storage=storage).trials) == 1
+    assert (tmp_path / ".automl/runs/theirs/notes.txt").read_text() == "mine\n"
+
+
+def _delete_while_it_runs(run_in: Path, delete_in: Path, *options: str
+                          ) -> tuple[subprocess.CompletedProcess, subprocess.CompletedProcess]:
+    """``automl delete t`` while a trial of ``automl run`` waits; then the run's end."""
+    storage = options[1] if options else None
+    run = start(run_in, *options)
+    try:
+        assert wait_until(lambda: any(not t.state.is_finished()
+                                      for t in trials(run_in, storage=storage)), timeout=60)
+        deleted = _delete(delete_in, "t", *options)
+        (run_in / "go").touch()
+        stdout, stderr = run.communicate(timeout=120)
+    finally:
+        run.kill()
+        run.wait()
+    return deleted, subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr)
+
+
+def test_a_running_experiment_is_not_deleted_and_its_run_goes_on(tmp_path) -> None:
+    _waiting_experiment(tmp_path, max_trials=2)
+    deleted, run = _delete_while_it_runs(tmp_path, tmp_path)
+    assert deleted.returncode == 1
+    assert deleted.stderr == ("error: cannot delete experiment 't': it is running here (an "
+                              "'automl run' holds it); stop it first\n")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("t: Succeeded (ExperimentMaxTrialsReached: 2 trials "
+                                 "completed)")
+    assert [t.state.name for t in trials(tmp_path)] == ["COMPLETE"] * 2
+    assert _delete(tmp_path, "t").returncode == 0  # once it has ended
+
+
+def test_an_experiment_running_from_another_folder_on_the_same_storage_is_not_deleted(
+        tmp_path) -> None:
+    journal = str(tmp_path / "shared.journal")
+    _waiting_experiment(tmp_path / "a", max_trials=1)
+    (tmp_path / "b").mkdir()
+    deleted, run = _delete_while_it_runs(tmp_path / "a", tmp_path / "b", "--storage", journal)
+    assert deleted.returncode == 1
+    assert deleted.stderr == (f"error: cannot delete: experiment 't' is already running with "
+                              f"the storage {journal} (another 'automl run' holds "
+                              f"{journal}.t.lock); stop it first\n")
+    assert run.returncode == 0, run.stderr
+    assert [t.state.name for t in trials(tmp_path, storage=journal)] == ["COMPLETE"]
