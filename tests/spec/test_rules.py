@@ -290,7 +290,7 @@ def test_unknown_trial_kinds_need_success_and_failure_conditions() -> None:
     ({"kind": "StdOut", "filter": ["loss=(.*)"]}, "filter[0]",
      "needs two groups: the metric name, then its value, e.g. ([\\w|-]+)=([+-]?\\d*(\\.\\d+)?)"),
     ({"kind": "StdOut", "filter": ["(a"]}, "filter[0]",
-     "invalid regular expression: missing ), unterminated subpattern at position 0"),
+     "RE2 cannot compile it (Katib's collector uses Go's regexp): missing ): (a"),
     ({"kind": "Push", "path": "/x"}, "path", "the Push collector reads no path"),
     ({"kind": "PrometheusMetric"}, "kind",
      "Katib's default katib-config has no PrometheusMetric collector; use StdOut, File, "

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from automl.spec.defaults import TRIAL_KINDS
 from automl.spec.errors import Finding
+from automl.spec.filters import filter_problems
 from automl.spec.trial import PLACEHOLDER, TrialTemplate, find_containers
 
 if TYPE_CHECKING:
@@ -202,14 +203,8 @@ def _collector(trial: TrialTemplate) -> Iterator[Finding]:
     elif mc.filter and mc.effective_format == "JSON":
         yield Finding((*at, "filter"), "must be empty when format is JSON")
     for i, pattern in enumerate(mc.filter):
-        try:
-            groups = re.compile(pattern).groups
-        except re.error as exc:
-            yield Finding((*at, "filter", i), f"invalid regular expression: {exc}")
-            continue
-        if groups < 2:
-            yield Finding((*at, "filter", i), "needs two groups: the metric name, then its "
-                                              "value, e.g. ([\\w|-]+)=([+-]?\\d*(\\.\\d+)?)")
+        for problem in filter_problems(pattern):
+            yield Finding((*at, "filter", i), problem)
 
 
 def cluster_findings(spec: ExperimentSpec) -> Iterator[Finding]:
