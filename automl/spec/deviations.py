@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from automl.spec.errors import Finding
+from automl.spec.shell import shell_findings
 
 if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
@@ -44,7 +45,18 @@ class Deviation:
     check: Callable[[ExperimentSpec], Iterable[Finding]] | None = None
 
 
-DEVIATIONS: tuple[Deviation, ...] = ()
+DEVIATIONS: tuple[Deviation, ...] = (
+    Deviation(
+        key="shell-wrapped-command",
+        katib="for the StdOut, File and TensorFlowEvent collectors the primary container's "
+              "command and args are joined with spaces and run under sh -c, StdOut's output "
+              "redirected to its metrics file after the last command",
+        local="each trial runs as its argument list, without a shell, so a value is never "
+              "split or expanded; automl run --katib-shell runs it as Katib does",
+        source="pkg/webhook/v1beta1/pod/utils.go wrapWorkerContainer",
+        check=shell_findings,
+    ),
+)
 
 
 def deviation_findings(spec: ExperimentSpec) -> Iterator[Finding]:
