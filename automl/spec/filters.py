@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import re2
 
-__all__ = ["DEFAULT_FILTER", "FILTER_SEPARATOR", "compile_filter", "filter_problems"]
+from automl.spec.errors import Finding
+
+if TYPE_CHECKING:
+    from automl.spec.experiment import ExperimentSpec
+
+__all__ = ["DEFAULT_FILTER", "FILTER_SEPARATOR", "compile_filter", "filter_problems",
+           "unreadable_metric_names"]
 
 DEFAULT_FILTER = r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"
 """Katib's default filter (pkg/metricscollector/v1beta1/common/const.go ``DefaultFilter``)."""
@@ -26,6 +32,9 @@ cmd/metricscollector/v1beta1/file-metricscollector/main.go ``main``)."""
 
 # An unescaped \C: the one escape C++ RE2 knows and Go's regexp/syntax refuses.
 _ANY_BYTE = re.compile(r"(?<!\\)(?:\\\\)*\\C")
+
+# The default filter's name group: RE2's ASCII \w, "|" and "-".
+_DEFAULT_NAME = re.compile(r"[0-9A-Za-z_|-]+")
 
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False  # the error is raised; RE2's own stderr log would repeat it
@@ -66,3 +75,18 @@ def filter_problems(pattern: str) -> Iterator[str]:
     if groups < 2:
         yield ("needs two groups: the metric name, then its value, e.g. "
                "([\\w|-]+)=([+-]?\\d*(\\.\\d+)?)")
+
+
+def unreadable_metric_names(spec: ExperimentSpec) -> Iterator[Finding]:
+    """Metrics the default filter can never read, here as on Katib: a name with a character
+    outside ``[\\w|-]`` (RE2's ``\\w`` is ASCII: ``précision``, ``val.acc``, ``top 1``)."""
+    mc = spec.trial.metrics_collector
+    if mc.kind not in ("StdOut", "File") or mc.filter or mc.effective_format == "JSON":
+        return
+    for i, metric in enumerate(spec.objective.metrics):
+        if not _DEFAULT_NAME.fullmatch(metric):
+            yield Finding(("objective", "metric") if i == 0
+                          else ("objective", "additional_metrics", i - 1),
+                          f"{metric!r} is never collected: Katib's default filter reads names "
+                          "of ASCII letters, digits, '_', '|' and '-' only; rename the metric "
+                          "or give trial.metrics_collector.filter")

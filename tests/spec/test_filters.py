@@ -58,3 +58,23 @@ def test_validate_refuses_a_filter_katibs_collector_cannot_use_with_a_located_er
 def test_katibs_example_filters_are_accepted(example) -> None:
     result = CliRunner().invoke(app, ["validate", str(KATIB / "examples" / example)])
     assert result.exit_code == 0, result.output
+
+
+def test_validate_warns_of_a_metric_name_the_default_filter_never_reads(tmp_path) -> None:
+    path = tmp_path / "experiment.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "names", "objective": {"metric": "précision", "type": "maximize",
+                                       "additional_metrics": ["loss", "val.acc"]},
+        "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}],
+        "trial": {"command": ["python", "t.py", "--x=${trialParameters.x}"]}},
+        allow_unicode=True, sort_keys=False))
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    warnings = [w.split(": ", 3)[2:] for w in result.stderr.splitlines()]
+    assert warnings == [
+        ["objective.metric", "'précision' is never collected: Katib's default filter reads "
+         "names of ASCII letters, digits, '_', '|' and '-' only; rename the metric or give "
+         "trial.metrics_collector.filter"],
+        ["objective.additional_metrics[1]", "'val.acc' is never collected: Katib's default "
+         "filter reads names of ASCII letters, digits, '_', '|' and '-' only; rename the "
+         "metric or give trial.metrics_collector.filter"]]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from automl.spec.deviations import deviation_findings
 from automl.spec.errors import Finding
+from automl.spec.filters import unreadable_metric_names
 
 if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
@@ -15,7 +16,7 @@ __all__ = ["ADVICE", "advice"]
 
 Adviser = Callable[["ExperimentSpec"], Iterable[Finding]]
 
-ADVICE: tuple[Adviser, ...] = ()
+ADVICE: tuple[Adviser, ...] = (unreadable_metric_names,)
 """Checks whose findings are warnings wherever the experiment runs."""
 
 
