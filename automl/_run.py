@@ -21,7 +21,8 @@ BACKENDS = ("local", "katib")
 def run(experiment: ExperimentSpec | str | os.PathLike[str] | Mapping[str, Any], *,
         backend: str = "local", storage: str | None = None, root: str | Path = ".automl",
         progress: bool = True, namespace: str | None = None, context: str | None = None,
-        resume: bool = False, poll_seconds: float = 5.0, seed: int | None = None) -> RunSummary:
+        resume: bool = False, poll_seconds: float = 5.0, seed: int | None = None,
+        katib_shell: bool = False) -> RunSummary:
     """Run an experiment until Katib would call it finished; run it again to resume.
 
     Args:
@@ -37,6 +38,10 @@ def run(experiment: ExperimentSpec | str | os.PathLike[str] | Mapping[str, Any],
         poll_seconds: katib: seconds between status checks.
         seed: local: seeds the sampler when the algorithm has no ``random_state`` setting
             (enas, for instance).
+        katib_shell: local: run each trial's command as Katib does for the StdOut, File and
+            TensorFlowEvent collectors, joined under ``sh -c`` with StdOut's output redirected
+            after the last command, to check it before submitting (default: argument lists,
+            no shell).
 
     Returns:
         How it ended: status, reason, trial counts and the best trial.
@@ -65,4 +70,4 @@ def run(experiment: ExperimentSpec | str | os.PathLike[str] | Mapping[str, Any],
     from automl.local import LocalEngine
 
     return LocalEngine(spec, storage=storage, root=Path(root), progress=progress,
-                       seed=seed).run()
+                       seed=seed, katib_shell=katib_shell).run()

@@ -159,6 +159,11 @@ def run(
         min=0, max=2**32 - 1,  # numpy's seeds, which Optuna's samplers take
         help="local: seed the sampler when the algorithm has no random_state setting (enas, "
              "sobol).")] = None,
+    katib_shell: Annotated[bool, typer.Option(
+        "--katib-shell", help="local: run each trial's command as Katib does for the StdOut, "
+                              "File and TensorFlowEvent collectors: joined with spaces under "
+                              "sh -c, StdOut's output redirected after the last command.")
+    ] = False,
 ) -> None:
     """Run an experiment until Katib would call it done; run again to resume.
 
@@ -178,7 +183,7 @@ def run(
     try:
         summary = run_experiment(file, backend=backend, storage=storage, progress=not quiet,
                                  namespace=namespace, context=context, resume=resume,
-                                 poll_seconds=poll, seed=seed)
+                                 poll_seconds=poll, seed=seed, katib_shell=katib_shell)
     except Terminated as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(exc.code) from None

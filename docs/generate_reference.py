@@ -154,7 +154,8 @@ FIELDS: dict[str, tuple[str, str]] = {
                                        "File only; default TEXT"),
     "trial.metrics_collector.filter": (
         "spec.metricsCollectorSpec.source.filter.metricsFormat",
-        "regexes with two groups, name then value; default Katib's `name=value` regex"),
+        "RE2 regexes (Go's, as Katib's collector) with two groups, name then value, "
+        "no `;`; default Katib's `name=value` regex"),
     "trial.metrics_collector.container": ("spec.metricsCollectorSpec.collector.customCollector",
                                           "Custom only: a Kubernetes Container"),
     "trial.local": ("metadata.annotations[\"automl.kubeflow.org/local-trial\"]",

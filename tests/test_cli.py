@@ -197,6 +197,6 @@ def test_validate_warns_in_one_located_line_of_a_metric_katib_never_reads(tmp_pa
     assert result.returncode == 0
     assert result.stdout == f"{dotted}: ok (digits-svm: tpe, 3 parameters)\n"
     assert result.stderr.splitlines() == [
-        f"warning: {dotted}:8: objective.additional_metrics[0]: Katib's default StdOut filter "
-        "never reads a metric named 'train.time' (names are ASCII letters, digits, '_', '-' "
-        "and '|'); rename it, or give trial.metrics_collector.filter"]
+        f"warning: {dotted}:8: objective.additional_metrics[0]: 'train.time' is never "
+        "collected: Katib's default filter reads names of ASCII letters, digits, '_', '|' and "
+        "'-' only; rename the metric or give trial.metrics_collector.filter"]

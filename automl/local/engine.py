@@ -79,11 +79,14 @@ class LocalEngine:
         runner: How trials run (default: subprocesses).
         progress: Show progress on stderr.
         seed: Seeds the sampler unless the algorithm's ``random_state`` setting does.
+        katib_shell: Run each trial's command under ``sh -c`` as Katib does
+            (:func:`automl.local.job.build_job`).
     """
 
     def __init__(self, spec: ExperimentSpec, storage: str | None = None,
                  root: Path = DEFAULT_ROOT, runner: TrialRunner | None = None,
-                 progress: bool = True, seed: int | None = None) -> None:
+                 progress: bool = True, seed: int | None = None,
+                 katib_shell: bool = False) -> None:
         findings = check(spec)
         if findings:  # e.g. a name like "../x" would otherwise reach the runs folder's path
             raise SpecError(locate(findings, lambda p: (render_path(p), Location())))
@@ -92,6 +95,7 @@ class LocalEngine:
         self.runner = runner or SubprocessRunner()
         self.show_progress = progress
         self.seed = seed
+        self.katib_shell = katib_shell
         self.storage = open_storage(storage, root)
         self.runs = root / "runs" / spec.name
         self.cancel = threading.Event()
@@ -194,7 +198,7 @@ class LocalEngine:
         spec = self.spec
         histories = [r["history"] for r in records if r["status"] == "Succeeded"]
         job = build_job(spec, name, assignments(spec, trial.params), self.runs / name,
-                        rule=medianstop_rule(spec, histories))
+                        rule=medianstop_rule(spec, histories), katib_shell=self.katib_shell)
         return pool.submit(self.runner.run, job, self.cancel)
 
     def _tell(self, study: optuna.Study, trial: optuna.trial.Trial, name: str,

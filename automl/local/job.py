@@ -2,10 +2,12 @@
 
 Katib renders the trial template by plain text substitution of ``${trialParameters.x}`` and,
 for the StdOut, File and TensorFlowEvent collectors, runs the primary container's command and
-args joined under ``sh -c``. Locally there is no shell: quoting written in the template (e.g.
-``--architecture="${trialParameters.arch}"``) is removed from the template words as the shell
-would, and the values are then put in verbatim, so a value can never be split, expanded or
-executed.
+args joined under ``sh -c`` (:mod:`automl.spec.shell`). Locally there is no shell by default:
+quoting written in the template (e.g. ``--architecture="${trialParameters.arch}"``) is removed
+from the template words as the shell would, and the values are then put in verbatim, so a
+value can never be split, expanded or executed. With ``katib_shell`` the trial runs as Katib
+runs it: the substituted words joined under ``sh -c``, a StdOut trial's output redirected to
+a metrics file after the last command, and only that file collected.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from automl.local.metrics import (
 )
 from automl.spec import ExperimentSpec
 from automl.spec.rules.trial import META_REFERENCE
-from automl.spec.trial import PLACEHOLDER, find_containers
+from automl.spec.shell import SHELL_WRAPPED, render_word, stdout_redirect, wrap_in_shell
+from automl.spec.trial import find_containers
 
 __all__ = ["TrialJob", "build_job", "start_failure"]
 
-_SHELL_WRAPPED = ("StdOut", "File", "TensorFlowEvent")
+_KATIB_STDOUT = "metrics.log"
+"""With ``katib_shell``: the file in the trial's folder a StdOut trial's output goes to."""
 
 
 @dataclass
@@ -42,7 +46,7 @@ class TrialJob:
 
     Attributes:
         name: The trial name (``<experiment>-<number>``), also ``$KATIB_TRIAL_NAME``.
-        argv: The program and its arguments (never run through a shell).
+        argv: The program and its arguments (``sh -c <script>`` only with ``katib_shell``).
         env: The full environment of the process.
         cwd: Its working directory.
         run_dir: Where its logs and metrics files go.
@@ -70,7 +74,8 @@ class TrialJob:
 
 
 def build_job(spec: ExperimentSpec, name: str, assignments: dict[str, str], run_dir: Path,
-              *, rule: StopRule | None = None, cwd: Path | None = None) -> TrialJob:
+              *, rule: StopRule | None = None, cwd: Path | None = None,
+              katib_shell: bool = False) -> TrialJob:
     """Render the trial template for one assignment of parameter values.
 
     Args:
@@ -80,6 +85,8 @@ def build_job(spec: ExperimentSpec, name: str, assignments: dict[str, str], run_
         run_dir: The trial's own folder for logs and metrics files.
         rule: The medianstop rule for this trial, if any.
         cwd: Working directory when the template sets none (default: the current folder).
+        katib_shell: Run the trial under ``sh -c`` as Katib does for the StdOut, File and
+            TensorFlowEvent collectors (other kinds run as argument lists there too).
 
     Raises:
         AutomlError: When the template cannot run here (e.g. it lives in a ConfigMap).
@@ -91,12 +98,14 @@ def build_job(spec: ExperimentSpec, name: str, assignments: dict[str, str], run_
                      "env": {**container.get("env", {}), **local.env},
                      "workingDir": local.working_dir or container.get("workingDir")}
     values = _placeholder_values(spec, name, assignments)
-    shell = spec.trial.metrics_collector.kind in _SHELL_WRAPPED
+    kind = spec.trial.metrics_collector.kind
+    katib_shell = katib_shell and kind in SHELL_WRAPPED
     words = [*container.get("command", []), *container.get("args", [])]
-    argv = [_render(w, values, unquote=shell) for w in words]
+    argv = [render_word(w, values, unquote=kind in SHELL_WRAPPED and not katib_shell)
+            for w in words]
     env = dict(os.environ)
     for key, value in container.get("env", {}).items():
-        env[key] = _render(value, values, unquote=False)
+        env[key] = render_word(value, values, unquote=False)
     env["KATIB_TRIAL_NAME"] = name
     run_dir.mkdir(parents=True, exist_ok=True)
     collector, watch, watch_file, local_path = _collector(spec, run_dir)
@@ -105,12 +114,21 @@ def build_job(spec: ExperimentSpec, name: str, assignments: dict[str, str], run_
         argv = [a.replace(remote, str(local_path)) for a in argv]
         env = {k: v.replace(remote, str(local_path)) for k, v in env.items()}
         env["AUTOML_METRICS_PATH"] = str(local_path)
-    if watch_file is not None and spec.trial.metrics_collector.kind == "Push":
+    if watch_file is not None and kind == "Push":
         env[METRICS_FILE_ENV] = str(watch_file)
+    if katib_shell:
+        # Katib's tail after the redirect (the completion marker its sidecar waits for, the
+        # early-stopping check) only tells its sidecar how the trial ended; the local engine
+        # sees that from the process.
+        tail = []
+        if kind == "StdOut":
+            watch, watch_file = "file", run_dir / _KATIB_STDOUT
+            tail.append(stdout_redirect(shlex.quote(str(watch_file))))
+        argv = wrap_in_shell(argv, tail)
     workdir = container.get("workingDir")
     return TrialJob(
         name=name, argv=argv, env=env,
-        cwd=Path(_render(workdir, values, unquote=False)) if workdir else (cwd or Path.cwd()),
+        cwd=Path(render_word(workdir, values, unquote=False)) if workdir else (cwd or Path.cwd()),
         run_dir=run_dir, collector=collector, watch=watch, watch_file=watch_file,
         objective=spec.objective.metric, rule=rule, metrics=spec.objective.metrics,
         deadline=spec.trial.deadline,
@@ -174,27 +192,6 @@ def _placeholder_values(spec: ExperimentSpec, name: str,
                 "APIVersion": str(body.get("apiVersion")),
             }[what]
     return values
-
-
-def _render(word: str, values: dict[str, str], *, unquote: bool) -> str:
-    marks = {}
-
-    def mark(match: Any) -> str:
-        token = f"\x00{len(marks)}\x00"
-        marks[token] = values.get(match.group(1), match.group(0))
-        return token
-
-    text = PLACEHOLDER.sub(mark, word)
-    if unquote and any(q in text for q in "'\"\\"):
-        try:
-            parts = shlex.split(text)
-        except ValueError:
-            parts = []
-        if len(parts) == 1:
-            text = parts[0]
-    for token, value in marks.items():
-        text = text.replace(token, value)
-    return text
 
 
 def _collector(spec: ExperimentSpec, run_dir: Path

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from automl.spec.algorithms import hyperband_brackets
 from automl.spec.errors import Finding, field_ref
+from automl.spec.shell import shell_findings
 
 if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
@@ -149,6 +150,16 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "pkg/controller.v1beta1/suggestion/suggestionclient/suggestionclient.go: "
         "SyncAssignments (utilrand.String(8) of k8s.io/apimachinery/pkg/util/rand)",
         _trial_name_used,
+    ),
+    Deviation(
+        key="shell-wrapped-command",
+        katib="for the StdOut, File and TensorFlowEvent collectors the primary container's "
+              "command and args are joined with spaces and run under sh -c, StdOut's output "
+              "redirected to its metrics file after the last command",
+        local="each trial runs as its argument list, without a shell, so a value is never "
+              "split or expanded; automl run --katib-shell runs it as Katib does",
+        source="pkg/webhook/v1beta1/pod/utils.go wrapWorkerContainer",
+        check=shell_findings,
     ),
 )
 

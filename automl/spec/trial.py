@@ -69,7 +69,8 @@ class MetricsCollector(SpecModel):
             Custom: an optional path shared with the collector.
         path_kind: Custom only: whether ``path`` is a ``File`` or a ``Directory``.
         format: File only: ``TEXT`` (default) or ``JSON``.
-        filter: Regexes with two groups, metric name then value (``metricsFormat``); the
+        filter: RE2 regexes (as Katib's Go collector compiles them; no ``;``, which Katib
+            splits filters on) with two groups, metric name then value (``metricsFormat``); the
             default is Katib's ``([\\w|-]+)\\s*=\\s*([+-]?\\d*(\\.\\d+)?([Ee][+-]?\\d+)?)``.
         container: Custom only: the collector container, as a Kubernetes Container.
 

@@ -61,7 +61,8 @@ def darts(name: str, program: list[str], **settings: Any) -> ExperimentSpec:
                               "--algorithm-settings=${trialParameters.algorithm-settings}",
                               "--search-space=${trialParameters.search-space}",
                               "--num-layers=${trialParameters.num-layers}"],
-                  # Katib's DARTS filter, then its default one for the numbers
+                  # Katib's DARTS filter, then its default one needing a digit: the default
+                  # also reads "Best-Genotype=" as an empty value, which Katib keeps
                   "metrics_collector": {"kind": "StdOut", "filter": [
                       r"([\w-]+)=(Genotype.*)",
-                      r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"]}}})
+                      r"([\w|-]+)\s*=\s*([+-]?\d+(\.\d+)?([Ee][+-]?\d+)?)"]}}})

@@ -50,8 +50,8 @@ def test_a_custom_filter_replaces_the_default() -> None:
 
 def test_json_lines_take_string_values_only_as_katib_does() -> None:
     found = _parse(JsonLinesCollector(METRICS), [
-        '{"loss": "0.4", "accuracy": 0.9, "timestamp": 1700000000.5}', ""])
-    assert [(o.metric, o.value, o.timestamp) for o in found] == [("loss", "0.4", 1700000000.5)]
+        '{"loss": "0.4", "accuracy": 0.9, "timestamp": 1700000000}', ""])
+    assert [(o.metric, o.value, o.timestamp) for o in found] == [("loss", "0.4", 1700000000.0)]
     with pytest.raises(MetricsError, match="failed to parse the json object"):
         _parse(JsonLinesCollector(METRICS), ["loss=0.4"])
 

@@ -314,7 +314,7 @@ def test_unknown_trial_kinds_need_success_and_failure_conditions() -> None:
     ({"kind": "StdOut", "filter": ["loss=(.*)"]}, "filter[0]",
      "needs two groups: the metric name, then its value, e.g. ([\\w|-]+)=([+-]?\\d*(\\.\\d+)?)"),
     ({"kind": "StdOut", "filter": ["(a"]}, "filter[0]",
-     "invalid regular expression: missing ), unterminated subpattern at position 0"),
+     "RE2 cannot compile it (Katib's collector uses Go's regexp): missing ): (a"),
     ({"kind": "Push", "path": "/x"}, "path", "the Push collector reads no path"),
     ({"kind": "PrometheusMetric"}, "kind",
      "Katib's default katib-config has no PrometheusMetric collector; use StdOut, File, "
@@ -361,7 +361,7 @@ def test_a_budget_beyond_katibs_int32_is_refused_for_a_cluster_only(field: str) 
 
 @pytest.mark.parametrize("name", ["val.loss", "val loss", "loss/val", "größe", "top:1"])
 def test_a_metric_name_katibs_default_filter_never_reads_is_a_warning(name: str) -> None:
-    from automl.spec.rules.trial import warning_findings
+    from automl.spec.filters import unreadable_metric_names as warning_findings
 
     experiment = spec_with(objective={"metric": "loss", "type": "minimize",
                                       "additional_metrics": [name]})
@@ -376,7 +376,7 @@ def test_a_metric_name_katibs_default_filter_never_reads_is_a_warning(name: str)
     {"kind": "Push"},
     {"kind": "TensorFlowEvent"}])
 def test_a_metric_name_is_no_warning_where_the_default_filter_does_not_apply(collector) -> None:
-    from automl.spec.rules.trial import warning_findings
+    from automl.spec.filters import unreadable_metric_names as warning_findings
 
     trial = {**BASE["trial"], "metrics_collector": collector}
     experiment = spec_with(objective={"metric": "val.loss", "type": "minimize"}, trial=trial)
@@ -385,7 +385,7 @@ def test_a_metric_name_is_no_warning_where_the_default_filter_does_not_apply(col
 
 
 def test_names_the_default_filter_reads_are_no_warning() -> None:
-    from automl.spec.rules.trial import warning_findings
+    from automl.spec.filters import unreadable_metric_names as warning_findings
 
     experiment = spec_with(objective={"metric": "Validation-accuracy", "type": "maximize",
                                       "additional_metrics": ["train_loss", "a|b", "x1"]})

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from automl.local.metrics.numbers import parse_float
+
 __all__ = ["MetricsCollectorBase", "MetricsError", "Observation", "json_object"]
 
 
@@ -28,11 +30,8 @@ class Observation:
 
     @property
     def number(self) -> float | None:
-        """The value as a float, or None when it is not a number."""
-        try:
-            return float(self.value)
-        except ValueError:
-            return None
+        """The value as a float, or None when Katib would not read it as a number."""
+        return parse_float(self.value)
 
 
 class MetricsError(Exception):
@@ -65,18 +64,26 @@ class MetricsCollectorBase:
 
 
 def json_object(text: str, problem: str) -> dict[str, Any] | None:
-    """The JSON object on one line; None for a blank line.
+    """The JSON object on one line, read as Go's ``json.Unmarshal`` into a map reads it.
+
+    As in Katib's collector, an empty line and a ``null`` line hold no values (None); a
+    line of spaces, ``NaN`` or anything but an object is an error.
 
     Raises:
-        MetricsError: ``problem`` and the line, when it is not a JSON object.
+        MetricsError: ``problem`` and the line, when Go's decoder would fail on it.
     """
-    text = text.strip()
     if not text:
         return None
+    error = MetricsError(f"{problem}: {text[:200]!r}")
     try:
-        record = json.loads(text)
-    except json.JSONDecodeError:
-        record = None
-    if not isinstance(record, dict):
-        raise MetricsError(f"{problem}: {text[:200]!r}")
+        record = json.loads(text, parse_constant=_no_constant)
+    except ValueError:
+        raise error from None
+    if record is not None and not isinstance(record, dict):
+        raise error
     return record
+
+
+def _no_constant(name: str) -> None:
+    # Python reads NaN and Infinity; JSON (and Go) have no such literals.
+    raise ValueError(name)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
 
 from automl.local.metrics.base import MetricsCollectorBase, Observation, json_object
+from automl.local.metrics.timestamps import json_timestamp
 
 __all__ = ["JsonLinesCollector"]
 
@@ -16,9 +16,12 @@ logger = logging.getLogger(__name__)
 class JsonLinesCollector(MetricsCollectorBase):
     """Each non-empty line must be a JSON object; a metric counts when its key holds a string.
 
-    This is Katib's rule: numeric JSON values are ignored (Katib's examples write strings
-    through cloudml-hypertune), which a warning in the trial's log points out. An optional
-    ``timestamp`` key (RFC 3339 string or epoch seconds) stamps the line.
+    This is Katib's rule (pkg/metricscollector/v1beta1/file-metricscollector/
+    file-metricscollector.go ``parseLogsInJsonFormat``): numeric JSON values are ignored
+    (Katib's examples write strings through cloudml-hypertune), which a warning in the
+    trial's log points out; an empty line and a ``null`` line are skipped. An optional
+    ``timestamp`` key (RFC 3339 string or epoch seconds, read as Katib's ``parseTimestamp``
+    reads them) stamps the line.
     """
 
     kind = "File"
@@ -27,7 +30,7 @@ class JsonLinesCollector(MetricsCollectorBase):
         record = json_object(text, "failed to parse the json object")
         if record is None:
             return []
-        timestamp = _timestamp(record.get("timestamp"))
+        timestamp = json_timestamp(record.get("timestamp"))
         found = []
         for metric in self.metrics:
             value = record.get(metric)
@@ -38,13 +41,3 @@ class JsonLinesCollector(MetricsCollectorBase):
                                "metrics files (write %r)", metric, value, str(value))
         return found
 
-
-def _timestamp(value: object) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            return None
-    return None

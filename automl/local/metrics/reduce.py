@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from automl.local.metrics.base import Observation
+from automl.local.metrics.numbers import parse_float
 
 __all__ = ["MetricValue", "reduce_observations"]
 
@@ -28,10 +29,8 @@ class MetricValue:
             return self.max
         if self.latest is None:
             return None
-        try:
-            return float(self.latest)
-        except ValueError:
-            return self.latest
+        number = parse_float(self.latest)
+        return self.latest if number is None else number
 
 
 def reduce_observations(observations: Iterable[Observation],

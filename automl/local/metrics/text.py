@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
 from automl.local.metrics.base import MetricsCollectorBase, Observation
-from automl.spec.trial import DEFAULT_FILTER
+from automl.local.metrics.timestamps import rfc3339_nano
+from automl.spec.filters import DEFAULT_FILTER, compile_filter
 
 __all__ = ["DEFAULT_FILTER", "StdOutCollector", "TextFileCollector"]
 
@@ -15,27 +14,35 @@ __all__ = ["DEFAULT_FILTER", "StdOutCollector", "TextFileCollector"]
 class StdOutCollector(MetricsCollectorBase):
     """Katib's StdOut collector: parses the trial's stdout and stderr.
 
-    As Katib's file-metrics-collector does, only lines that contain one of the metric names
-    are examined; a leading RFC 3339 timestamp followed by a space stamps the values; every
-    match of every filter on the line counts when its trimmed name is a requested metric.
+    As Katib's file-metrics-collector does (pkg/metricscollector/v1beta1/file-metricscollector/
+    file-metricscollector.go ``parseLogsInTextFormat``): only lines that contain one of the
+    metric names are examined; the text before the first space stamps the values when it is
+    an RFC 3339 timestamp (Go's ``time.RFC3339Nano``; else the values have none); every match
+    of every filter (RE2, the default one when none is given) on the whole line counts when
+    its trimmed group 1 is a requested metric, and its trimmed group 2 is the value, even when
+    empty: ``loss=nan`` gives ``loss`` the value ``""`` under the default filter, as on Katib.
     """
 
     kind = "StdOut"
 
     def __init__(self, metrics: Sequence[str], filters: Sequence[str] = ()) -> None:
         super().__init__(metrics)
-        self.patterns = [re.compile(f) for f in (filters or [DEFAULT_FILTER])]
+        self.patterns = [compile_filter(f) for f in (filters or [DEFAULT_FILTER])]
 
     def line(self, text: str) -> Iterable[Observation]:
         if not any(m in text for m in self.metrics):
             return []
-        timestamp = _timestamp(text)
+        head, space, _ = text.partition(" ")
+        timestamp = rfc3339_nano(head) if space else None
         found = []
         for pattern in self.patterns:
+            if pattern.groups < 2:  # Go's collector skips a match without two groups
+                continue
             for match in pattern.finditer(text):
-                name, value = match.group(1).strip(), match.group(2)
-                if name in self.metrics and value not in (None, ""):
-                    found.append(Observation(name, value.strip(), timestamp))
+                # Go gives "" for a group that took no part in the match.
+                name, value = ((match.group(i) or "").strip() for i in (1, 2))
+                if name in self.metrics:
+                    found.append(Observation(name, value, timestamp))
         return found
 
 
@@ -43,13 +50,3 @@ class TextFileCollector(StdOutCollector):
     """Katib's File collector with format TEXT: the same parsing, on a file the trial writes."""
 
     kind = "File"
-
-
-def _timestamp(text: str) -> float | None:
-    head = text.split(" ", 1)[0] if " " in text else ""
-    if not head or not head[:1].isdigit():
-        return None
-    try:
-        return datetime.fromisoformat(head.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None

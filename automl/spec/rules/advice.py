@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from automl.spec.algorithms import ALGORITHMS, ignored_settings
 from automl.spec.deviations import deviation_findings
 from automl.spec.errors import NAME, Finding
+from automl.spec.filters import unreadable_metric_names
 
 if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
@@ -26,7 +27,7 @@ def _ignored_settings(spec: ExperimentSpec) -> Iterator[Finding]:
                       f"service reads only: {', '.join(sorted(known)) or 'none'})")
 
 
-ADVICE: tuple[Adviser, ...] = (_ignored_settings,)
+ADVICE: tuple[Adviser, ...] = (_ignored_settings, unreadable_metric_names)
 """Checks whose findings are warnings wherever the experiment runs."""
 
 

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from automl.spec.defaults import TRIAL_KINDS
-from automl.spec.errors import Finding, field_ref
+from automl.spec.errors import Finding
+from automl.spec.filters import filter_problems
 from automl.spec.rules.experiment import int32_budget_findings
-from automl.spec.trial import DEFAULT_FILTER, PLACEHOLDER, TrialTemplate, find_containers
+from automl.spec.trial import PLACEHOLDER, TrialTemplate, find_containers
 
 if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
@@ -203,30 +204,8 @@ def _collector(trial: TrialTemplate) -> Iterator[Finding]:
     elif mc.filter and mc.effective_format == "JSON":
         yield Finding((*at, "filter"), "must be empty when format is JSON")
     for i, pattern in enumerate(mc.filter):
-        try:
-            groups = re.compile(pattern).groups
-        except re.error as exc:
-            yield Finding((*at, "filter", i), f"invalid regular expression: {exc}")
-            continue
-        if groups < 2:
-            yield Finding((*at, "filter", i), "needs two groups: the metric name, then its "
-                                              "value, e.g. ([\\w|-]+)=([+-]?\\d*(\\.\\d+)?)")
-
-
-def warning_findings(spec: ExperimentSpec) -> Iterator[Finding]:
-    """What Katib accepts but cannot work: metric names its default filter never captures."""
-    mc = spec.trial.metrics_collector
-    if mc.kind not in ("StdOut", "File") or mc.filter or mc.effective_format == "JSON":
-        return
-    # Katib's collector is Go, whose \w is ASCII; a name is captured only if the filter
-    # finds the whole of it in a line "<name>=1".
-    default = re.compile(DEFAULT_FILTER, re.ASCII)
-    for path, name in _metric_names(spec):
-        if not any(m.group(1) == name for m in default.finditer(f"{name}=1")):
-            yield Finding(path, f"Katib's default {mc.kind} filter never reads a metric named "
-                                f"{name!r} (names are ASCII letters, digits, '_', '-' and "
-                                f"'|'); rename it, or give "
-                                f"{field_ref('trial', 'metrics_collector', 'filter')}")
+        for problem in filter_problems(pattern):
+            yield Finding((*at, "filter", i), problem)
 
 
 def _metric_names(spec: ExperimentSpec) -> Iterator[tuple[tuple[str | int, ...], str]]:
