@@ -67,6 +67,9 @@ def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT, *,
         path = Path(url) if url else root / JOURNAL
         if url is None and not existing:
             _make_folder(root)
+        elif url is None and not root.is_dir():  # a reading command where nothing ran yet
+            raise StorageError(f"no experiments here: {path} does not exist (run one first, "
+                               "or give --storage)")
         kind = _file_kind(path, url or str(path), existing)
         if kind == "sqlite":
             return open_storage(f"sqlite:///{path.resolve()}", root, existing=existing)

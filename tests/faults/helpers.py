@@ -19,8 +19,11 @@ from tests.local.helpers import TRIAL
 
 def write_experiment(folder: Path, *, name: str = "t", max_trials: int = 4,
                      parallel_trials: int = 2, trial_args: tuple[str, ...] = (),
-                     command: list[str] | None = None) -> Path:
-    """An experiment file ``exp.yaml`` in ``folder``: tests/data/trial.py over x and y."""
+                     command: list[str] | None = None, resume_policy: str = "Never") -> Path:
+    """An experiment file ``exp.yaml`` in ``folder``: tests/data/trial.py over x and y.
+
+    ``resume_policy`` LongRunning lets a later run raise the budget of a completed one.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "exp.yaml"
     path.write_text(yaml.safe_dump({
@@ -32,6 +35,7 @@ def write_experiment(folder: Path, *, name: str = "t", max_trials: int = 4,
                        {"name": "y", "type": "int", "min": 0, "max": 4}],
         "trial": {"command": command or [sys.executable, TRIAL, "--x=${trialParameters.x}",
                                          "--y=${trialParameters.y}", *trial_args]},
+        "resume_policy": resume_policy,
     }))
     return path
 

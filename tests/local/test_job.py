@@ -37,8 +37,7 @@ def test_katib_shell_splits_a_categorical_value_with_a_space_as_katib_would(tmp_
     experiment = tmp_path / "experiment.yaml"
     experiment.write_text(yaml.safe_dump(_experiment(
         [sys.executable, TRIAL, "--echo", "--opt=${trialParameters.opt}"])))
-    root = ["--storage", str(tmp_path / ".automl/studies.journal"), "-q"]
-    result = subprocess.run([sys.executable, "-m", "automl", "run", str(experiment), *root,
+    result = subprocess.run([sys.executable, "-m", "automl", "run", str(experiment), "-q",
                              "--katib-shell"], cwd=tmp_path, capture_output=True, text=True,
                             timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert result.returncode == 0, result.stderr

@@ -71,7 +71,8 @@ DAMAGE: dict[str, Callable[[list[bytes]], None]] = {
 @pytest.mark.parametrize("damage", list(DAMAGE))
 def test_a_damaged_journal_keeps_every_intact_trial_and_the_run_resumes(tmp_path,
                                                                        damage) -> None:
-    write_experiment(tmp_path, max_trials=MAX_TRIALS, parallel_trials=2)
+    write_experiment(tmp_path, max_trials=MAX_TRIALS, parallel_trials=2,
+                     resume_policy="LongRunning")  # the budget grows below
     assert automl_run(tmp_path).returncode == 0
     journal = tmp_path / ".automl" / "studies.journal"
     before = finished(trials(tmp_path))

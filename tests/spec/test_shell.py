@@ -70,7 +70,7 @@ def test_validate_katib_and_compile_warn_with_the_command_katib_runs(
         result = CliRunner().invoke(app, [*args, str(path)])
         assert result.exit_code == 0, result.output
         assert (f"warning: {path}:{line}: trial.command: Katib runs this command under sh -c, "
-                f"which {expected} (Katib: ") in result.stderr
+                f"which {expected} [Katib differs: shell-wrapped-command, ") in result.stderr
     assert "warning" not in CliRunner().invoke(app, ["validate", str(path)]).stderr
 
 
