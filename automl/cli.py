@@ -476,13 +476,12 @@ def pipeline_submit(
     """Upload the pipeline (or a new version), create or reuse the experiment, start a run."""
     import tempfile
 
-    import yaml
-
     from automl.pipelines import compile_pipeline, submit_pipeline
+    from automl.spec.source import read_first_document
 
     with tempfile.TemporaryDirectory() as tmp:
         package = compile_pipeline(source, Path(tmp) / "pipeline.yaml")
-        own = next(yaml.safe_load_all(package.read_text()))["pipelineInfo"]["name"]
+        own = read_first_document(package)["pipelineInfo"]["name"]
         done = submit_pipeline(package, host, name=name or own, experiment=experiment,
                                version=version, namespace=namespace, wait=wait, token=token)
     typer.echo(f"run {done.run_id}: {done.state}")
