@@ -164,15 +164,15 @@ def run(
                        err=True)
         raise typer.Exit(130) from None
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()))
-    typer.echo(f"{summary.name}: {summary.status} ({summary.reason}); trials: {counts or 'none'}")
+    _echo(f"{summary.name}: {summary.status} ({summary.reason}); trials: {counts or 'none'}")
     if summary.best is not None:
         from automl.katib.nas import shown_params
         from automl.local.progress import objective_text
 
         shown = shown_params(load(file).algorithm.name, summary.best["params"])
         params = " ".join(f"{k}={v}" for k, v in shown.items())
-        typer.echo(f"best: {summary.best['name']} "
-                   f"objective={objective_text(summary.best['objective'])} {params}".rstrip())
+        _echo(f"best: {summary.best['name']} "
+              f"objective={objective_text(summary.best['objective'])} {params}".rstrip(" "))
     if summary.status == "Failed":
         raise typer.Exit(1)
 
@@ -302,7 +302,7 @@ def best(
             params = f"architecture={row['architecture']}"
             if results.spec.algorithm.name == "darts":  # the objective is the genotype
                 value, params = row["architecture"], ""
-        typer.echo(f"{row['trial']} {results.spec.objective.metric}={value} {params}".rstrip())
+        _echo(f"{row['trial']} {results.spec.objective.metric}={value} {params}".rstrip(" "))
 
 
 @app.command(epilog="Example:  automl compare digits-svm digits-svm-random --format markdown")
@@ -449,11 +449,11 @@ def pipeline_run(
     result = run_local(source, root, quiet=True)
     typer.echo(f"outputs in {result['run_dir']}")
     if result.get("best_params") is not None:
-        typer.echo("best: " + " ".join(f"{k}={v}" for k, v in result["best_params"].items()))
+        _echo("best: " + " ".join(f"{k}={v}" for k, v in result["best_params"].items()))
     for task, values in result.get("metrics", {}).items():
         shown = " ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
                          for k, v in values.items())
-        typer.echo(f"{task}: {shown}")
+        _echo(f"{task}: {shown}")
 
 
 @pipeline_app.command(name="submit",
@@ -509,6 +509,13 @@ def _results(name: str, storage: str | None, backend: str, namespace: str | None
     from automl.results import load_results
 
     return load_results(name, storage)
+
+
+def _echo(line: str) -> None:
+    """Print a line holding trial text (names, values, reasons), control characters escaped."""
+    from automl._terminal import visible
+
+    typer.echo(visible(line))
 
 
 def _write(text: str, output: Path | None) -> None:
