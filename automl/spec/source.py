@@ -140,12 +140,14 @@ def _load_first(text: str, file: str | None) -> tuple[Any, list[yaml.Node]]:
             if node is not None:
                 nodes.append(node)
         return (loader.construct_document(nodes[0]) if nodes else None), nodes
+    except SpecError:  # a ValueError too, but already located
+        raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise SpecError([Issue("", f"invalid YAML: {problem}", file, line)]) from None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: an int of over 4300 digits
         raise SpecError([Issue("", f"invalid YAML: {exc}", file)]) from None
     finally:
         loader.dispose()
