@@ -197,15 +197,15 @@ def run(
                        err=True)
         raise typer.Exit(130) from None
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()))
-    typer.echo(f"{summary.name}: {summary.status} ({summary.reason}); trials: {counts or 'none'}")
+    _echo(f"{summary.name}: {summary.status} ({summary.reason}); trials: {counts or 'none'}")
     if summary.best is not None:
         from automl.katib.nas import shown_params
         from automl.local.progress import objective_text
 
         shown = shown_params(load(file).algorithm.name, summary.best["params"])
         params = " ".join(f"{k}={v}" for k, v in shown.items())
-        typer.echo(f"best: {summary.best['name']} "
-                   f"objective={objective_text(summary.best['objective'])} {params}".rstrip())
+        _echo(f"best: {summary.best['name']} "
+              f"objective={objective_text(summary.best['objective'])} {params}".rstrip(" "))
     if summary.status == "Failed":
         raise typer.Exit(1)
 
@@ -339,7 +339,7 @@ def best(
             params = f"architecture={row['architecture']}"
             if results.spec.algorithm.name == "darts":  # the objective is the genotype
                 value, params = row["architecture"], ""
-        typer.echo(f"{row['trial']} {results.spec.objective.metric}={value} {params}".rstrip())
+        _echo(f"{row['trial']} {results.spec.objective.metric}={value} {params}".rstrip(" "))
 
 
 @app.command(epilog="Example:  automl compare digits-svm digits-svm-random --format markdown")
@@ -492,11 +492,11 @@ def pipeline_run(
     result = run_local(source, root, quiet=True)
     typer.echo(f"outputs in {result['run_dir']}")
     if result.get("best_params") is not None:
-        typer.echo("best: " + " ".join(f"{k}={v}" for k, v in result["best_params"].items()))
+        _echo("best: " + " ".join(f"{k}={v}" for k, v in result["best_params"].items()))
     for task, values in result.get("metrics", {}).items():
         shown = " ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
                          for k, v in values.items())
-        typer.echo(f"{task}: {shown}")
+        _echo(f"{task}: {shown}")
 
 
 @pipeline_app.command(name="submit",
@@ -519,13 +519,12 @@ def pipeline_submit(
     """Upload the pipeline (or a new version), create or reuse the experiment, start a run."""
     import tempfile
 
-    import yaml
-
     from automl.pipelines import compile_pipeline, submit_pipeline
+    from automl.spec.source import read_first_document
 
     with tempfile.TemporaryDirectory() as tmp:
         package = compile_pipeline(source, Path(tmp) / "pipeline.yaml")
-        own = next(yaml.safe_load_all(package.read_text()))["pipelineInfo"]["name"]
+        own = read_first_document(package)["pipelineInfo"]["name"]
         done = submit_pipeline(package, host, name=name or own, experiment=experiment,
                                version=version, namespace=namespace, wait=wait, token=token)
     typer.echo(f"run {done.run_id}: {done.state}")
@@ -561,6 +560,13 @@ def _check_output(output: Path | None) -> None:
 
     if output is not None:
         check_file(output)
+
+
+def _echo(line: str) -> None:
+    """Print a line holding trial text (names, values, reasons), control characters escaped."""
+    from automl._terminal import visible
+
+    typer.echo(visible(line))
 
 
 def _write(text: str, output: Path | None) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
+from automl._terminal import plain
 from automl.katib.backend import cluster_best, experiment_spec, experiment_state
 from automl.katib.cluster import KatibCluster
 from automl.katib.results import katib_results
@@ -20,22 +21,24 @@ def print_katib_status(name: str | None, cluster: KatibCluster) -> None:
         table = Table("experiment", "status", "trials", "reason")
         for experiment in cluster.list():
             state, reason, counts = experiment_state(experiment)
-            table.add_row(experiment["metadata"]["name"], state, str(sum(counts.values())),
-                          reason)
+            table.add_row(*map(plain, (experiment["metadata"]["name"], state,
+                                       sum(counts.values()), reason)))
         console.print(table)
         return
     experiment = cluster.get(name)
     state, reason, _ = experiment_state(experiment)
-    console.print(f"[bold]{name}[/bold]: {state} {reason}")
+    console.print(plain(name, "bold"), plain(f"{state} {reason}"), sep=": ")
     spec = experiment_spec(experiment)
     found = cluster.trials(name)
     best = cluster_best(spec, found)
-    console.print(best_line(spec, best), highlight=False, markup=False)
+    console.print(plain(best_line(spec, best)), highlight=False)
     trials = katib_results(spec, found).trials
     params = [c for c in trials.columns if c.startswith("params.")]
-    table = Table("trial", "status", "objective", *(p.removeprefix("params.") for p in params))
+    table = Table("trial", "status", "objective",
+                  *(Column(plain(p.removeprefix("params."))) for p in params))
     for _, row in trials.iterrows():
-        table.add_row(str(row["trial"]), str(row["status"]),
-                      "" if row["objective"] != row["objective"] else f"{row['objective']:.6g}",
-                      *(str(row[p]) for p in params))
+        table.add_row(*map(plain, (row["trial"], row["status"],
+                                   "" if row["objective"] != row["objective"]
+                                   else f"{row['objective']:.6g}",
+                                   *(row[p] for p in params))))
     console.print(table)

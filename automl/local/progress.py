@@ -6,6 +6,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from automl._terminal import plain, visible
+
 if TYPE_CHECKING:
     from automl.spec import ExperimentSpec
 
@@ -34,11 +36,13 @@ class Progress:
             )
             from rich.progress import Progress as RichProgress
 
+            # The name and the info hold user text: shown as written, never read as markup.
             self._bar = RichProgress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TimeRemainingColumn(), TextColumn("{task.fields[info]}"), transient=False)
+                TextColumn("{task.description}", style="bold", markup=False), BarColumn(),
+                MofNCompleteColumn(), TimeRemainingColumn(),
+                TextColumn("{task.fields[info]}", markup=False), transient=False)
             self._bar.__enter__()
-            self._task = self._bar.add_task(self.name, total=self.total, info="")
+            self._task = self._bar.add_task(visible(self.name), total=self.total, info="")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -49,14 +53,14 @@ class Progress:
         """Show the counters; ``last`` is a line about the trial that just ended."""
         if not self.enabled:
             return
-        info = f"running {running}  failed {failed}  best {best}"
+        info = visible(f"running {running}  failed {failed}  best {best}")
         if self._bar is not None:
             self._bar.update(self._task, completed=done, info=info)
             if last:
-                self._bar.console.print(last, highlight=False)
+                self._bar.console.print(plain(last))
         elif last:
             total = self.total if self.total is not None else "?"
-            print(f"[{done}/{total}] {last} | {info}", file=sys.stderr, flush=True)
+            print(f"[{done}/{total}] {visible(last)} | {info}", file=sys.stderr, flush=True)
 
 
 def best_text(spec: ExperimentSpec, best: dict[str, Any] | None) -> str:

@@ -93,6 +93,9 @@ class SubprocessRunner(TrialRunner):
                 return TrialOutcome("Failed", f"cannot write the trial's logs in {job.run_dir}: "
                                     f"{exc.strerror or exc}", start_time=start,
                                     end_time=time.time())
+            unpassable = _unpassable(job)
+            if unpassable is not None:
+                return TrialOutcome("Failed", unpassable, start_time=start, end_time=time.time())
             try:
                 trial = supervisor.spawn(job.argv, job.cwd, job.env)
             except OSError as exc:
@@ -389,6 +392,27 @@ def _pump(fds: list[int], logs: list[_Log], gone: threading.Event) -> None:
         for fd, log in zip(fds, logs, strict=True):
             os.close(fd)
             log.close()
+
+
+def _unpassable(job: TrialJob) -> str | None:
+    """Why no process can be started with the job's arguments or environment, if so.
+
+    A NUL byte ends a C string, so no operating system passes one in an argument or a
+    variable (on a cluster the container fails to start); neither can a variable name hold
+    '='. Such values reach here from a categorical value or the trial template.
+    """
+    for i, arg in enumerate(job.argv):
+        if "\0" in arg:
+            return f"argument {i} ({arg!r}) holds a NUL byte, which no process can receive"
+    for key, value in job.env.items():
+        if "\0" in key or "=" in key:
+            return f"environment variable name {key!r} cannot be passed to a process"
+        if "\0" in value:
+            return (f"environment variable {key}={value!r} holds a NUL byte, which no "
+                    "process can receive")
+    if "\0" in str(job.cwd):
+        return f"working folder {str(job.cwd)!r} holds a NUL byte"
+    return None
 
 
 def conclude(outcome: TrialOutcome, ended: str, job: TrialJob,

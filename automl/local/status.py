@@ -8,6 +8,7 @@ import optuna
 from rich.console import Console
 from rich.table import Column, Table
 
+from automl._terminal import plain
 from automl.errors import AutomlError
 from automl.katib.nas import shown_params
 from automl.local.progress import best_line, objective_text
@@ -32,9 +33,10 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
         table = Table("experiment", "status", "trials", "reason", "started")
         for s in summaries:
             record = s.user_attrs.get(ATTR, {})
-            table.add_row(s.study_name, record.get("status", "?"), str(s.n_trials),
-                          record.get("reason", ""), f"{s.datetime_start:%Y-%m-%d %H:%M}"
-                          if s.datetime_start else "")
+            table.add_row(*map(plain, (s.study_name, record.get("status", "?"), s.n_trials,
+                                       record.get("reason", ""),
+                                       f"{s.datetime_start:%Y-%m-%d %H:%M}"
+                                       if s.datetime_start else "")))
         console.print(table)
         return
     names = [s.study_name for s in summaries]
@@ -43,13 +45,14 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
                           + (", ".join(names) or "none"))
     study = optuna.load_study(study_name=name, storage=store)
     record = study.user_attrs.get(ATTR, {})
-    console.print(f"[bold]{name}[/bold]: {record.get('status', '?')} {record.get('reason', '')}")
+    console.print(plain(name, "bold"),
+                  plain(f"{record.get('status', '?')} {record.get('reason', '')}"), sep=": ")
     spec = stored_spec(study)
     algorithm = spec.algorithm.name
     trials = study.get_trials(deepcopy=False)
     recorded = [t.user_attrs[ATTR] for t in trials if ATTR in t.user_attrs]
     best = best_trial(spec, recorded)
-    console.print(best_line(spec, best), highlight=False, markup=False)
+    console.print(plain(best_line(spec, best)), highlight=False)
     # What each trial received (for NAS: the architecture in words), from its record
     service = service_of(algorithm)
     shown = [shown_params(algorithm, t.user_attrs.get(ATTR, {}).get("params")
@@ -57,12 +60,13 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
              for t in trials]
     params = list(dict.fromkeys(k for p in shown for k in p))
     table = Table(*(Column(c, no_wrap=True) for c in ("trial", "status", "objective")),
-                  *params, Column("reason", overflow="fold"))
+                  *(Column(plain(p)) for p in params), Column("reason", overflow="fold"))
     for t, values in zip(trials, shown, strict=True):
         r = t.user_attrs.get(ATTR, {})
         objective = r.get("objective")
-        table.add_row(r.get("name", str(t.number)), r.get("status", t.state.name),
-                      "" if objective is None else objective_text(objective),
-                      *(short_value(values[p]) if p in values else "" for p in params),
-                      r.get("reason", ""))
+        table.add_row(*map(plain, (r.get("name", str(t.number)), r.get("status", t.state.name),
+                                   "" if objective is None else objective_text(objective),
+                                   *(short_value(values[p]) if p in values else ""
+                                     for p in params),
+                                   r.get("reason", ""))))
     console.print(table)

@@ -14,10 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from automl._output import check_file, write_file
 from automl.errors import AutomlError
+from automl.spec.source import read_first_document
 
 __all__ = ["PIPELINE_ATTRIBUTE", "compile_pipeline", "load_pipeline"]
 
@@ -57,7 +56,7 @@ def load_pipeline(source: PipelineSource) -> Callable[..., Any]:
         raise AutomlError(f"{path}: expected an experiment (.yaml), a compiled pipeline "
                           "(.yaml) or a Python file defining 'pipeline'")
     # kfp writes the platform spec (e.g. a PVC mount) as a second YAML document.
-    data = next(iter(yaml.safe_load_all(path.read_text(encoding="utf-8"))), None)
+    data = read_first_document(path)
     if isinstance(data, dict) and "pipelineInfo" in data and "root" in data:
         from kfp import components
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from automl._output import write_file
+from automl._terminal import plain, visible
 from automl.errors import AutomlError
 
 if TYPE_CHECKING:
@@ -23,6 +24,9 @@ def write_table(frame: pd.DataFrame, fmt: str, output: Path | None) -> None:
 
     A file is written whole or not at all (``automl._output``).
 
+    On stdout, control characters in texts are shown escaped (``\\x1b``) so that a trial's
+    output cannot restyle the terminal; a file gets them as they are.
+
     Raises:
         AutomlError: For an unknown format, or Parquet to a terminal.
         OutputError: When ``output`` cannot be written; what was there is left untouched.
@@ -34,6 +38,11 @@ def write_table(frame: pd.DataFrame, fmt: str, output: Path | None) -> None:
             raise AutomlError("parquet is binary: give -o FILE")
         write_file(output, lambda path: frame.to_parquet(path, index=False))
         return
+    if output is None:
+        frame = frame.copy()
+        texts = frame.select_dtypes(include=["object", "string"]).columns
+        frame[texts] = frame[texts].map(lambda v: visible(v) if isinstance(v, str) else v)
+        frame.columns = [visible(c) for c in frame.columns]
     if fmt == "table":
         text = _rich(frame)
     elif fmt == "csv":
@@ -55,7 +64,7 @@ _NAS_ASSIGNMENTS = {f"params.{name}" for name in ("architecture", "nn_config",
 
 def _rich(frame: pd.DataFrame) -> str:
     from rich.console import Console
-    from rich.table import Table
+    from rich.table import Column, Table
 
     # One experiment, one backend: those columns say nothing; several (compare): keep them.
     hidden = {c for c in ("experiment", "backend")
@@ -65,9 +74,10 @@ def _rich(frame: pd.DataFrame) -> str:
         # words (the other formats keep them).
         hidden |= {c for c in frame.columns if c in _NAS_ASSIGNMENTS}
     shown = [c for c in frame.columns if c not in hidden]
-    table = Table(*[str(c).removeprefix("params.").removeprefix("metrics.") for c in shown])
+    table = Table(*(Column(plain(str(c).removeprefix("params.").removeprefix("metrics.")))
+                    for c in shown))
     for row in frame[shown].itertuples(index=False):
-        table.add_row(*(_cell(v) for v in row))
+        table.add_row(*(plain(_cell(v)) for v in row))
     buffer = io.StringIO()
     Console(file=buffer, width=max(120, 14 * len(shown)), force_terminal=False).print(table)
     return buffer.getvalue()

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 __all__ = ["ALGORITHMS", "EARLY_STOPPING", "Algorithm", "get_algorithm", "hyperband_brackets",
            "ignored_settings", "service_of"]
 
+_MAX_GRID = 1_000_000  # combinations a grid search may list (a list of tuples in memory)
+
 Check = Callable[["ExperimentSpec"], Iterable[Finding]]
 
 
@@ -71,6 +73,12 @@ def _grid(spec: ExperimentSpec) -> Iterator[Finding]:
                           "grid search needs a step for every double parameter")
             return
         combinations *= _grid_size(p)
+    if combinations > _MAX_GRID:
+        # Katib's Optuna service, like Optuna's GridSampler here, lists every combination
+        yield Finding(("parameters",), f"grid search lists every combination, and these "
+                                       f"parameters make more than {_MAX_GRID}; use larger "
+                                       "steps, fewer values or another algorithm")
+        return
     max_trials = spec.budget.max_trials
     if max_trials is not None and max_trials > combinations:
         yield Finding(("budget", "max_trials"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -47,9 +48,11 @@ class Parameter(SpecModel):
         def fix(v: int | float | None) -> int | float | None:
             if v is None:
                 return None
-            if self.type == "int" and float(v).is_integer():
+            if self.type == "int" and _integral(v):
                 return int(v)
-            return float(v) if self.type == "double" else v
+            if self.type == "double" and abs(v) <= sys.float_info.max:
+                return float(v)
+            return v  # an int beyond any double stays exact, for the rules to refuse
 
         for field in ("min", "max", "step"):
             object.__setattr__(self, field, fix(getattr(self, field)))
@@ -74,4 +77,9 @@ def _number_or_keep(value: str | int | float) -> str | int | float:
         number = as_number(value)
     except ValueError:
         return value  # reported by the rules as "expected a number"
-    return int(number) if float(number).is_integer() else number
+    return int(number) if _integral(number) else number
+
+
+def _integral(number: int | float) -> bool:
+    # not float(number): an int beyond a double would raise OverflowError
+    return isinstance(number, int) or number.is_integer()

@@ -15,8 +15,10 @@ from typing import Any
 import yaml
 
 from automl.spec.errors import Finding, Issue, Path, SpecError, render_path, resolve_refs
+from automl.spec.yaml_guard import check_bounds
 
-__all__ = ["Location", "Locator", "SourceMap", "locate", "parse_yaml", "read_yaml"]
+__all__ = ["Location", "Locator", "SourceMap", "locate", "parse_yaml", "read_first_document",
+           "read_yaml"]
 
 try:  # the C loader is several times faster on large files; the pure one behaves the same
     _Loader: type = yaml.CSafeLoader
@@ -78,14 +80,16 @@ def source_locator(source: SourceMap) -> Locator:
 
 def read_yaml(file: str | FsPath) -> tuple[Any, SourceMap]:
     """Read one YAML document from ``file``; see :func:`parse_yaml`."""
-    name = str(file)
-    try:
-        text = FsPath(file).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError([Issue("", "file not found", name)]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError([Issue("", f"cannot read the file: {exc}", name)]) from None
-    return parse_yaml(text, name)
+    return parse_yaml(_read_text(file), str(file))
+
+
+def read_first_document(file: str | FsPath) -> Any:
+    """The first YAML document of ``file`` (kfp writes a pipeline's platform spec second).
+
+    Raises:
+        SpecError: When the file cannot be read, or any document is not bounded YAML.
+    """
+    return _load_first(_read_text(file), str(file))[0]
 
 
 def parse_yaml(text: str, file: str | None = None) -> tuple[Any, SourceMap]:
@@ -95,35 +99,58 @@ def parse_yaml(text: str, file: str | None = None) -> tuple[Any, SourceMap]:
         The data and a SourceMap of every key and list item in it.
 
     Raises:
-        SpecError: On a YAML syntax error, several documents, or a key given twice.
+        SpecError: On a YAML syntax error, several documents, a key given twice, or a
+            document too large or deep once its aliases are expanded (see ``yaml_guard``).
     """
-    loader = _Loader(text)
-    try:
-        nodes = []
-        while loader.check_node():
-            nodes.append(loader.get_node())
-        nodes = [n for n in nodes if n is not None]
-        if len(nodes) > 1:
-            line = nodes[1].start_mark.line + 1
-            raise SpecError([Issue("", "expected one YAML document, found several", file, line)])
-        if not nodes:
-            return None, SourceMap(file)
-        data = loader.construct_document(nodes[0])
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise SpecError([Issue("", f"invalid YAML: {problem}", file, line)]) from None
-    except yaml.YAMLError as exc:
-        raise SpecError([Issue("", f"invalid YAML: {exc}", file)]) from None
-    finally:
-        loader.dispose()
+    data, nodes = _load_first(text, file)
+    if len(nodes) > 1:
+        line = nodes[1].start_mark.line + 1
+        raise SpecError([Issue("", "expected one YAML document, found several", file, line)])
     source = SourceMap(file)
+    if not nodes:
+        return None, source
     duplicates: list[Issue] = []
     _walk(nodes[0], (), source, duplicates)
     if duplicates:
         raise SpecError(duplicates)
     return data, source
+
+
+def _read_text(file: str | FsPath) -> str:
+    try:
+        return FsPath(file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError([Issue("", "file not found", str(file))]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError([Issue("", f"cannot read the file: {exc}", str(file))]) from None
+
+
+def _load_first(text: str, file: str | None) -> tuple[Any, list[yaml.Node]]:
+    """The first document's data and every document's node.
+
+    Every YAML parse in automl goes through here, so that no document is composed, built or
+    walked before :func:`check_bounds` has measured it.
+    """
+    loader = _Loader(text)
+    try:
+        check_bounds(_Loader(text), file)  # before the C composer, which recurses
+        nodes = []
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None:
+                nodes.append(node)
+        return (loader.construct_document(nodes[0]) if nodes else None), nodes
+    except SpecError:  # a ValueError too, but already located
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise SpecError([Issue("", f"invalid YAML: {problem}", file, line)]) from None
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: an int of over 4300 digits
+        raise SpecError([Issue("", f"invalid YAML: {exc}", file)]) from None
+    finally:
+        loader.dispose()
 
 
 def _walk(node: yaml.Node, path: Path, source: SourceMap, duplicates: list[Issue]) -> None:

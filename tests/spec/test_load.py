@@ -73,6 +73,15 @@ def test_yaml_tags_that_build_objects_are_refused(write) -> None:
     assert issues[0].message.startswith("invalid YAML")
 
 
+@pytest.mark.parametrize("value", ["9" * 5000, "2001-13-01"],  # Python cannot convert these
+                         ids=["an int of 5000 digits", "month 13"])
+def test_yaml_values_python_cannot_convert_are_refused(write, value) -> None:
+    path = write("e.yaml", GOOD + f"extra: {value}\n")
+    [issue] = _issues(path)
+    assert issue.file == str(path)
+    assert issue.message.startswith("invalid YAML: ")
+
+
 def test_a_missing_file_is_a_clear_error(tmp_path) -> None:
     issues = _issues(tmp_path / "nope.yaml")
     assert issues[0].message == "file not found"

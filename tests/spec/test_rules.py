@@ -139,6 +139,16 @@ def test_bayesian_optimisation_needs_positive_double_bounds() -> None:
                                           "so min must be > 0"}
 
 
+def test_grid_refuses_more_combinations_than_it_can_list() -> None:
+    # Optuna's GridSampler (and Katib's service) build the list of every combination
+    params = [{"name": "a", "type": "int", "min": 0, "max": 10**9},
+              {"name": "b", "type": "categorical", "list": ["x", "y"]}]
+    found = findings(spec_with(algorithm={"name": "grid"}, parameters=params))
+    assert found["parameters"] == ("grid search lists every combination, and these parameters "
+                                   "make more than 1000000; use larger steps, fewer values or "
+                                   "another algorithm")
+
+
 @pytest.mark.parametrize("algorithm", ["grid", "multivariate-tpe"])
 def test_optuna_backed_algorithms_refuse_normal_distributions(algorithm: str) -> None:
     params = copy.deepcopy(BASE["parameters"])
@@ -224,11 +234,39 @@ def test_medianstop_needs_a_collector_that_watches_running_trials() -> None:
     ({"type": "discrete", "list": [1, "two"]}, "list[1]",
      "discrete values are numbers, got 'two' (use categorical for labels)"),
     ({"type": "categorical", "list": ["a", "a"]}, "list[1]", "'a' is listed twice"),
+    # ranges the suggestion services cannot compute with (run crashed in Optuna or numpy)
+    ({"type": "double", "min": -1e308, "max": 1e308}, "max",
+     "max - min (1e+308 - -1e+308) is beyond the largest double (1.8e308); the suggestion "
+     "services cannot sample it"),
+    ({"type": "double", "min": -1.7e308, "max": 0, "step": 1.7e308}, "max",
+     "max - min (0 - -1.7e+308) + step (1.7e+308) is beyond the largest double (1.8e308); the "
+     "suggestion services cannot sample it"),
+    ({"type": "int", "min": -(10**400), "max": 10**400}, "max",
+     f"max - min ({10**400} - {-(10**400)}) is beyond the largest double (1.8e308); the "
+     "suggestion services cannot sample it"),
+    ({"type": "double", "min": 0.001, "max": 0.1, "step": 1e-300}, "step",
+     "1e-300 divides max - min (0.099) into more than 10**27 steps, too many for Optuna (and "
+     "Katib's Optuna service) to round to"),
+    ({"type": "int", "min": 10**400, "max": 0}, "max", f"must be >= min ({10**400}), got 0"),
 ])
 def test_parameter_rules(parameter, path, expected) -> None:
     params = copy.deepcopy(BASE["parameters"])
     params[0] = {"name": "lr", **parameter}
     assert findings(spec_with(parameters=params))[f"parameters[0].{path}"] == expected
+
+
+@pytest.mark.parametrize("parameter", [
+    {"type": "double", "min": 1e-300, "max": 1e300, "step": 1e-300,
+     "distribution": "logUniform"},  # a log scale ignores the step
+    {"type": "double", "min": -8e307, "max": 8e307},
+    {"type": "int", "min": -(2**63), "max": 2**63, "step": 2**12},
+    {"type": "double", "min": 0, "max": 5.6e14, "step": 0.0625},  # 9e15 steps
+    {"type": "int", "min": 1, "max": 10**27, "step": 1},  # Optuna rounds ints exactly
+])
+def test_extreme_ranges_the_services_can_sample_are_accepted(parameter) -> None:
+    params = copy.deepcopy(BASE["parameters"])
+    params[0] = {"name": "lr", **parameter}
+    assert findings(spec_with(parameters=params)) == {}
 
 
 def test_a_parameter_defined_twice_is_refused() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,8 @@ if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
 
 __all__ = ["parameter_findings", "space_findings"]
+
+_MAX_STEPS = 10**27  # Optuna rounds to a step in 28-digit decimals (Katib's service too)
 
 
 def space_findings(spec: ExperimentSpec) -> Iterator[Finding]:
@@ -56,13 +59,42 @@ def _range(here: Path, p: Parameter) -> Iterator[Finding]:
             if value is not None and not isinstance(value, int):
                 yield Finding((*here, field), f"expected an integer, got {value!r}")
     if p.min is not None and p.max is not None and p.min > p.max:
-        yield Finding((*here, "max"), f"must be >= min ({p.min:g}), got {p.max:g}")
+        yield Finding((*here, "max"), f"must be >= min ({_shown(p.min)}), got {_shown(p.max)}")
     if p.step is not None and p.step <= 0:
-        yield Finding((*here, "step"), f"expected a number > 0, got {p.step:g}")
+        yield Finding((*here, "step"), f"expected a number > 0, got {_shown(p.step)}")
+    elif p.min is not None and p.max is not None and p.min <= p.max:
+        yield from _representable(here, p)
     if p.distribution in ("logUniform", "logNormal") and p.min is not None and p.min <= 0:
         yield Finding((*here, "min"),
                       f"a {p.distribution} parameter needs min > 0 (it samples log(value)), "
-                      f"got {p.min:g}")
+                      f"got {_shown(p.min)}")
+
+
+def _representable(here: Path, p: Parameter) -> Iterator[Finding]:
+    """A range the suggestion services can compute with, in doubles as they all do.
+
+    Katib's webhook takes any numbers, but its services (and Optuna here) sample within
+    ``[min - step/2, max + step/2]`` and round to ``min + k * step``: a span beyond the largest
+    double is infinite, and Optuna's rounding of doubles (in Katib's Optuna service as here)
+    fails on a step that divides the span into more than 28 digits' worth of steps. A log
+    scale ignores the step.
+    """
+    step = None if p.distribution in ("logUniform", "logNormal") else p.step
+    span = p.max - p.min  # exact for ints, which may be any size
+    if span + (step or 0) > sys.float_info.max:
+        plus = f" + step ({_shown(step)})" if step else ""
+        yield Finding((*here, "max"), f"max - min ({_shown(p.max)} - {_shown(p.min)}){plus} is "
+                                      "beyond the largest double (1.8e308); the suggestion "
+                                      "services cannot sample it")
+    elif p.type == "double" and step is not None and span / step > _MAX_STEPS:
+        yield Finding((*here, "step"), f"{_shown(step)} divides max - min ({_shown(span)}) "
+                                       "into more than 10**27 steps, too many for Optuna (and "
+                                       "Katib's Optuna service) to round to")
+
+
+def _shown(number: float) -> str:
+    # :g would raise OverflowError on an int beyond a double
+    return f"{number:g}" if abs(number) < 1e16 else str(number)
 
 
 def _choices(here: Path, p: Parameter) -> Iterator[Finding]:
