@@ -148,8 +148,10 @@ def _parameter(draw: st.DrawFn, name: str) -> dict[str, Any]:
         low, high = sorted(draw(st.lists(_POSITIVE, min_size=2, max_size=2)))
         p.update(min=low, max=high, distribution=draw(st.sampled_from(["uniform",
                                                                        "logUniform"])))
-        if draw(st.booleans()):
-            p["step"] = draw(_POSITIVE)
+        step = draw(_POSITIVE) if draw(st.booleans()) else None
+        # Optuna (Katib's Optuna service too) cannot round to a step finer than span / 10**27
+        if step is not None and (high - low) / step <= 10**27:
+            p["step"] = step
     elif kind == "int":
         low, high = sorted(draw(st.lists(st.integers(-10**9, 10**9), min_size=2, max_size=2)))
         p.update(min=low, max=high, step=draw(st.integers(1, 100)))
