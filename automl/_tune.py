@@ -61,7 +61,7 @@ def tune(
         name: The experiment name (a Katib name: lower case, digits, ``-``).
         objective: The function each trial calls.
         parameters: Name → a search-space parameter (a :class:`~automl.spec.Parameter`, a
-            mapping such as ``{"type": "double", "min": 0.01, "max": 1}``, or a kubeflow-katib
+            mapping such as ``{"type": "double", "min": 0.01, "max": 1}``, or a Katib
             ``V1beta1ParameterSpec``), or a fixed value.
         objective_metric_name: The metric to optimise.
         objective_type: ``maximize`` or ``minimize``.
@@ -156,7 +156,7 @@ def _parameter(name: str, value: Any) -> Parameter:
         return value.model_copy(update={"name": name})
     if isinstance(value, Mapping):
         return Parameter.model_validate({**value, "name": name})
-    space = value.feasible_space  # a kubeflow-katib V1beta1ParameterSpec
+    space = value.feasible_space  # a Katib SDK V1beta1ParameterSpec (kubeflow-katib-api or kubeflow-katib)
     data = {"name": name, "type": value.parameter_type, "min": space.min, "max": space.max,
             "step": space.step, "list": space.list,
             "distribution": space.distribution or "uniform"}

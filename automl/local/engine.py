@@ -368,7 +368,7 @@ def _katib_yaml(spec: ExperimentSpec) -> str | None:
     """The Katib manifest this experiment compiles to, or None when it cannot (no image).
 
     Written from ``katib_dict`` (what ``to_katib`` builds its model from) so that a local run
-    does not pay the second it takes to import kubeflow-katib.
+    does not pay for importing the Katib models.
     """
     from automl.katib import katib_dict
     from automl.spec.rules.trial import cluster_findings
