@@ -156,7 +156,7 @@ def _parameter(name: str, value: Any) -> Parameter:
         return value.model_copy(update={"name": name})
     if isinstance(value, Mapping):
         return Parameter.model_validate({**value, "name": name})
-    space = value.feasible_space  # a Katib SDK V1beta1ParameterSpec (kubeflow-katib-api or kubeflow-katib)
+    space = value.feasible_space  # a V1beta1ParameterSpec, kubeflow-katib-api's or kubeflow-katib's
     data = {"name": name, "type": value.parameter_type, "min": space.min, "max": space.max,
             "step": space.step, "list": space.list,
             "distribution": space.distribution or "uniform"}

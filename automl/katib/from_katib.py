@@ -32,8 +32,9 @@ def from_katib(experiment: Any) -> ExperimentSpec:
     """Read a Katib Experiment into an ExperimentSpec.
 
     Args:
-        experiment: A ``V1beta1Experiment`` (kubeflow-katib-api's or kubeflow-katib's), a mapping as ``kubectl get -o yaml``
-            prints it, YAML text, or a path (``os.PathLike``) to a YAML file.
+        experiment: A ``V1beta1Experiment`` (kubeflow-katib-api's or kubeflow-katib's), a
+            mapping as ``kubectl get -o yaml`` prints it, YAML text, or a path
+            (``os.PathLike``) to a YAML file.
 
     Returns:
         The experiment, with Katib's defaults understood (a Katib field left out and the same
