@@ -49,6 +49,8 @@ class TuningResult:
         best_params: Parameter name → value, as strings exactly as the trials received them
             (Katib's ``currentOptimalTrial.parameterAssignments``).
         trials: How many trials were recorded.
+        goal_reached: The experiment ended by reaching its objective goal (Katib's reason
+            ExperimentGoalReached), not by running out of trials.
     """
 
     name: str
@@ -56,6 +58,7 @@ class TuningResult:
     objective: float | str
     best_params: dict[str, str]
     trials: int
+    goal_reached: bool
 
 
 def run_tuning(spec_json: str, *, trials_path: str | Path, tensorboard_dir: str | Path,
@@ -165,7 +168,8 @@ def _finish(spec: ExperimentSpec, summary: Any, count: int) -> TuningResult:
     value = summary.best["objective"]
     return TuningResult(spec.name, spec.objective.metric,
                         value if isinstance(value, str) else float(value),
-                        dict(summary.best["params"]), count)
+                        dict(summary.best["params"]), count,
+                        summary.reason.startswith("ExperimentGoalReached"))
 
 
 def _write_outputs(name: str, root: Path, trials_path: str | Path,
