@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from automl.spec import ExperimentSpec, Parameter
 
 if TYPE_CHECKING:
-    from automl.local import RunSummary
+    from automl.state import RunSummary
 
 __all__ = ["tune"]
 
@@ -110,7 +110,9 @@ def tune(
 
     tuned = {k: _parameter(k, v) for k, v in parameters.items() if _is_parameter(v)}
     fixed = {k: v for k, v in parameters.items() if k not in tuned}
-    cluster = backend == "katib" or dry_run
+    from automl.backends import backend_class, get_backend
+
+    cluster = dry_run or backend_class(backend).remote
     program = None
     if cluster:  # only a cluster trial needs the source; a local one forks this process
         check_values(tuned.values())
@@ -132,17 +134,11 @@ def tune(
         from automl.katib import to_yaml
 
         return to_yaml(spec)
-    if backend == "katib":
-        from automl._run import run
-
-        return run(spec, backend="katib", namespace=namespace, context=context,
-                   progress=progress)
-    from automl.local import LocalEngine
     from automl.local.function import FunctionRunner
 
-    runner = FunctionRunner(objective, fixed)
-    return LocalEngine(spec, storage=storage, root=Path(root), runner=runner,
-                       progress=progress).run()
+    chosen = get_backend(backend, storage=storage, root=root, namespace=namespace,
+                         context=context, runner=FunctionRunner(objective, fixed))
+    return chosen.run(spec, progress=progress)
 
 
 def _is_parameter(value: Any) -> bool:

@@ -11,7 +11,6 @@ import warnings
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +32,9 @@ from automl.spec import ExperimentSpec, SpecError, check
 from automl.spec.algorithms import service_of
 from automl.spec.errors import render_path
 from automl.spec.source import Location, locate
-from automl.state import best_trial, unavailable_reason
+from automl.state import RunSummary, best_trial, unavailable_reason
 
-__all__ = ["LocalEngine", "RunSummary"]
+__all__ = ["LocalEngine"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,25 +47,6 @@ _FAILED = ("Failed", "MetricsUnavailable")
 _CREATION_COMPLETED = ("Succeeded", "Failed", "EarlyStopped", "Killed")
 # status_util.go, ExperimentSuggestionEndReachedReason: the service has no more suggestions.
 _SUGGESTION_END = "ExperimentSuggestionEndReached: hyperband ran every bracket"
-
-
-@dataclass
-class RunSummary:
-    """How an experiment run ended.
-
-    Attributes:
-        name: The experiment.
-        status: ``Succeeded``, ``Failed``, or ``Running`` when it was interrupted.
-        reason: Katib's reason, e.g. ``ExperimentGoalReached``, in words.
-        counts: Trials per Katib condition.
-        best: The best trial (``name``, ``objective``, ``params``), or None.
-    """
-
-    name: str
-    status: str
-    reason: str
-    counts: dict[str, int]
-    best: dict[str, Any] | None
 
 
 class LocalEngine:

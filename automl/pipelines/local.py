@@ -9,6 +9,7 @@ read to raise the real reason.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import io
 import json
@@ -79,6 +80,10 @@ def run_local(pipeline_func_or_path: PipelineSource, pipeline_root: str | Path,
                raise_on_error=True)
     logs = io.StringIO()
     echo: TextIO | None = None if quiet else sys.stdout
+    # kfp.local indents each task's log by swapping builtins.print and restoring the one it
+    # found; tasks of a ParallelFor run in threads, so one can restore another's indenting
+    # print and leave every later print of this process indented.
+    original_print = builtins.print
     with contextlib.redirect_stdout(_Tee(logs, echo)), warnings.catch_warnings():
         # kfp.local notes that display names do nothing locally, once per task, on stderr.
         warnings.filterwarnings("ignore", r"Task .*: settings \['display_name'\] have no effect")
@@ -86,6 +91,8 @@ def run_local(pipeline_func_or_path: PipelineSource, pipeline_root: str | Path,
             pipeline(**dict(arguments or {}))
         except RuntimeError as exc:
             raise _failure(str(exc), logs.getvalue()) from exc
+        finally:
+            builtins.print = original_print
     created = sorted((p for p in root.iterdir() if p not in before and p.is_dir()),
                      key=lambda p: p.stat().st_mtime)
     if not created:

@@ -12,6 +12,7 @@ from automl.state.best import (
     text_objective,
     unavailable_reason,
 )
+from automl.state.summary import RunSummary
 
-__all__ = ["DONE", "best_of", "best_trial", "finite_number", "ranking", "text_objective",
-           "unavailable_reason"]
+__all__ = ["DONE", "RunSummary", "best_of", "best_trial", "finite_number", "ranking",
+           "text_objective", "unavailable_reason"]

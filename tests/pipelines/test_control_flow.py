@@ -3,6 +3,7 @@ ParallelFor over seeds, ExitHandler whatever happens."""
 
 from __future__ import annotations
 
+import builtins
 import json
 from pathlib import Path
 
@@ -45,8 +46,11 @@ def test_require_goal_needs_an_objective_goal() -> None:
 
 
 def test_seeds_run_then_once_per_seed(tmp_path: Path) -> None:
+    print_before = builtins.print
     out = run_local(tuning_pipeline(spec(budget=BUDGET), then=seeded, seeds=[3, 5, 8]),
                     tmp_path, quiet=True)
+    # kfp.local's per-task print indenting, raced by the loop's threads, is undone
+    assert builtins.print is print_before
     runs = {task: v["Output"] for task, v in out["outputs"].items() if task.endswith("/seeded")}
     assert len(runs) == 3 and all("-iteration-" in task for task in runs)
     params = json.dumps(out["best_params"], sort_keys=True)
