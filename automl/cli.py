@@ -193,8 +193,8 @@ def run(
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()))
     _echo(f"{summary.name}: {summary.status} ({summary.reason}); trials: {counts or 'none'}")
     if summary.best is not None:
-        from automl.katib.nas import shown_params
-        from automl.local.progress import objective_text
+        from automl.spec.nas_assignments import shown_params
+        from automl.state.progress import objective_text
 
         shown = shown_params(load(file).algorithm.name, summary.best["params"])
         params = " ".join(f"{k}={v}" for k, v in shown.items())

@@ -310,7 +310,8 @@ LOCAL_NOTES = {
                  "(`automl.local.hyperband`)",
     "enas": "multivariate, constant liar, over one choice per layer (`layer_<i>`: an operation "
             "id) and per possible skip (`skip_<i>_<j>`), turned into Katib's `architecture` and "
-            "`nn_config` (`automl.katib.nas`); the controller settings apply on Katib only; "
+            "`nn_config` (`automl.spec.nas_assignments`); the controller settings apply on Katib "
+            "only; "
             "seed with `automl run --seed`",
     "darts": "nothing to sample: every trial gets Katib's three arguments and trains the "
              "supernet itself",

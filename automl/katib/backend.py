@@ -11,10 +11,10 @@ from automl.katib.cluster import KatibCluster
 from automl.katib.from_katib import from_katib
 from automl.katib.results import katib_results, trial_rows
 from automl.katib.to_katib import katib_dict, to_katib
-from automl.local.progress import Progress, best_text
 from automl.results import Results
 from automl.spec import ExperimentSpec
 from automl.state import RunSummary, best_trial
+from automl.state.progress import Progress, best_text
 
 __all__ = ["cluster_best", "collect", "experiment_spec", "experiment_state", "run_on_katib"]
 

@@ -9,7 +9,7 @@ from automl._terminal import plain
 from automl.katib.backend import cluster_best, experiment_spec, experiment_state
 from automl.katib.cluster import KatibCluster
 from automl.katib.results import katib_results
-from automl.local.progress import best_line
+from automl.state.progress import best_line
 
 __all__ = ["print_katib_status"]
 

@@ -10,12 +10,12 @@ from rich.table import Column, Table
 
 from automl._terminal import plain
 from automl.errors import AutomlError
-from automl.katib.nas import shown_params
-from automl.local.progress import best_line, objective_text
-from automl.local.space import short_value, trial_value
+from automl.local.space import trial_value
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, stored_spec
 from automl.spec.algorithms import service_of
+from automl.spec.nas_assignments import shown_params
 from automl.state import best_trial
+from automl.state.progress import best_line, objective_text, short_value
 
 __all__ = ["print_status"]
 
