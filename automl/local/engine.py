@@ -21,6 +21,7 @@ from optuna.trial import TrialState
 from automl.errors import AutomlError, Terminated
 from automl.local.hyperband import Hyperband
 from automl.local.job import build_job
+from automl.local.journal import one_write
 from automl.local.medianstop import MedianStop
 from automl.local.metrics import reduce_observations
 from automl.local.runner import SubprocessRunner, TrialOutcome, TrialRunner
@@ -136,7 +137,8 @@ class LocalEngine:
                     with warnings.catch_warnings():
                         # hyperband sets its resource beyond the declared range, as Katib does
                         warnings.filterwarnings("ignore", "Fixed parameter .* out of range")
-                        trial = study.ask(space)
+                        with one_write(self.storage):  # the trial and its values, one fsync
+                            trial = study.ask(space)
                     name = f"{spec.name}-{trial.number:04d}"
                     future = self._launch(pool, trial, name)
                     running[future] = (trial, name, tag)
@@ -226,8 +228,9 @@ class LocalEngine:
         except OSError as exc:  # e.g. a full disk: the result is in the record all the same
             note = f"observations.jsonl not written ({exc.strerror or exc})"
             record["reason"] = f"{record['reason']}; {note}" if record["reason"] else note
-        trial.set_user_attr(ATTR, record)
-        _tell_optuna(study, trial, record, self.spec)
+        with one_write(self.storage):  # the record and the trial's end, one fsync
+            trial.set_user_attr(ATTR, record)
+            _tell_optuna(study, trial, record, self.spec)
         return record
 
     def _recover(self, study: optuna.Study) -> None:
