@@ -204,16 +204,19 @@ def run(
         raise typer.Exit(1)
 
 
-@app.command(epilog="Example:  automl status digits-svm")
+@app.command(epilog="Examples:  automl status digits-svm  |  automl status digits-svm --all")
 def status(
     name: Annotated[str | None, typer.Argument(help="The experiment (all when omitted).")] = None,
     storage: Storage = None,
     backend: Backend = "local",
     namespace: Namespace = None,
     context: Context = None,
+    every: Annotated[bool, typer.Option("--all", help="List every trial, not only the best "
+                                                     "and the running ones.")] = False,
 ) -> None:
-    """Show an experiment's state and trials (or every experiment's state)."""
-    _backend(backend, storage=storage, namespace=namespace, context=context).print_status(name)
+    """Show an experiment's state: counts, best and running trials (or every experiment's)."""
+    chosen = _backend(backend, storage=storage, namespace=namespace, context=context)
+    chosen.print_status(name, every=every)
 
 
 @app.command(name="list", epilog="Example:  automl list --storage sqlite:///runs.db")
@@ -224,7 +227,7 @@ def list_(
     context: Context = None,
 ) -> None:
     """List the experiments (in a storage, or a Katib namespace) with their state."""
-    status(None, storage, backend, namespace, context)
+    status(None, storage, backend, namespace, context, every=False)
 
 
 @app.command(epilog="Example:  automl budget digits-svm --max-trials 40 --parallel-trials 4")

@@ -58,8 +58,9 @@ class Backend(abc.ABC):
         """The experiment's trials and observations."""
 
     @abc.abstractmethod
-    def print_status(self, name: str | None) -> None:
-        """Print one experiment's state and trials, or every experiment's state."""
+    def print_status(self, name: str | None, *, every: bool = False) -> None:
+        """Print one experiment's state (its counts, best and running trials), or every
+        experiment's state; ``every`` lists all of the experiment's trials."""
 
     @abc.abstractmethod
     def delete(self, name: str) -> None:

@@ -52,10 +52,10 @@ class KatibBackend(Backend):
 
         return collect(name, self._cluster(), self.db_manager)
 
-    def print_status(self, name: str | None) -> None:
+    def print_status(self, name: str | None, *, every: bool = False) -> None:
         from automl.katib.status import print_katib_status
 
-        print_katib_status(name, self._cluster())
+        print_katib_status(name, self._cluster(), every=every)
 
     def delete(self, name: str) -> None:
         self._cluster().delete(name)

@@ -73,10 +73,10 @@ class LocalBackend(Backend):
 
         return load_results(name, self.storage, root=self.root)
 
-    def print_status(self, name: str | None) -> None:
+    def print_status(self, name: str | None, *, every: bool = False) -> None:
         from automl.local.status import print_status
 
-        print_status(name, self.storage, self.root)
+        print_status(name, self.storage, self.root, every=every)
 
     def delete(self, name: str) -> None:
         from automl.local.delete import delete_experiment

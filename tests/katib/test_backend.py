@@ -236,3 +236,19 @@ def test_the_pipeline_step_runs_the_experiment_on_katib(tmp_path, monkeypatch) -
     lines = trials_csv.read_text().splitlines()
     assert len(lines) == 4 and lines[1].endswith(",katib")
     assert json.loads(json.dumps(out["metrics"]["tune"]))["trials"] == 3
+
+
+def test_katib_status_shows_counts_and_best_and_all_lists_every_trial(tmp_path) -> None:
+    with kube_server(tmp_path) as (kubeconfig, _cluster):
+        katib = KatibCluster(config_file=kubeconfig)
+        run_on_katib(_spec(), katib, poll_seconds=0, progress=False)
+        trials = collect("t", katib).trials
+        summary = _cli("status", "t", "--backend", "katib", kubeconfig=kubeconfig, cwd=tmp_path)
+        every = _cli("status", "t", "--backend", "katib", "--all", kubeconfig=kubeconfig,
+                     cwd=tmp_path)
+    assert "trials: 3 of 3 (3 Succeeded)" in summary.stdout
+    ranked = trials.sort_values("objective", kind="stable")["trial"].tolist()
+    shown = [line.split()[1] for line in summary.stdout.splitlines() if line.startswith("│ t-")]
+    assert "best 3" in summary.stdout and shown == ranked
+    assert [line.split()[1] for line in every.stdout.splitlines()
+            if line.startswith("│ t-")] == trials["trial"].tolist()
