@@ -92,7 +92,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: fewer trials and seeds (a few minutes)")
-    parser.add_argument("--only", default="abcde",
+    parser.add_argument("--only", default="".join(PARTS),
                         help="the parts to run, e.g. 'a,c' (default: all)")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md",
                         help="where to write the Markdown (default: bench/RESULTS.md)")
