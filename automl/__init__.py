@@ -8,7 +8,7 @@ Example:
     >>> spec = automl.load("examples/quickstart/experiment.yaml")
     >>> print(automl.to_yaml(spec))   # the Katib Experiment, for kubectl apply
 
-Heavy libraries (kubeflow-katib, kubernetes, kfp, optuna, pandas) are imported only by the
+Heavy libraries (the Katib models, kubernetes, kfp, optuna, pandas) are imported only by the
 functions that use them, so ``import automl`` stays fast.
 """
 

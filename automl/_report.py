@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Mapping
 
+from automl._katib_sdk import katib_sdk
 from automl.errors import AutomlError
 
 __all__ = ["METRICS_FILE_ENV", "report"]
@@ -27,7 +28,8 @@ def report(metrics: Mapping[str, float], *, step: int | None = None) -> None:
         step: Optional step (epoch) the values belong to.
 
     Raises:
-        AutomlError: When a value is not a finite number.
+        AutomlError: When a value is not a finite number, or on a cluster without
+            kubeflow-katib (``automl[katib-sdk]``), which sends the values to Katib.
 
     Example:
         >>> import automl
@@ -44,9 +46,8 @@ def report(metrics: Mapping[str, float], *, step: int | None = None) -> None:
         values[name] = number
     path = os.environ.get(METRICS_FILE_ENV)
     if path is None:
-        from kubeflow.katib import report_metrics
-
-        report_metrics(values)
+        katib_sdk("automl.report outside an automl trial (Katib's Push collector)") \
+            .report_metrics(values)
         return
     record = {"metrics": values, "timestamp": time.time(), "step": step}
     with open(path, "a", encoding="utf-8") as file:

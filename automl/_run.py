@@ -7,15 +7,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from automl.errors import AutomlError
-
 if TYPE_CHECKING:
-    from automl.local import RunSummary
     from automl.spec import ExperimentSpec
+    from automl.state import RunSummary
 
-__all__ = ["BACKENDS", "run"]
-
-BACKENDS = ("local", "katib")
+__all__ = ["run"]
 
 
 def run(experiment: ExperimentSpec | str | os.PathLike[str] | Mapping[str, Any], *,
@@ -57,17 +53,9 @@ def run(experiment: ExperimentSpec | str | os.PathLike[str] | Mapping[str, Any],
         {'C': '3.27', 'gamma': '0.0012', 'kernel': 'rbf'}
     """
     from automl._api import load
+    from automl.backends import get_backend
 
     spec = load(experiment)
-    if backend == "katib":
-        from automl.katib.backend import run_on_katib
-        from automl.katib.cluster import KatibCluster
-
-        return run_on_katib(spec, KatibCluster(namespace=namespace, context=context),
-                            resume=resume, progress=progress, poll_seconds=poll_seconds)
-    if backend != "local":
-        raise AutomlError(f"unknown backend {backend!r}; expected one of: {', '.join(BACKENDS)}")
-    from automl.local import LocalEngine
-
-    return LocalEngine(spec, storage=storage, root=Path(root), progress=progress,
-                       seed=seed, katib_shell=katib_shell).run()
+    chosen = get_backend(backend, storage=storage, root=root, seed=seed, katib_shell=katib_shell,
+                         namespace=namespace, context=context, poll_seconds=poll_seconds)
+    return chosen.run(spec, progress=progress, resume=resume)

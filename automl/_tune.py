@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from automl.spec import ExperimentSpec, Parameter
 
 if TYPE_CHECKING:
-    from automl.local import RunSummary
+    from automl.state import RunSummary
 
 __all__ = ["tune"]
 
@@ -61,7 +61,7 @@ def tune(
         name: The experiment name (a Katib name: lower case, digits, ``-``).
         objective: The function each trial calls.
         parameters: Name → a search-space parameter (a :class:`~automl.spec.Parameter`, a
-            mapping such as ``{"type": "double", "min": 0.01, "max": 1}``, or a kubeflow-katib
+            mapping such as ``{"type": "double", "min": 0.01, "max": 1}``, or a Katib
             ``V1beta1ParameterSpec``), or a fixed value.
         objective_metric_name: The metric to optimise.
         objective_type: ``maximize`` or ``minimize``.
@@ -110,7 +110,9 @@ def tune(
 
     tuned = {k: _parameter(k, v) for k, v in parameters.items() if _is_parameter(v)}
     fixed = {k: v for k, v in parameters.items() if k not in tuned}
-    cluster = backend == "katib" or dry_run
+    from automl.backends import backend_class, get_backend
+
+    cluster = dry_run or backend_class(backend).remote
     program = None
     if cluster:  # only a cluster trial needs the source; a local one forks this process
         check_values(tuned.values())
@@ -132,17 +134,11 @@ def tune(
         from automl.katib import to_yaml
 
         return to_yaml(spec)
-    if backend == "katib":
-        from automl._run import run
-
-        return run(spec, backend="katib", namespace=namespace, context=context,
-                   progress=progress)
-    from automl.local import LocalEngine
     from automl.local.function import FunctionRunner
 
-    runner = FunctionRunner(objective, fixed)
-    return LocalEngine(spec, storage=storage, root=Path(root), runner=runner,
-                       progress=progress).run()
+    chosen = get_backend(backend, storage=storage, root=root, namespace=namespace,
+                         context=context, runner=FunctionRunner(objective, fixed))
+    return chosen.run(spec, progress=progress)
 
 
 def _is_parameter(value: Any) -> bool:
@@ -156,7 +152,7 @@ def _parameter(name: str, value: Any) -> Parameter:
         return value.model_copy(update={"name": name})
     if isinstance(value, Mapping):
         return Parameter.model_validate({**value, "name": name})
-    space = value.feasible_space  # a kubeflow-katib V1beta1ParameterSpec
+    space = value.feasible_space  # a V1beta1ParameterSpec, kubeflow-katib-api's or kubeflow-katib's
     data = {"name": name, "type": value.parameter_type, "min": space.min, "max": space.max,
             "step": space.step, "list": space.list,
             "distribution": space.distribution or "uniform"}

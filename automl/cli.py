@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 import typer
 
 from automl import __version__
-from automl._run import BACKENDS
+from automl.backends import BACKENDS
 from automl.errors import AutomlError, Terminated
 
 __all__ = ["app", "main"]
@@ -24,7 +24,7 @@ __all__ = ["app", "main"]
 EXIT_BAD_INPUT = 2
 INT32_MAX = 2**31 - 1  # Katib's budget fields are int32
 
-Backend = Annotated[Literal[BACKENDS],  # type: ignore[valid-type]
+Backend = Annotated[Literal[tuple(BACKENDS)],  # type: ignore[valid-type]
                     typer.Option(help="local (this machine) or katib (a cluster).")]
 Namespace = Annotated[str | None, typer.Option(
     help="katib: the namespace (default: the kubeconfig context's, else default).")]
@@ -188,19 +188,13 @@ def run(
         typer.echo(str(exc), err=True)
         raise typer.Exit(exc.code) from None
     except KeyboardInterrupt:
-        if backend == "katib":
-            name = load(file).name
-            typer.echo(f"stopped following; the experiment runs on. Reattach: automl status "
-                       f"{name} --backend katib", err=True)
-        else:
-            typer.echo("interrupted: finished trials are kept; run the same command to resume",
-                       err=True)
+        typer.echo(_backend(backend).interrupted(load(file).name), err=True)
         raise typer.Exit(130) from None
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()))
     _echo(f"{summary.name}: {summary.status} ({summary.reason}); trials: {counts or 'none'}")
     if summary.best is not None:
-        from automl.katib.nas import shown_params
-        from automl.local.progress import objective_text
+        from automl.spec.nas_assignments import shown_params
+        from automl.state.progress import objective_text
 
         shown = shown_params(load(file).algorithm.name, summary.best["params"])
         params = " ".join(f"{k}={v}" for k, v in shown.items())
@@ -210,23 +204,19 @@ def run(
         raise typer.Exit(1)
 
 
-@app.command(epilog="Example:  automl status digits-svm")
+@app.command(epilog="Examples:  automl status digits-svm  |  automl status digits-svm --all")
 def status(
     name: Annotated[str | None, typer.Argument(help="The experiment (all when omitted).")] = None,
     storage: Storage = None,
     backend: Backend = "local",
     namespace: Namespace = None,
     context: Context = None,
+    every: Annotated[bool, typer.Option("--all", help="List every trial, not only the best "
+                                                     "and the running ones.")] = False,
 ) -> None:
-    """Show an experiment's state and trials (or every experiment's state)."""
-    if backend == "katib":
-        from automl.katib.status import print_katib_status
-
-        print_katib_status(name, _cluster(namespace, context))
-        return
-    from automl.local.status import print_status
-
-    print_status(name, storage)
+    """Show an experiment's state: counts, best and running trials (or every experiment's)."""
+    chosen = _backend(backend, storage=storage, namespace=namespace, context=context)
+    chosen.print_status(name, every=every)
 
 
 @app.command(name="list", epilog="Example:  automl list --storage sqlite:///runs.db")
@@ -237,7 +227,7 @@ def list_(
     context: Context = None,
 ) -> None:
     """List the experiments (in a storage, or a Katib namespace) with their state."""
-    status(None, storage, backend, namespace, context)
+    status(None, storage, backend, namespace, context, every=False)
 
 
 @app.command(epilog="Example:  automl budget digits-svm --max-trials 40 --parallel-trials 4")
@@ -273,12 +263,7 @@ def delete(
     context: Context = None,
 ) -> None:
     """Delete an experiment with its trials (locally: its study and its trials' logs)."""
-    if backend == "katib":
-        _cluster(namespace, context).delete(name)
-    else:
-        from automl.local.delete import delete_experiment
-
-        delete_experiment(name, storage)
+    _backend(backend, storage=storage, namespace=namespace, context=context).delete(name)
     typer.echo(f"deleted {name}")
 
 
@@ -542,16 +527,14 @@ def _cluster(namespace: str | None, context: str | None) -> Any:
 def _results(name: str, storage: str | None, backend: str, namespace: str | None,
              context: str | None, db_manager: str | None = None) -> Any:
     """The experiment's Results from the backend it ran on."""
-    if backend == "katib":
-        from automl.katib.backend import collect
+    return _backend(backend, storage=storage, namespace=namespace, context=context,
+                    db_manager=db_manager).results(name)
 
-        return collect(name, _cluster(namespace, context), db_manager)
-    if backend != "local":
-        raise typer.BadParameter(f"unknown backend {backend!r}; expected local or katib",
-                                 param_hint="--backend")
-    from automl.results import load_results
 
-    return load_results(name, storage)
+def _backend(name: str, **options: Any) -> Any:
+    from automl.backends import get_backend
+
+    return get_backend(name, **options)
 
 
 def _check_output(output: Path | None) -> None:

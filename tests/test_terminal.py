@@ -93,8 +93,9 @@ def test_run_shows_values_reasons_and_metric_texts_as_written(runs) -> None:
 
 
 COMMANDS = [
-    (["status", "hostile"], ["[red]x[/red]", SHOWN, "[/]", "'[/bold] not json"]),
-    (["status", "hostile-text"], [visible(GENOTYPE)]),
+    (["status", "hostile"], ["[red]x[/red]", SHOWN, "1 more trials"]),  # the best two
+    (["status", "hostile", "--all"], ["[red]x[/red]", SHOWN, "[/]", "'[/bold] not json"]),
+    (["status", "hostile-text", "--all"], [visible(GENOTYPE)]),
     (["list"], ["hostile", "hostile-text"]),
     (["best", "hostile"], [f"tag={SHOWN}"]),
     # the table has a fixed width: long cells end in an ellipsis

@@ -1,6 +1,6 @@
 """Katib: the Experiment format (to_katib / from_katib).
 
-The kubeflow-katib package is imported only by the functions that need its models.
+The Katib models (kubeflow-katib-api) are imported only by the functions that need them.
 """
 
 from automl.katib.from_katib import from_katib

@@ -5,16 +5,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from automl._katib_sdk import katib_sdk
 from automl.errors import AutomlError
 from automl.katib.cluster import KatibCluster
 from automl.katib.from_katib import from_katib
 from automl.katib.results import katib_results, trial_rows
 from automl.katib.to_katib import katib_dict, to_katib
-from automl.local.engine import RunSummary
-from automl.local.progress import Progress, best_text
 from automl.results import Results
 from automl.spec import ExperimentSpec
-from automl.state import best_trial
+from automl.state import RunSummary, best_trial
+from automl.state.progress import Progress, best_text
 
 __all__ = ["cluster_best", "collect", "experiment_spec", "experiment_state", "run_on_katib"]
 
@@ -82,11 +82,16 @@ def collect(name: str, cluster: KatibCluster, db_manager: str | None = None) -> 
             logs; without it the observations table is empty.
 
     Raises:
-        KatibError: When the cluster refuses; AutomlError when the DB manager cannot answer.
+        KatibError: When the cluster refuses; AutomlError when the DB manager cannot answer
+            or, with ``db_manager``, kubeflow-katib (``automl[katib-sdk]``) is not installed.
     """
+    client = None
+    if db_manager:  # a missing kubeflow-katib is said before any cluster call
+        client = katib_sdk("--db-manager").KatibClient(
+            config_file=cluster.config_file, context=cluster.context, namespace=cluster.namespace)
     spec = experiment_spec(cluster.get(name))
     trials = cluster.trials(name)
-    logs = _logs(cluster, trials, db_manager) if db_manager else None
+    logs = _logs(client, trials, db_manager) if client and db_manager else None
     return katib_results(spec, trials, logs)
 
 
@@ -97,12 +102,7 @@ def experiment_spec(experiment: dict[str, Any]) -> ExperimentSpec:
                                       if k in ("name", "namespace", "annotations")}})
 
 
-def _logs(cluster: KatibCluster, trials: list[dict[str, Any]],
-          db_manager: str) -> dict[str, list[Any]]:
-    from kubeflow.katib import KatibClient
-
-    client = KatibClient(config_file=cluster.config_file, context=cluster.context,
-                         namespace=cluster.namespace)
+def _logs(client: Any, trials: list[dict[str, Any]], db_manager: str) -> dict[str, list[Any]]:
     logs = {}
     for trial in trials:
         name = trial["metadata"]["name"]

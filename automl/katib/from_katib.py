@@ -16,7 +16,7 @@ from automl.spec.trial import LOCAL_ANNOTATION
 if TYPE_CHECKING:
     from automl.spec import ExperimentSpec
 
-__all__ = ["API_VERSION", "from_katib", "spec_from_katib_data"]
+__all__ = ["API_VERSION", "from_katib", "model_data", "spec_from_katib_data"]
 
 API_VERSION = "kubeflow.org/v1beta1"
 
@@ -32,8 +32,9 @@ def from_katib(experiment: Any) -> ExperimentSpec:
     """Read a Katib Experiment into an ExperimentSpec.
 
     Args:
-        experiment: A kubeflow-katib ``V1beta1Experiment``, a mapping as ``kubectl get -o yaml``
-            prints it, YAML text, or a path (``os.PathLike``) to a YAML file.
+        experiment: A ``V1beta1Experiment`` (kubeflow-katib-api's or kubeflow-katib's), a
+            mapping as ``kubectl get -o yaml`` prints it, YAML text, or a path
+            (``os.PathLike``) to a YAML file.
 
     Returns:
         The experiment, with Katib's defaults understood (a Katib field left out and the same
@@ -55,10 +56,27 @@ def from_katib(experiment: Any) -> ExperimentSpec:
     elif isinstance(experiment, dict):
         data, source = experiment, SourceMap()
     else:
+        data, source = model_data(experiment), SourceMap()
+    return spec_from_katib_data(data, source)
+
+
+def model_data(experiment: Any) -> dict[str, Any]:
+    """A Katib model object as the data ``kubectl get -o yaml`` shows (camelCase keys).
+
+    Takes kubeflow-katib-api's pydantic models (what :func:`automl.to_katib` returns and the
+    Kubeflow SDK uses) and kubeflow-katib's older OpenAPI models, where that package is installed.
+
+    Raises:
+        TypeError: For any other object.
+    """
+    if callable(getattr(experiment, "model_dump", None)):
+        return experiment.to_dict()
+    if type(experiment).__module__.startswith("kubeflow.katib."):
         from kubeflow.katib import ApiClient
 
-        data, source = ApiClient().sanitize_for_serialization(experiment), SourceMap()
-    return spec_from_katib_data(data, source)
+        return ApiClient().sanitize_for_serialization(experiment)
+    raise TypeError(f"expected a Katib Experiment (kubeflow-katib-api's V1beta1Experiment), a "
+                    f"mapping, YAML text or a path, not {type(experiment).__name__}")
 
 
 def spec_from_katib_data(data: Any, source: SourceMap, *,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from automl.local.metrics import MetricValue
 from automl.results import Results
 from automl.results.schema import observations_frame, trials_frame
 from automl.spec import ExperimentSpec
+from automl.state.metric import MetricValue
 
 __all__ = ["katib_results", "trial_rows", "trial_status"]
 

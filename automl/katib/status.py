@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.table import Column, Table
 
@@ -9,13 +11,22 @@ from automl._terminal import plain
 from automl.katib.backend import cluster_best, experiment_spec, experiment_state
 from automl.katib.cluster import KatibCluster
 from automl.katib.results import katib_results
-from automl.local.progress import best_line
+from automl.state.progress import best_line
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["print_katib_status"]
 
+_TOP = 5  # best trials shown without --all
 
-def print_katib_status(name: str | None, cluster: KatibCluster) -> None:
-    """Print every experiment of the namespace, or one experiment's trials."""
+
+def print_katib_status(name: str | None, cluster: KatibCluster, *, every: bool = False) -> None:
+    """Print every experiment of the namespace, or one experiment's state.
+
+    One experiment: its counts, its best trials and those running, or with ``every`` all of
+    its trials.
+    """
     console = Console()
     if name is None:
         table = Table("experiment", "status", "trials", "reason")
@@ -30,15 +41,38 @@ def print_katib_status(name: str | None, cluster: KatibCluster) -> None:
     console.print(plain(name, "bold"), plain(f"{state} {reason}"), sep=": ")
     spec = experiment_spec(experiment)
     found = cluster.trials(name)
-    best = cluster_best(spec, found)
-    console.print(plain(best_line(spec, best)), highlight=False)
-    trials = katib_results(spec, found).trials
+    results = katib_results(spec, found)
+    trials = results.trials
+    counts = trials["status"].value_counts()
+    counts = counts[counts > 0]  # a categorical column counts every category
+    budget = f" of {spec.budget.max_trials}" if spec.budget.max_trials else ""
+    console.print(plain(f"trials: {len(trials)}{budget} ("
+                        + ", ".join(f"{n} {s}" for s, n in counts.items()) + ")"),
+                  highlight=False)
+    console.print(plain(best_line(spec, cluster_best(spec, found))), highlight=False)
+    if every:
+        console.print(_table(trials))
+        return
+    top = results.best(_TOP)
+    if len(top):
+        console.print(_table(top, f"best {len(top)}"))
+    running = trials[trials["status"].isin(("Running", "Pending", "Created"))]
+    if len(running):
+        console.print(_table(running, "running"))
+    rest = len(trials) - len(top) - len(running)
+    if rest > 0:
+        console.print(plain(f"{rest} more trials: automl status {name} --backend katib --all, "
+                            f"or automl trials {name} --backend katib"), highlight=False)
+
+
+def _table(trials: pd.DataFrame, title: str | None = None) -> Table:
     params = [c for c in trials.columns if c.startswith("params.")]
     table = Table("trial", "status", "objective",
-                  *(Column(plain(p.removeprefix("params."))) for p in params))
+                  *(Column(plain(p.removeprefix("params."))) for p in params),
+                  title=title, title_justify="left")
     for _, row in trials.iterrows():
         table.add_row(*map(plain, (row["trial"], row["status"],
                                    "" if row["objective"] != row["objective"]
                                    else f"{row['objective']:.6g}",
                                    *(row[p] for p in params))))
-    console.print(table)
+    return table

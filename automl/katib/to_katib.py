@@ -1,14 +1,13 @@
-"""ExperimentSpec → Katib Experiment (kubeflow-katib's ``V1beta1Experiment``) and YAML."""
+"""ExperimentSpec → Katib Experiment (kubeflow-katib-api's ``V1beta1Experiment``) and YAML."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from automl.katib.container import to_job
-from automl.katib.from_katib import API_VERSION
+from automl.katib.from_katib import API_VERSION, model_data
 from automl.spec import ExperimentSpec, Parameter, SpecError, check
 from automl.spec.errors import render_path
 from automl.spec.rules.trial import cluster_findings
@@ -17,7 +16,7 @@ from automl.spec.source import Location, locate
 from automl.spec.trial import LOCAL_ANNOTATION
 
 if TYPE_CHECKING:
-    from kubeflow.katib import V1beta1Experiment
+    from kubeflow_katib_api.models import V1beta1Experiment
 
 __all__ = ["katib_dict", "katib_str", "to_katib", "to_yaml"]
 
@@ -37,16 +36,12 @@ def to_katib(spec: ExperimentSpec) -> V1beta1Experiment:
         >>> experiment.spec.algorithm.algorithm_name
         'tpe'
     """
-    from kubeflow.katib import ApiClient
+    from kubeflow_katib_api.models import V1beta1Experiment
 
     findings = [*check(spec), *cluster_findings(spec)]
     if findings:
         raise SpecError(locate(findings, lambda p: (render_path(p), Location())))
-
-    class _Response:  # ApiClient.deserialize reads a REST response's ``data``
-        data = json.dumps(katib_dict(spec))
-
-    return ApiClient().deserialize(_Response, "V1beta1Experiment")
+    return V1beta1Experiment.from_dict(katib_dict(spec))
 
 
 def to_yaml(experiment: V1beta1Experiment | ExperimentSpec) -> str:
@@ -59,9 +54,7 @@ def to_yaml(experiment: V1beta1Experiment | ExperimentSpec) -> str:
         to_katib(experiment)
         data = katib_dict(experiment)
     else:
-        from kubeflow.katib import ApiClient
-
-        data = ApiClient().sanitize_for_serialization(experiment)
+        data = model_data(experiment)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 

@@ -11,7 +11,6 @@ import warnings
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +21,9 @@ from optuna.trial import TrialState
 from automl.errors import AutomlError, Terminated
 from automl.local.hyperband import Hyperband
 from automl.local.job import build_job
-from automl.local.medianstop import medianstop_rule
+from automl.local.journal import one_write
+from automl.local.medianstop import MedianStop
 from automl.local.metrics import reduce_observations
-from automl.local.progress import Progress, best_text, objective_text
 from automl.local.runner import SubprocessRunner, TrialOutcome, TrialRunner
 from automl.local.samplers import make_sampler
 from automl.local.space import assignments, search_space, trial_value
@@ -33,9 +32,10 @@ from automl.spec import ExperimentSpec, SpecError, check
 from automl.spec.algorithms import service_of
 from automl.spec.errors import render_path
 from automl.spec.source import Location, locate
-from automl.state import best_trial, unavailable_reason
+from automl.state import RunSummary, Tally, unavailable_reason
+from automl.state.progress import Progress, best_text, objective_text
 
-__all__ = ["LocalEngine", "RunSummary"]
+__all__ = ["LocalEngine"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,25 +48,6 @@ _FAILED = ("Failed", "MetricsUnavailable")
 _CREATION_COMPLETED = ("Succeeded", "Failed", "EarlyStopped", "Killed")
 # status_util.go, ExperimentSuggestionEndReachedReason: the service has no more suggestions.
 _SUGGESTION_END = "ExperimentSuggestionEndReached: hyperband ran every bracket"
-
-
-@dataclass
-class RunSummary:
-    """How an experiment run ended.
-
-    Attributes:
-        name: The experiment.
-        status: ``Succeeded``, ``Failed``, or ``Running`` when it was interrupted.
-        reason: Katib's reason, e.g. ``ExperimentGoalReached``, in words.
-        counts: Trials per Katib condition.
-        best: The best trial (``name``, ``objective``, ``params``), or None.
-    """
-
-    name: str
-    status: str
-    reason: str
-    counts: dict[str, int]
-    best: dict[str, Any] | None
 
 
 class LocalEngine:
@@ -100,6 +81,7 @@ class LocalEngine:
         self.runs = root / "runs" / spec.name
         self.cancel = threading.Event()
         self.hyperband = Hyperband(spec) if spec.algorithm.name == "hyperband" else None
+        self.median = MedianStop(spec)
 
     def run(self) -> RunSummary:
         """Run (or resume) the experiment until Katib would call it finished.
@@ -123,24 +105,28 @@ class LocalEngine:
     def _loop(self, study: optuna.Study) -> RunSummary:
         spec = self.spec
         space = search_space(spec)
-        records = [_record(t) for t in study.get_trials(deepcopy=False)]
-        records = [r for r in records if r is not None]
+        finished = (_record(t) for t in study.get_trials(deepcopy=False))
+        tally = Tally(maximize=spec.objective.type == "maximize", algorithm=spec.algorithm.name)
+        for record in finished:
+            if record is not None:
+                self._add(tally, record)
         running: dict[Future, tuple[optuna.trial.Trial, str, dict[str, int] | None]] = {}
         budget = spec.budget
         verdict = None
         with ThreadPoolExecutor(max_workers=budget.parallel_trials) as pool, \
                 Progress(spec.name, budget.max_trials, enabled=self.show_progress) as bar, \
                 _interrupt_sets(self.cancel) as caught, _cancel_on_error(self.cancel):
-            bar.update(len(records), 0, _count(records, _FAILED), _best_text(spec, records))
+            bar.update(tally.total, 0, tally.count(*_FAILED), best_text(spec, tally.best_summary()))
             while not self.cancel.is_set():
-                verdict = _verdict(spec, records)
+                verdict = _verdict(spec, tally)
                 if verdict is not None:
                     break
                 while len(running) < budget.parallel_trials and _may_create(
-                        budget.max_trials, records, len(running)):
+                        budget.max_trials, tally, len(running)):
                     tag = None
                     if self.hyperband is not None:
-                        step = self.hyperband.next(records, [t for _, _, t in running.values()])
+                        tags = [t for _, _, t in running.values()]
+                        step = self.hyperband.next(tally.records, tags)
                         if step is None and not running:
                             verdict = ("Succeeded", _SUGGESTION_END)
                         if not isinstance(step, tuple):
@@ -151,21 +137,22 @@ class LocalEngine:
                     with warnings.catch_warnings():
                         # hyperband sets its resource beyond the declared range, as Katib does
                         warnings.filterwarnings("ignore", "Fixed parameter .* out of range")
-                        trial = study.ask(space)
+                        with one_write(self.storage):  # the trial and its values, one fsync
+                            trial = study.ask(space)
                     name = f"{spec.name}-{trial.number:04d}"
-                    future = self._launch(pool, trial, name, records)
+                    future = self._launch(pool, trial, name)
                     running[future] = (trial, name, tag)
                 if verdict is not None:
                     break
-                self._collect(study, running, records, bar)
+                self._collect(study, running, tally, bar)
             # Katib keeps reconciling the trials that run when the experiment completes: they
             # finish and are recorded as usual, and one of them may still become the best.
             while running and verdict is not None and not self.cancel.is_set():
-                self._collect(study, running, records, bar)
+                self._collect(study, running, tally, bar)
             # Ctrl-C (or an error): stop what still runs; each trial is recorded as Killed.
             self.cancel.set()
             for future, (trial, name, tag) in running.items():
-                records.append(self._tell(study, trial, name, future.result(), tag))
+                self._add(tally, self._tell(study, trial, name, future.result(), tag))
         if verdict is None:
             terminated = caught[:1] == [signal.SIGTERM]
             self._finish(study, "Running", f"interrupted ({'SIGTERM' if terminated else 'Ctrl-C'})"
@@ -177,28 +164,33 @@ class LocalEngine:
             raise KeyboardInterrupt
         status, reason = verdict
         self._finish(study, status, reason)
-        return RunSummary(spec.name, status, reason, _counts(records),
-                          best_trial(spec, records))
+        return RunSummary(spec.name, status, reason, dict(tally.counts), tally.best_summary())
 
-    def _collect(self, study: optuna.Study, running: dict[Future, Any],
-                 records: list[dict[str, Any]], bar: Progress) -> None:
+    def _collect(self, study: optuna.Study, running: dict[Future, Any], tally: Tally,
+                 bar: Progress) -> None:
         """Wait a tick for trials to end, and record each that did."""
         spec = self.spec
-        bar.update(len(records), len(running), _count(records, _FAILED),
-                   _best_text(spec, records))
         done, _ = wait(running, timeout=_TICK_SECONDS, return_when=FIRST_COMPLETED)
         for future in done:
             trial, name, tag = running.pop(future)
-            records.append(self._tell(study, trial, name, future.result(), tag))
-            bar.update(len(records), len(running), _count(records, _FAILED),
-                       _best_text(spec, records), _trial_line(records[-1], spec.objective.metric))
+            record = self._tell(study, trial, name, future.result(), tag)
+            self._add(tally, record)
+            bar.update(tally.total, len(running), tally.count(*_FAILED),
+                       best_text(spec, tally.best_summary()),
+                       _trial_line(record, spec.objective.metric))
+        if not done:
+            bar.update(tally.total, len(running), tally.count(*_FAILED),
+                       best_text(spec, tally.best_summary()))
 
-    def _launch(self, pool: ThreadPoolExecutor, trial: optuna.trial.Trial, name: str,
-                records: list[dict[str, Any]]) -> Future:
+    def _add(self, tally: Tally, record: dict[str, Any]) -> None:
+        """A finished trial joins the counts, the best and the early-stopping rule."""
+        tally.add(record)
+        self.median.add(record)
+
+    def _launch(self, pool: ThreadPoolExecutor, trial: optuna.trial.Trial, name: str) -> Future:
         spec = self.spec
-        histories = [r["history"] for r in records if r["status"] == "Succeeded"]
         job = build_job(spec, name, assignments(spec, trial.params), self.runs / name,
-                        rule=medianstop_rule(spec, histories), katib_shell=self.katib_shell)
+                        rule=self.median.rule(), katib_shell=self.katib_shell)
         return pool.submit(self.runner.run, job, self.cancel)
 
     def _tell(self, study: optuna.Study, trial: optuna.trial.Trial, name: str,
@@ -236,8 +228,9 @@ class LocalEngine:
         except OSError as exc:  # e.g. a full disk: the result is in the record all the same
             note = f"observations.jsonl not written ({exc.strerror or exc})"
             record["reason"] = f"{record['reason']}; {note}" if record["reason"] else note
-        trial.set_user_attr(ATTR, record)
-        _tell_optuna(study, trial, record, self.spec)
+        with one_write(self.storage):  # the record and the trial's end, one fsync
+            trial.set_user_attr(ATTR, record)
+            _tell_optuna(study, trial, record, self.spec)
         return record
 
     def _recover(self, study: optuna.Study) -> None:
@@ -268,43 +261,28 @@ class LocalEngine:
 
 # ---- Katib's experiment conditions, computed from the trial records ---------------------
 
-def _verdict(spec: ExperimentSpec, records: list[dict[str, Any]]) -> tuple[str, str] | None:
+def _verdict(spec: ExperimentSpec, tally: Tally) -> tuple[str, str] | None:
     """Katib's order: goal reached, then max failed, then max trials; None = keep going."""
     goal = spec.objective.goal
-    best = best_trial(spec, records)
+    best = tally.best
     if goal is not None and best is not None and isinstance(best["objective"], float):
         value = best["objective"]
         if (value >= goal) if spec.objective.type == "maximize" else (value <= goal):
             return "Succeeded", f"ExperimentGoalReached: {spec.objective.metric}={value:.6g}"
-    failed = _count(records, _FAILED)
+    failed = tally.count(*_FAILED)
     max_failed = spec.budget.max_failed_trials
     # status_util.go: failed != 0 && failed >= max, so 0 fails at the first failed trial
     if max_failed is not None and failed and failed >= max_failed:
         return "Failed", f"ExperimentFailed: {failed} trials failed (max {max_failed})"
     max_trials = spec.budget.max_trials
-    if max_trials is not None and _count(records, _COMPLETED) >= max_trials:
+    if max_trials is not None and tally.count(*_COMPLETED) >= max_trials:
         return "Succeeded", f"ExperimentMaxTrialsReached: {max_trials} trials completed"
     return None
 
 
-def _may_create(max_trials: int | None, records: list[dict[str, Any]], running: int) -> bool:
+def _may_create(max_trials: int | None, tally: Tally, running: int) -> bool:
     """Katib's arithmetic for one more trial (the caller caps ``running`` at the parallelism)."""
-    return max_trials is None or _count(records, _CREATION_COMPLETED) + running < max_trials
-
-
-def _count(records: list[dict[str, Any]], statuses: tuple[str, ...]) -> int:
-    return sum(r["status"] in statuses for r in records)
-
-
-def _counts(records: list[dict[str, Any]]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for r in records:
-        counts[r["status"]] = counts.get(r["status"], 0) + 1
-    return counts
-
-
-def _best_text(spec: ExperimentSpec, records: list[dict[str, Any]]) -> str:
-    return best_text(spec, best_trial(spec, records))
+    return max_trials is None or tally.count(*_CREATION_COMPLETED) + running < max_trials
 
 
 def _trial_line(record: dict[str, Any], metric: str) -> str:
@@ -368,7 +346,7 @@ def _katib_yaml(spec: ExperimentSpec) -> str | None:
     """The Katib manifest this experiment compiles to, or None when it cannot (no image).
 
     Written from ``katib_dict`` (what ``to_katib`` builds its model from) so that a local run
-    does not pay the second it takes to import kubeflow-katib.
+    does not pay for importing the Katib models.
     """
     from automl.katib import katib_dict
     from automl.spec.rules.trial import cluster_findings

@@ -11,6 +11,7 @@ dropped: the records after it then still reach the trial they were written for.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -24,7 +25,7 @@ from optuna.storages.journal import BaseJournalBackend
 
 from automl.local.lock import FileLock
 
-__all__ = ["JOURNAL_START", "JournalFile"]
+__all__ = ["JOURNAL_START", "JournalFile", "one_write"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,16 +63,21 @@ class JournalFile(BaseJournalBackend):
         self._resume: dict[int, tuple[int, int]] = {0: (0, 1)}
         self._warned: set[int] = set()
         self._last_study: int | None = None
+        self._end = 0  # records read up to the end of the file so far
+        self._pending: list[dict[str, Any]] | None = None  # appends held by batch()
 
     def read_logs(self, log_number_from: int) -> Iterator[dict[str, Any]]:
         """The records from number ``log_number_from`` on, damaged lines skipped or stood in for."""
+        pending = self._pending or []
         try:
             with open(self.path, "rb") as file:
-                start = log_number_from if log_number_from in self._resume else 0
+                start = (log_number_from if log_number_from in self._resume
+                         else self._end if log_number_from > self._end else 0)
                 offset, line_number = self._resume[start]
                 file.seek(offset)
                 data = file.read(max(0, os.fstat(file.fileno()).st_size - offset))
         except FileNotFoundError:
+            yield from pending[log_number_from:]
             return
         number = start
         *lines, rest = data.split(b"\n")  # only "\n" ends a record ("\r" may be damage)
@@ -83,8 +89,36 @@ class JournalFile(BaseJournalBackend):
             offset += len(line) + 1
             line_number += 1
             self._resume[number] = (offset, line_number)
+        self._end = max(self._end, number)
         if rest and not self._being_written():  # cut short by a kill: the next append drops it
             self._warn(line_number, "an incomplete last record, ignored")
+        # Held by batch(): Optuna reads back what it wrote before going on, numbered after
+        # the file's records (no one else can append while the batch holds the lock).
+        yield from (log for i, log in enumerate(pending, number) if i >= log_number_from)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Appends made inside go to the file at the end, in one write with one fsync.
+
+        Optuna writes one record per operation (a trial's creation, each sampled value),
+        each fsynced; a trial's start is one event, so it is made durable once. The lock is
+        held throughout, so no other writer's record can slip between the file and the
+        records held back. If the process dies inside, none of them was written: the trial
+        never started. Nested batches join the outer one.
+        """
+        if self._pending is not None:
+            yield
+            return
+        self.flock.acquire()
+        self._pending = []
+        try:
+            yield
+            held, self._pending = self._pending, None
+            if held:
+                self._append(held)
+        finally:
+            self._pending = None
+            self.flock.release()
 
     def _records(self, line: bytes, line_number: int) -> list[dict[str, Any]]:
         """What one line holds: a record, or what can be kept of a damaged one."""
@@ -161,24 +195,31 @@ class JournalFile(BaseJournalBackend):
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
         """Append ``logs``, one line each, fsynced; on failure the journal is as it was."""
-        data = "".join(json.dumps(log, separators=(",", ":")) + "\n" for log in logs).encode()
+        if self._pending is not None:
+            self._pending.extend(logs)
+            return
         self.flock.acquire()
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                end = self._whole_records(fd)
-                try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view):]
-                    os.fsync(fd)
-                except OSError:
-                    os.ftruncate(fd, end)
-                    raise
-            finally:
-                os.close(fd)
+            self._append(logs)
         finally:
             self.flock.release()
+
+    def _append(self, logs: list[dict[str, Any]]) -> None:
+        """Write ``logs`` under the lock the caller holds."""
+        data = "".join(json.dumps(log, separators=(",", ":")) + "\n" for log in logs).encode()
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            end = self._whole_records(fd)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            except OSError:
+                os.ftruncate(fd, end)
+                raise
+        finally:
+            os.close(fd)
 
     def _whole_records(self, fd: int) -> int:
         """The journal's size without a last record cut short (which is removed)."""
@@ -216,3 +257,9 @@ def _parse(line: bytes | str) -> dict[str, Any] | None:
 def _field(data: bytes, pattern: bytes) -> int | None:
     found = re.search(pattern, data)
     return int(found.group(1)) if found else None
+
+
+def one_write(storage: Any) -> contextlib.AbstractContextManager[None]:
+    """``JournalFile.batch()`` of a journal storage; other storages write as they do."""
+    backend = getattr(storage, "_backend", None)  # where Optuna's JournalStorage keeps it
+    return backend.batch() if isinstance(backend, JournalFile) else contextlib.nullcontext()

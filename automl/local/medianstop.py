@@ -9,12 +9,13 @@ a rule to the trials created afterwards. The rule is checked once, at the trial'
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from automl.spec import ExperimentSpec
 
-__all__ = ["StopRule", "medianstop_rule"]
+__all__ = ["MedianStop", "StopRule"]
 
 
 @dataclass(frozen=True)
@@ -35,20 +36,39 @@ class StopRule:
         return min(values) > self.value
 
 
-def medianstop_rule(spec: ExperimentSpec,
-                    succeeded_histories: Sequence[Sequence[float]]) -> StopRule | None:
-    """The rule for a trial created now, from the objective histories of succeeded trials.
+class MedianStop:
+    """The rule for trials created next, kept as trials succeed (constant time per trial).
 
-    Returns None when the experiment has no medianstop or too few trials have succeeded.
+    Args:
+        spec: The experiment; without medianstop early stopping, :meth:`rule` is None.
+
+    Example:
+        >>> stop = MedianStop(spec)
+        >>> stop.add({"status": "Succeeded", "history": [0.5, 0.6, 0.7, 0.8]})
+        >>> stop.rule()   # None until min_trials_required trials have succeeded
     """
-    es = spec.early_stopping
-    if es is None or es.name != "medianstop":
-        return None
-    min_trials = int(es.settings.get("min_trials_required", 3))
-    start_step = int(es.settings.get("start_step", 4))
-    averages = [sum(h[:start_step]) / len(h[:start_step]) for h in succeeded_histories if h]
-    if len(averages) < min_trials:
-        return None
-    maximize = spec.objective.type == "maximize"
-    return StopRule(spec.objective.metric, sum(averages) / len(averages),
-                    "less" if maximize else "greater", start_step)
+
+    def __init__(self, spec: ExperimentSpec) -> None:
+        es = spec.early_stopping
+        self.enabled = es is not None and es.name == "medianstop"
+        settings = es.settings if es is not None else {}
+        self.min_trials = int(settings.get("min_trials_required", 3))
+        self.start_step = int(settings.get("start_step", 4))
+        self.metric = spec.objective.metric
+        self.maximize = spec.objective.type == "maximize"
+        self._sum = 0.0
+        self._count = 0
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        """Count a finished trial: a succeeded one adds the average of its first values."""
+        head = record.get("history", [])[:self.start_step]
+        if record.get("status") == "Succeeded" and head:
+            self._sum += sum(head) / len(head)
+            self._count += 1
+
+    def rule(self) -> StopRule | None:
+        """The rule for a trial created now, or None (no medianstop, too few succeeded)."""
+        if not self.enabled or self._count < self.min_trials:
+            return None
+        return StopRule(self.metric, self._sum / self._count,
+                        "less" if self.maximize else "greater", self.start_step)

@@ -1,7 +1,7 @@
 """Katib parameters → Optuna distributions, and sampled values → the strings trials receive.
 
 For the NAS algorithms the sampled values are an architecture's choices, and what the trial
-receives is Katib's NAS assignments (see ``automl.katib.nas``).
+receives is Katib's NAS assignments (see ``automl.spec.nas_assignments``).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from automl.katib.to_katib import katib_str
 from automl.spec import ExperimentSpec, Parameter
 from automl.spec.algorithms import service_of
+from automl.spec.settings import setting_text
 
 __all__ = ["assignments", "distribution", "distributions", "enas_space", "search_space",
-           "short_value", "trial_value"]
+           "trial_value"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,15 +54,6 @@ def distributions(parameters: list[Parameter]) -> dict[str, BaseDistribution]:
     return {p.name: distribution(p) for p in parameters}
 
 
-def short_value(value: str) -> str:
-    """A parameter value for display: numbers to 4 significant digits."""
-    try:
-        number = float(value)
-    except ValueError:
-        return value
-    return value if number.is_integer() and "." not in value else f"{number:.4g}"
-
-
 def trial_value(value: Any, service: str | None = None) -> str:
     """A sampled value as the string Katib substitutes into the trial (``0.01``, ``3``).
 
@@ -79,7 +70,7 @@ def trial_value(value: Any, service: str | None = None) -> str:
             return str(value)
         if service == "goptuna":
             return numpy.format_float_positional(value, unique=True, trim="-")
-    return katib_str(value)
+    return setting_text(value)
 
 
 _PYTHON_SERVICES = ("hyperopt", "optuna", "skopt", "hyperband")
@@ -105,7 +96,7 @@ def search_space(spec: ExperimentSpec) -> dict[str, BaseDistribution]:
 
 def assignments(spec: ExperimentSpec, params: dict[str, Any]) -> dict[str, str]:
     """Katib's parameter assignments for sampled values: name → the string the trial gets."""
-    from automl.katib import nas
+    from automl.spec import nas_assignments as nas
 
     if spec.algorithm.name == "enas":
         return nas.enas_assignments(spec, params)
@@ -118,10 +109,10 @@ def assignments(spec: ExperimentSpec, params: dict[str, Any]) -> dict[str, str]:
 def enas_space(spec: ExperimentSpec) -> dict[str, BaseDistribution]:
     """An ENAS architecture's choices: ``layer_<i>`` (an operation id), ``skip_<i>_<j>`` (0/1).
 
-    ``automl.katib.nas.enas_assignments`` turns them into Katib's ``architecture`` and
+    ``automl.spec.nas_assignments.enas_assignments`` turns them into Katib's ``architecture`` and
     ``nn_config``.
     """
-    from automl.katib.nas import enas_operations
+    from automl.spec.nas_assignments import enas_operations
 
     assert spec.nas is not None and spec.nas.graph.num_layers is not None
     ids = list(range(len(enas_operations(spec.nas.operations))))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import optuna
 from rich.console import Console
@@ -10,18 +12,27 @@ from rich.table import Column, Table
 
 from automl._terminal import plain
 from automl.errors import AutomlError
-from automl.katib.nas import shown_params
-from automl.local.progress import best_line, objective_text
-from automl.local.space import short_value, trial_value
+from automl.local.space import trial_value
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, stored_spec
 from automl.spec.algorithms import service_of
-from automl.state import best_trial
+from automl.spec.nas_assignments import shown_params
+from automl.state import ranking
+from automl.state.progress import best_line, objective_text, short_value
+
+if TYPE_CHECKING:
+    from automl.spec import ExperimentSpec
 
 __all__ = ["print_status"]
 
+_TOP = 5  # best trials shown without --all
 
-def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROOT) -> None:
-    """Print one experiment's trials, or a line per experiment when ``name`` is None.
+
+def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROOT, *,
+                 every: bool = False) -> None:
+    """Print one experiment's state, or a line per experiment when ``name`` is None.
+
+    One experiment: its counts, its best trials and those running, or with ``every`` all of
+    its trials (a table of 10,000 rows takes seconds to draw and is not read on a terminal).
 
     Raises:
         AutomlError: When the experiment is not in the storage (the message lists those that are).
@@ -48,25 +59,53 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
     console.print(plain(name, "bold"),
                   plain(f"{record.get('status', '?')} {record.get('reason', '')}"), sep=": ")
     spec = stored_spec(study)
-    algorithm = spec.algorithm.name
     trials = study.get_trials(deepcopy=False)
-    recorded = [t.user_attrs[ATTR] for t in trials if ATTR in t.user_attrs]
-    best = best_trial(spec, recorded)
+    recorded = [t.user_attrs.get(ATTR) for t in trials]
+    counts = Counter(r["status"] if r else t.state.name.capitalize()
+                     for t, r in zip(trials, recorded, strict=True))
+    budget = f" of {spec.budget.max_trials}" if spec.budget.max_trials else ""
+    console.print(plain(f"trials: {len(trials)}{budget} ("
+                        + ", ".join(f"{n} {s}" for s, n in counts.most_common()) + ")"),
+                  highlight=False)
+    done = [(i, r) for i, r in enumerate(recorded) if r]
+    order = ranking(((r["status"], r.get("objective")) for _, r in done),
+                    maximize=spec.objective.type == "maximize", algorithm=spec.algorithm.name)
+    best = done[order[0]][1] if order else None
     console.print(plain(best_line(spec, best)), highlight=False)
-    # What each trial received (for NAS: the architecture in words), from its record
+    if every:
+        console.print(_table(spec, trials))
+        return
+    top = [trials[done[k][0]] for k in order[:_TOP]]
+    if top:
+        console.print(_table(spec, top, f"best {len(top)}"))
+    running = [t for t, r in zip(trials, recorded, strict=True)
+               if r is None and t.state.name == "RUNNING"]
+    if running:
+        console.print(_table(spec, running, "running"))
+    rest = len(trials) - len(top) - len(running)
+    if rest > 0:
+        console.print(plain(f"{rest} more trials: automl status {name} --all, or automl "
+                            f"trials {name}"), highlight=False)
+
+
+def _table(spec: ExperimentSpec, trials: list[optuna.trial.FrozenTrial],
+           title: str | None = None) -> Table:
+    """One row per trial: status, objective, what it received (for NAS: in words), reason."""
+    algorithm = spec.algorithm.name
     service = service_of(algorithm)
-    shown = [shown_params(algorithm, t.user_attrs.get(ATTR, {}).get("params")
+    records = [t.user_attrs.get(ATTR, {}) for t in trials]
+    shown = [shown_params(algorithm, r.get("params")
                           or {k: trial_value(v, service) for k, v in t.params.items()})
-             for t in trials]
+             for t, r in zip(trials, records, strict=True)]
     params = list(dict.fromkeys(k for p in shown for k in p))
     table = Table(*(Column(c, no_wrap=True) for c in ("trial", "status", "objective")),
-                  *(Column(plain(p)) for p in params), Column("reason", overflow="fold"))
-    for t, values in zip(trials, shown, strict=True):
-        r = t.user_attrs.get(ATTR, {})
+                  *(Column(plain(p)) for p in params), Column("reason", overflow="fold"),
+                  title=title, title_justify="left")
+    for t, r, values in zip(trials, records, shown, strict=True):
         objective = r.get("objective")
         table.add_row(*map(plain, (r.get("name", str(t.number)), r.get("status", t.state.name),
                                    "" if objective is None else objective_text(objective),
                                    *(short_value(values[p]) if p in values else ""
                                      for p in params),
                                    r.get("reason", ""))))
-    console.print(table)
+    return table

@@ -19,7 +19,7 @@ from kfp import dsl
 from kfp.dsl import Artifact, Dataset, Markdown, Metrics, Output
 from kfp.dsl.base_component import BaseComponent
 
-__all__ = ["DEFAULT_IMAGE", "tuning_component"]
+__all__ = ["DEFAULT_IMAGE", "goal_reached", "tuning_component"]
 
 # A Python image; on a cluster automl must come on top of it (packages_to_install) or be
 # baked into base_image. kfp.local's SubprocessRunner ignores the image.
@@ -35,7 +35,7 @@ def tune(
     backend: str = "local",
     timeout_minutes: float = 0.0,
     root: str = "",
-) -> NamedTuple("Outputs", [("best_params", str)]):
+) -> NamedTuple("Outputs", [("best_params", str), ("goal_reached", bool)]):
     """Run a hyperparameter experiment and return its best parameters as JSON.
 
     Args:
@@ -51,6 +51,8 @@ def tune(
 
     Returns:
         best_params: JSON of {parameter: value}, values as strings as the trials got them.
+        goal_reached: Whether the experiment ended by reaching its objective goal
+            (ExperimentGoalReached), for a ``dsl.If`` (see :func:`goal_reached`).
     """
     # Everything is imported here: kfp runs this function's source alone.
     import json
@@ -71,8 +73,20 @@ def tune(
     else:
         metrics.log_metric(result.metric, result.objective)
     metrics.log_metric("trials", result.trials)
-    outputs = namedtuple("Outputs", ["best_params"])
-    return outputs(json.dumps(result.best_params, sort_keys=True))
+    outputs = namedtuple("Outputs", ["best_params", "goal_reached"])
+    return outputs(json.dumps(result.best_params, sort_keys=True), result.goal_reached)
+
+
+@dsl.component(base_image=DEFAULT_IMAGE)
+def goal_reached(reached: bool) -> bool:
+    """The tuning step's ``goal_reached``, as this task's only output, for ``dsl.If``.
+
+    kfp's local runner (2.16 and 2.17) evaluates a condition on a task's single output only:
+    it reads ``<task>-goal_reached`` in the compiled condition as a pipeline input, finds none
+    and skips the branch. A cluster reads either; the pipeline conditions on this task's output
+    so that both run the same branch.
+    """
+    return reached
 
 
 @functools.cache

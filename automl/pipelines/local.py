@@ -9,11 +9,13 @@ read to raise the real reason.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import io
 import json
 import re
 import sys
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -57,7 +59,8 @@ def run_local(pipeline_func_or_path: PipelineSource, pipeline_root: str | Path,
         ``run_dir`` (this run's folder), ``best_params`` (the parsed JSON of the first task
         output called ``best_params``, else None), ``outputs`` ({task: {output: parameter
         value or artifact Path}}) and ``metrics`` ({task: {metric: value}}, from Metrics
-        artifacts, which write no file).
+        artifacts, which write no file). A task that ran in a ``dsl.ParallelFor`` is named
+        ``<loop>-iteration-<i>/<task>``; one a ``dsl.If`` skipped is absent.
 
     Raises:
         PipelineFailed: When a task fails, with its exception (e.g. the experiment's reason).
@@ -77,11 +80,19 @@ def run_local(pipeline_func_or_path: PipelineSource, pipeline_root: str | Path,
                raise_on_error=True)
     logs = io.StringIO()
     echo: TextIO | None = None if quiet else sys.stdout
-    with contextlib.redirect_stdout(_Tee(logs, echo)):
+    # kfp.local indents each task's log by swapping builtins.print and restoring the one it
+    # found; tasks of a ParallelFor run in threads, so one can restore another's indenting
+    # print and leave every later print of this process indented.
+    original_print = builtins.print
+    with contextlib.redirect_stdout(_Tee(logs, echo)), warnings.catch_warnings():
+        # kfp.local notes that display names do nothing locally, once per task, on stderr.
+        warnings.filterwarnings("ignore", r"Task .*: settings \['display_name'\] have no effect")
         try:
             pipeline(**dict(arguments or {}))
         except RuntimeError as exc:
             raise _failure(str(exc), logs.getvalue()) from exc
+        finally:
+            builtins.print = original_print
     created = sorted((p for p in root.iterdir() if p not in before and p.is_dir()),
                      key=lambda p: p.stat().st_mtime)
     if not created:
@@ -107,8 +118,9 @@ class _Tee(io.TextIOBase):
 
 
 def _failure(message: str, logs: str) -> PipelineFailed:
-    task = re.search(r"Inner task failed: (.+?)\.?$", re.sub(r"\x1b\[[0-9;]*m", "", message))
-    task_name = task.group(1).strip("'") if task else "?"
+    # "Inner task failed: 'tune'." or, in a group, "... 'tune' inside 'exit-handler-1'."
+    task = re.search(r"Inner task failed: '?([^'.]+)", re.sub(r"\x1b\[[0-9;]*m", "", message))
+    task_name = task.group(1) if task else "?"
     errors = [m for m in map(_ERROR_LINE.match, logs.splitlines()) if m]
     error = f"{errors[-1].group(1).rsplit('.', 1)[-1]}: {errors[-1].group(2)}" if errors else (
         "no error line in the task's logs")
@@ -116,14 +128,19 @@ def _failure(message: str, logs: str) -> PipelineFailed:
 
 
 def _metrics_outputs(pipeline: Any) -> set[tuple[str, str]]:
-    """(task, output) pairs typed Metrics in the pipeline spec: they are metadata, not files."""
+    """(task, output) pairs typed Metrics in the pipeline spec: they are metadata, not files.
+
+    Tasks inside ``dsl.If``, ``ParallelFor`` and ``ExitHandler`` are in their group's DAG.
+    """
     spec = pipeline.pipeline_spec
+    dags = [spec.root.dag, *(c.dag for c in spec.components.values() if c.HasField("dag"))]
     found = set()
-    for task_name, task in spec.root.dag.tasks.items():
-        component = spec.components[task.component_ref.name]
-        for out, definition in component.output_definitions.artifacts.items():
-            if definition.artifact_type.schema_title.endswith("Metrics"):
-                found.add((task_name, out))
+    for dag in dags:
+        for task_name, task in dag.tasks.items():
+            component = spec.components[task.component_ref.name]
+            for out, definition in component.output_definitions.artifacts.items():
+                if definition.artifact_type.schema_title.endswith("Metrics"):
+                    found.add((task_name, out))
     return found
 
 
@@ -131,13 +148,14 @@ def _collect(run_dir: Path, metrics_outputs: set[tuple[str, str]]) -> dict[str, 
     outputs: dict[str, dict[str, Any]] = {}
     metrics: dict[str, dict[str, Any]] = {}
     best_params = None
-    for executor_output in sorted(run_dir.glob("*/executor_output.json")):
-        task = executor_output.parent.name
+    for executor_output in sorted(run_dir.glob("**/executor_output.json")):
+        # A ParallelFor iteration's task is "<for-loop-N-iteration-I>/<task>"
+        task = executor_output.parent.relative_to(run_dir).as_posix()
         data = json.loads(executor_output.read_text(encoding="utf-8"))
         values: dict[str, Any] = dict(data.get("parameterValues", {}))
         for out, entry in data.get("artifacts", {}).items():
             artifact = entry["artifacts"][0]
-            if (task, out) in metrics_outputs:
+            if (executor_output.parent.name, out) in metrics_outputs:
                 metrics.setdefault(task, {}).update(artifact.get("metadata", {}))
             else:
                 values[out] = Path(artifact["uri"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,14 +17,9 @@ from typing import TYPE_CHECKING, Any
 from automl.errors import AutomlError
 
 if TYPE_CHECKING:
-    from automl.local import LocalEngine
     from automl.spec import ExperimentSpec
 
-__all__ = ["BACKENDS", "TuningFailed", "TuningResult", "TuningTimeout", "run_tuning"]
-
-BACKENDS = ("local", "katib")
-"""local: the trials run inside the step. katib: the step creates the Experiment on the
-cluster it runs in and waits for it, as the old katib-launcher component did."""
+__all__ = ["TuningFailed", "TuningResult", "TuningTimeout", "run_tuning"]
 
 _TOP_TRIALS = 10  # the Markdown summary lists this many trials; the CSV holds them all
 
@@ -49,6 +43,8 @@ class TuningResult:
         best_params: Parameter name → value, as strings exactly as the trials received them
             (Katib's ``currentOptimalTrial.parameterAssignments``).
         trials: How many trials were recorded.
+        goal_reached: The experiment ended by reaching its objective goal (Katib's reason
+            ExperimentGoalReached), not by running out of trials.
     """
 
     name: str
@@ -56,6 +52,7 @@ class TuningResult:
     objective: float | str
     best_params: dict[str, str]
     trials: int
+    goal_reached: bool
 
 
 def run_tuning(spec_json: str, *, trials_path: str | Path, tensorboard_dir: str | Path,
@@ -89,70 +86,24 @@ def run_tuning(spec_json: str, *, trials_path: str | Path, tensorboard_dir: str 
         >>> result.best_params
         {'C': '3.27', 'gamma': '0.0012', 'kernel': 'rbf'}
     """
-    if backend not in BACKENDS:
-        raise AutomlError(f"unknown backend {backend!r}; expected one of: "
-                          f"{', '.join(BACKENDS)}")
     from automl._api import load
-    from automl.local import LocalEngine
+    from automl.backends import backend_class, get_backend
 
+    backend_class(backend)  # an unknown name fails before the spec is read
     spec = load(json.loads(spec_json))
-    if backend == "katib":
-        return _run_katib(spec, Path(trials_path), Path(tensorboard_dir), Path(summary_path),
-                          timeout_minutes)
+    outputs = (Path(trials_path), Path(tensorboard_dir), Path(summary_path))
     with contextlib.ExitStack() as stack:
         if not root:  # outputs are copied out, so the journal and trial logs can go
             root = stack.enter_context(tempfile.TemporaryDirectory(prefix="automl-step-"))
-        return _run(spec, LocalEngine(spec, root=Path(root), progress=False), Path(root),
-                    Path(trials_path), Path(tensorboard_dir), Path(summary_path),
-                    timeout_minutes)
-
-
-def _run(spec: ExperimentSpec, engine: LocalEngine, root: Path, trials_path: Path,
-         tensorboard_dir: Path, summary_path: Path, timeout_minutes: float) -> TuningResult:
-    # The engine stops on its cancel event as it does on Ctrl-C: running trials are killed
-    # and recorded, then it raises KeyboardInterrupt. A timer setting that event is the
-    # launcher's "wait with a timeout" without a second process.
-    timed_out = threading.Event()
-    timer = None
-    if timeout_minutes and timeout_minutes > 0:
-        timer = threading.Timer(timeout_minutes * 60, lambda: (timed_out.set(),
-                                                               engine.cancel.set()))
-        timer.daemon = True
-        timer.start()
-    try:
-        summary = engine.run()
-    except KeyboardInterrupt:
-        if not timed_out.is_set():
-            raise
-        count = _write_outputs(spec.name, root, trials_path, tensorboard_dir, summary_path,
-                               "Running", f"timed out after {timeout_minutes:g} minutes", None)
-        raise TuningTimeout(f"experiment {spec.name!r} did not finish within "
-                            f"{timeout_minutes:g} minutes ({count} trials recorded); it was "
-                            "stopped and its running trials killed") from None
-    finally:
-        if timer is not None:
-            timer.cancel()
-    return _finish(spec, summary, _write_outputs(spec.name, root, trials_path,
-                                                 tensorboard_dir, summary_path,
-                                                 summary.status, summary.reason, summary.best))
-
-
-def _run_katib(spec: ExperimentSpec, trials_path: Path, tensorboard_dir: Path,
-               summary_path: Path, timeout_minutes: float) -> TuningResult:
-    from automl.katib.backend import collect, run_on_katib
-    from automl.katib.cluster import KatibCluster
-
-    cluster = KatibCluster()
-    try:
-        summary = run_on_katib(spec, cluster, progress=False,
-                               timeout=timeout_minutes * 60 if timeout_minutes else None)
-    except TimeoutError as exc:
-        _write(collect(spec.name, cluster), trials_path, tensorboard_dir, summary_path,
-               "Running", str(exc), None)
-        raise TuningTimeout(f"{exc}; it goes on running on the cluster") from None
-    return _finish(spec, summary, _write(collect(spec.name, cluster), trials_path,
-                                         tensorboard_dir, summary_path, summary.status,
-                                         summary.reason, summary.best))
+        chosen = get_backend(backend, root=root)
+        try:
+            summary = chosen.run(spec, progress=False,
+                                 timeout=timeout_minutes * 60 if timeout_minutes > 0 else None)
+        except TimeoutError as exc:
+            count = _write(chosen.results(spec.name), *outputs, "Running", str(exc), None)
+            raise TuningTimeout(f"{exc} ({count} trials recorded)") from None
+        return _finish(spec, summary, _write(chosen.results(spec.name), *outputs,
+                                             summary.status, summary.reason, summary.best))
 
 
 def _finish(spec: ExperimentSpec, summary: Any, count: int) -> TuningResult:
@@ -165,17 +116,8 @@ def _finish(spec: ExperimentSpec, summary: Any, count: int) -> TuningResult:
     value = summary.best["objective"]
     return TuningResult(spec.name, spec.objective.metric,
                         value if isinstance(value, str) else float(value),
-                        dict(summary.best["params"]), count)
-
-
-def _write_outputs(name: str, root: Path, trials_path: str | Path,
-                   tensorboard_dir: str | Path, summary_path: str | Path, status: str,
-                   reason: str, best: dict[str, Any] | None) -> int:
-    """The outputs of a local run; see :func:`_write`."""
-    from automl.results import load_results
-
-    return _write(load_results(name, root=root), trials_path, tensorboard_dir, summary_path,
-                  status, reason, best)
+                        dict(summary.best["params"]), count,
+                        summary.reason.startswith("ExperimentGoalReached"))
 
 
 def _write(results: Any, trials_path: str | Path, tensorboard_dir: str | Path,

@@ -10,10 +10,10 @@ import optuna
 from optuna.trial import TrialState
 
 from automl.errors import AutomlError
-from automl.local.metrics import MetricValue
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, stored_spec
 from automl.results._results import Results
 from automl.results.schema import observations_frame, trials_frame
+from automl.state.metric import MetricValue
 
 __all__ = ["load_results"]
 

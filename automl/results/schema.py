@@ -65,7 +65,7 @@ def trials_frame(rows: list[dict[str, Any]], spec: ExperimentSpec) -> pd.DataFra
 
 def architecture(spec: ExperimentSpec, row: dict[str, Any]) -> str | None:
     """A NAS trial's architecture in words: ENAS's layers, or the genotype DARTS reported."""
-    from automl.katib.nas import describe_architecture
+    from automl.spec.nas_assignments import describe_architecture
 
     params = row.get("params", {})
     if spec.algorithm.name == "enas" and {"architecture", "nn_config"} <= params.keys():

@@ -63,7 +63,7 @@ def _choices(results: Results) -> pd.DataFrame:
     trials = results.trials
     if results.spec.nas is None:
         return trials
-    from automl.katib.nas import enas_choices
+    from automl.spec.nas_assignments import enas_choices
 
     out = trials.drop(columns=[c for c in trials.columns if c.startswith("params.")])
     if {"params.architecture", "params.nn_config"} <= set(trials.columns):

@@ -10,6 +10,7 @@ expanded size of every anchor, and refuses such documents at the line that break
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, NoReturn
 
 import yaml
 
@@ -59,8 +60,7 @@ def check_bounds(loader: yaml.SafeLoader | yaml.CSafeLoader, file: str | None) -
         yaml.YAMLError: On a syntax error, for the caller to locate.
     """
     doc = _Document(file)
-    while loader.check_event():
-        event = loader.get_event()
+    while (event := _next_event(loader, doc)) is not None:
         if isinstance(event, yaml.DocumentStartEvent):
             doc = _Document(file)
         elif isinstance(event, yaml.AliasEvent):
@@ -73,7 +73,8 @@ def check_bounds(loader: yaml.SafeLoader | yaml.CSafeLoader, file: str | None) -
         elif isinstance(event, yaml.CollectionStartEvent):
             _count(doc, 1, event)
             if len(doc.open) >= MAX_DEPTH:
-                _refuse(doc, event, f"nested more than {MAX_DEPTH} levels deep", shown=1)
+                _refuse(doc, event.start_mark, f"nested more than {MAX_DEPTH} levels deep",
+                        shown=1)
             doc.open.append(_Open(event.anchor, isinstance(event, yaml.MappingStartEvent),
                                   doc.values - 1, len(doc.open) + 1))
         elif isinstance(event, yaml.CollectionEndEvent):
@@ -86,16 +87,28 @@ def check_bounds(loader: yaml.SafeLoader | yaml.CSafeLoader, file: str | None) -
             _value_read(doc, None)
 
 
+def _next_event(loader: yaml.SafeLoader | yaml.CSafeLoader, doc: _Document) -> yaml.Event | None:
+    try:
+        return loader.get_event() if loader.check_event() else None
+    except yaml.MarkedYAMLError as exc:
+        # libyaml (PyYAML 6.0.4 and newer) stops at 1000 levels while reading ahead, before
+        # the events that reach MAX_DEPTH: the same refusal, where the deep value starts.
+        if exc.problem != "exceeded maximum nesting depth" or exc.problem_mark is None:
+            raise
+        _refuse(doc, exc.problem_mark, f"nested more than {MAX_DEPTH} levels deep", shown=1)
+
+
 def _alias(doc: _Document, event: yaml.AliasEvent) -> None:
     if any(o.anchor == event.anchor for o in doc.open):
-        _refuse(doc, event, f"the alias *{event.anchor} is inside the collection its anchor "
-                            f"&{event.anchor} marks: a structure that contains itself")
+        _refuse(doc, event.start_mark, f"the alias *{event.anchor} is inside the collection its "
+                                       f"anchor &{event.anchor} marks: a structure that contains "
+                                       "itself")
     if event.anchor in doc.size:  # an undefined one is the composer's error to report
         _count(doc, doc.size[event.anchor], event)
         deepest = len(doc.open) + doc.depth[event.anchor]
         if deepest > MAX_DEPTH:
-            _refuse(doc, event, f"nested more than {MAX_DEPTH} levels deep through the alias "
-                                f"*{event.anchor}")
+            _refuse(doc, event.start_mark, f"nested more than {MAX_DEPTH} levels deep through "
+                                           f"the alias *{event.anchor}")
         if doc.open:
             doc.open[-1].deepest = max(doc.open[-1].deepest, deepest)
     _value_read(doc, None)
@@ -104,8 +117,8 @@ def _alias(doc: _Document, event: yaml.AliasEvent) -> None:
 def _count(doc: _Document, values: int, event: yaml.Event) -> None:
     doc.values += values
     if doc.values > MAX_VALUES:
-        _refuse(doc, event, f"the document holds more than {MAX_VALUES} values once its YAML "
-                            "aliases (*name) are expanded")
+        _refuse(doc, event.start_mark, f"the document holds more than {MAX_VALUES} values once "
+                                       "its YAML aliases (*name) are expanded")
 
 
 def _value_read(doc: _Document, scalar: str | None) -> None:
@@ -121,7 +134,7 @@ def _value_read(doc: _Document, scalar: str | None) -> None:
         here.on_key = True
 
 
-def _refuse(doc: _Document, event: yaml.Event, message: str, shown: int | None = None) -> None:
+def _refuse(doc: _Document, mark: Any, message: str, shown: int | None = None) -> NoReturn:
+    """Raise the located error; ``mark`` is a pure-Python or libyaml mark (same fields)."""
     path = [o.key for o in doc.open][:shown]
-    raise SpecError([Issue(render_path(tuple(path)), message, doc.file,
-                           event.start_mark.line + 1)])
+    raise SpecError([Issue(render_path(tuple(path)), message, doc.file, mark.line + 1)])

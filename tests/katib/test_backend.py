@@ -192,47 +192,6 @@ def test_tune_with_the_katib_backend_submits_the_function(tmp_path, monkeypatch)
     assert base64.b64decode(program).decode().startswith("def shifted(params):")
 
 
-def test_observation_logs_come_from_the_db_manager_over_grpc(tmp_path) -> None:
-    """Katib's DB manager is a gRPC service; this test serves Katib's own DBManager proto
-    (kubeflow-katib's stubs) on 127.0.0.1, answering GetObservationLog per trial."""
-    from concurrent import futures
-
-    import grpc
-    from kubeflow.katib import katib_api_pb2 as pb
-    from kubeflow.katib import katib_api_pb2_grpc as pb_grpc
-
-    asked: list[str] = []
-
-    class DBManager(pb_grpc.DBManagerServicer):
-        def GetObservationLog(self, request, context):
-            asked.append(request.trial_name)
-            logs = [pb.MetricLog(time_stamp=f"2026-11-29T12:00:0{i}Z",
-                                 metric=pb.Metric(name="loss", value=str(1.0 / (i + 1))))
-                    for i in range(3)]
-            return pb.GetObservationLogReply(
-                observation_log=pb.ObservationLog(metric_logs=logs))
-
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-    pb_grpc.add_DBManagerServicer_to_server(DBManager(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    try:
-        with kube_server(tmp_path) as (kubeconfig, _):
-            katib = KatibCluster(config_file=kubeconfig)
-            run_on_katib(_spec(), katib, poll_seconds=0, progress=False)
-            results = collect("t", katib, db_manager=f"127.0.0.1:{port}")
-    finally:
-        server.stop(None)
-    obs = results.observations
-    assert sorted(set(asked)) == sorted(results.trials["trial"])
-    first = obs[obs["trial"] == asked[0]]
-    assert list(first["step"]) == [0, 1, 2]
-    assert list(first["value"]) == pytest.approx([1.0, 0.5, 1 / 3])
-    assert str(first["timestamp"].iloc[2]) == "2026-11-29 12:00:02+00:00"
-    local_obs = automl.results.schema.observations_frame({})
-    assert dict(obs.dtypes) == dict(local_obs.dtypes)
-
-
 def test_ctrl_c_stops_following_and_leaves_the_experiment_running(tmp_path) -> None:
     import os
     import signal
@@ -277,3 +236,19 @@ def test_the_pipeline_step_runs_the_experiment_on_katib(tmp_path, monkeypatch) -
     lines = trials_csv.read_text().splitlines()
     assert len(lines) == 4 and lines[1].endswith(",katib")
     assert json.loads(json.dumps(out["metrics"]["tune"]))["trials"] == 3
+
+
+def test_katib_status_shows_counts_and_best_and_all_lists_every_trial(tmp_path) -> None:
+    with kube_server(tmp_path) as (kubeconfig, _cluster):
+        katib = KatibCluster(config_file=kubeconfig)
+        run_on_katib(_spec(), katib, poll_seconds=0, progress=False)
+        trials = collect("t", katib).trials
+        summary = _cli("status", "t", "--backend", "katib", kubeconfig=kubeconfig, cwd=tmp_path)
+        every = _cli("status", "t", "--backend", "katib", "--all", kubeconfig=kubeconfig,
+                     cwd=tmp_path)
+    assert "trials: 3 of 3 (3 Succeeded)" in summary.stdout
+    ranked = trials.sort_values("objective", kind="stable")["trial"].tolist()
+    shown = [line.split()[1] for line in summary.stdout.splitlines() if line.startswith("│ t-")]
+    assert "best 3" in summary.stdout and shown == ranked
+    assert [line.split()[1] for line in every.stdout.splitlines()
+            if line.startswith("│ t-")] == trials["trial"].tolist()

@@ -11,14 +11,14 @@ import yaml
 
 import automl
 from automl.katib import from_katib, katib_dict, to_katib
-from automl.katib.nas import (
+from automl.local.space import enas_space
+from automl.spec.nas_assignments import (
     DARTS_DEFAULTS,
     darts_assignments,
     describe_architecture,
     enas_assignments,
     enas_operations,
 )
-from automl.local.space import enas_space
 from tests.conftest import KATIB
 
 NAS = KATIB / "examples" / "nas"

@@ -16,10 +16,10 @@ import optuna
 import pytest
 
 import automl
-from automl.katib.nas import describe_architecture, enas_operations
 from automl.local import LocalEngine
 from automl.local.function import FunctionRunner
 from automl.results.tensorboard import write_tensorboard
+from automl.spec.nas_assignments import describe_architecture, enas_operations
 from tests.conftest import REPO
 from tests.local.helpers import darts
 from tests.results.test_tensorboard import _dashboard

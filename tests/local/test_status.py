@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from tests.local.helpers import records as finished_records
 from tests.local.helpers import run, spec
 
 
@@ -14,14 +15,27 @@ def _automl(*args: str, cwd) -> subprocess.CompletedProcess:
                           env={"COLUMNS": "200", "PATH": ""})
 
 
-def test_status_lists_each_trial_with_its_parameters(tmp_path) -> None:
+def test_status_all_lists_each_trial_with_its_parameters(tmp_path) -> None:
     run(spec(args=["--exit=1"], budget={"max_trials": 2, "parallel_trials": 1}), tmp_path)
-    result = _automl("status", "t", cwd=tmp_path)
+    result = _automl("status", "t", "--all", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "t: Succeeded ExperimentMaxTrialsReached: 2 trials completed" in result.stdout
+    assert "trials: 2 of 2 (2 Failed)" in result.stdout
     lines = [line for line in result.stdout.splitlines() if "t-000" in line]
     assert len(lines) == 2
     assert all("Failed" in line and "exit status 1" in line for line in lines)
+
+
+def test_status_shows_counts_and_the_five_best_and_says_how_to_see_the_rest(tmp_path) -> None:
+    run(spec(budget={"max_trials": 8, "parallel_trials": 2}), tmp_path)
+    records = finished_records(tmp_path)
+    best_five = [r["name"] for r in sorted(records, key=lambda r: r["objective"])[:5]]
+    result = _automl("status", "t", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "trials: 8 of 8 (8 Succeeded)" in result.stdout
+    shown = [line.split()[1] for line in result.stdout.splitlines() if "│ t-000" in line]
+    assert shown == best_five
+    assert "3 more trials: automl status t --all, or automl trials t" in result.stdout
 
 
 def test_list_shows_every_experiment(tmp_path) -> None:

@@ -12,3 +12,15 @@ def echo(best_params: str, received: Output[Artifact]) -> None:
     """Write the ``best_params`` it was given, to check what the tuning step handed on."""
     with open(received.path, "w", encoding="utf-8") as file:
         file.write(best_params)
+
+
+@dsl.component(base_image="python:3.11-slim")
+def seeded(best_params: str, seed: int = 0) -> str:
+    """Return what one ParallelFor iteration was given."""
+    return f"{seed}:{best_params}"
+
+
+@dsl.component(base_image="python:3.11-slim")
+def final_state(status: dsl.PipelineTaskFinalStatus) -> str:
+    """The exit handler's view of how the pipeline ended."""
+    return status.state

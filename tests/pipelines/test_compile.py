@@ -13,6 +13,7 @@ import yaml
 from google.protobuf import json_format
 from kfp import components
 from kfp.pipeline_spec import pipeline_spec_pb2
+from kfp.pipeline_spec.pipeline_spec_pb2 import ParameterType, PipelineTaskSpec
 
 import automl
 from automl.errors import AutomlError
@@ -61,7 +62,8 @@ def test_tune_then_pipeline_with_a_volume(tmp_path: Path) -> None:
     assert {k: v.artifact_type.schema_title for k, v in outputs.artifacts.items()} == {
         "trials": "system.Dataset", "tensorboard": "system.Artifact",
         "summary": "system.Markdown", "metrics": "system.Metrics"}
-    assert set(outputs.parameters) == {"best_params"}
+    assert {k: v.parameter_type for k, v in outputs.parameters.items()} == {
+        "best_params": ParameterType.STRING, "goal_reached": ParameterType.BOOLEAN}
     mount = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-tune"]
     assert mount["pvcMount"][0]["mountPath"] == "/mnt/data"
     assert mount["pvcMount"][0]["constant"] == "data"
@@ -96,7 +98,18 @@ def test_python_file_is_imported_not_execed(tmp_path: Path) -> None:
     out = compile_pipeline(REPO / "examples" / "pipeline" / "pipeline.py", tmp_path / "p.yaml")
     pipeline, _ = _parse(out)
     assert pipeline.pipeline_info.name == "digits-svm-tune-train"
-    assert set(pipeline.root.dag.tasks) == {"tune", "train"}
+    # tune, then (if the goal was reached) train per seed, and record the outcome at exit
+    assert set(pipeline.root.dag.tasks) == {"exit-handler-1", "record-outcome"}
+    assert (pipeline.root.dag.tasks["record-outcome"].trigger_policy.strategy
+            == PipelineTaskSpec.TriggerPolicy.TriggerStrategy.ALL_UPSTREAM_TASKS_COMPLETED)
+    body = pipeline.components["comp-exit-handler-1"].dag.tasks
+    assert set(body) == {"tune", "goal-reached", "condition-2"}
+    assert body["condition-2"].trigger_policy.condition == (
+        "inputs.parameter_values['pipelinechannel--goal-reached-Output'] == true")
+    per_seed = pipeline.components["comp-condition-2"].dag.tasks["train-per-seed"]
+    assert per_seed.component_ref.name == "comp-train-per-seed"
+    loop = pipeline.components["comp-train-per-seed"].dag.tasks["for-loop-2"]
+    assert loop.parameter_iterator.items.raw == "[0, 1, 2]"
     command = " ".join(json_format.MessageToDict(pipeline.deployment_spec)["executors"][
         "exec-train"]["container"]["command"])
     assert "def train(best_params: str" in command  # kfp found the component's source

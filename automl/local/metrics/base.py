@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from automl.local.metrics.numbers import parse_float
+from automl.state.numbers import parse_float
 
 __all__ = ["MetricsCollectorBase", "MetricsError", "Observation", "json_object"]
 

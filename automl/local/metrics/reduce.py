@@ -4,33 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from automl.local.metrics.base import Observation
-from automl.local.metrics.numbers import parse_float
+from automl.state.metric import MetricValue
 
 __all__ = ["MetricValue", "reduce_observations"]
-
-
-@dataclass(frozen=True)
-class MetricValue:
-    """Katib's ``observation.metrics[]`` entry: min, max and latest (None = unavailable)."""
-
-    name: str
-    min: float | None
-    max: float | None
-    latest: str | None
-
-    def value(self, strategy: str) -> float | str | None:
-        """The trial's value under ``strategy``; min/max fall back to latest, as in Katib."""
-        if strategy == "min" and self.min is not None:
-            return self.min
-        if strategy == "max" and self.max is not None:
-            return self.max
-        if self.latest is None:
-            return None
-        number = parse_float(self.latest)
-        return self.latest if number is None else number
 
 
 def reduce_observations(observations: Iterable[Observation],

@@ -16,8 +16,8 @@ import itertools
 import json
 from typing import Any
 
-from automl.katib.to_katib import katib_str
 from automl.spec import ExperimentSpec, Operation
+from automl.spec.settings import setting_text
 
 __all__ = ["DARTS_DEFAULTS", "darts_assignments", "describe_architecture", "enas_assignments",
            "enas_choices", "enas_operations", "shown_params"]
@@ -89,7 +89,7 @@ def darts_assignments(spec: ExperimentSpec) -> dict[str, str]:
     assert spec.nas is not None
     settings = dict(DARTS_DEFAULTS)
     for name, value in spec.algorithm.settings.items():
-        text = katib_str(value)
+        text = setting_text(value)
         settings[name] = None if text == "None" else text
     search_space = []
     for op in spec.nas.operations:
@@ -97,7 +97,7 @@ def darts_assignments(spec: ExperimentSpec) -> dict[str, str]:
             search_space.append(op.type)
             continue
         sizes = op.parameters[0].values or [] if op.parameters else []
-        search_space.extend(f"{op.type}_{s}x{s}" for s in map(katib_str, sizes))
+        search_space.extend(f"{op.type}_{s}x{s}" for s in map(setting_text, sizes))
     return {"algorithm-settings": _katib_text(settings),
             "search-space": _katib_text(search_space),
             "num-layers": str(spec.nas.graph.num_layers)}
@@ -117,8 +117,8 @@ def enas_choices(architecture: str, nn_config: str) -> dict[str, str | int]:
     for i, layer in enumerate(layers):
         op = embedding[str(layer[0])]
         values = op["opt_params"]
-        params = (katib_str(next(iter(values.values()))) if len(values) == 1
-                  else ",".join(f"{k}={katib_str(v)}" for k, v in values.items()))
+        params = (setting_text(next(iter(values.values()))) if len(values) == 1
+                  else ",".join(f"{k}={setting_text(v)}" for k, v in values.items()))
         choices[f"layer_{i}"] = f"{op['opt_type']}({params})"
         choices.update({f"skip_{i}_{j}": int(flag) for j, flag in enumerate(layer[1:])})
     return choices

@@ -11,7 +11,7 @@ from automl._terminal import plain, visible
 if TYPE_CHECKING:
     from automl.spec import ExperimentSpec
 
-__all__ = ["Progress", "best_line", "best_text", "objective_text"]
+__all__ = ["Progress", "best_line", "best_text", "objective_text", "short_value"]
 
 
 class Progress:
@@ -66,12 +66,11 @@ class Progress:
 def best_text(spec: ExperimentSpec, best: dict[str, Any] | None) -> str:
     """``accuracy=0.98 (C=1.7 kernel=rbf)`` for a best trial (``objective``, ``params``).
 
-    A NAS trial's parameters are said in words (``automl.katib.nas.shown_params``).
+    A NAS trial's parameters are said in words (``automl.spec.nas_assignments.shown_params``).
     """
     if best is None:
         return "-"
-    from automl.katib.nas import shown_params
-    from automl.local.space import short_value
+    from automl.spec.nas_assignments import shown_params
 
     params = " ".join(f"{k}={short_value(str(v))}"
                       for k, v in shown_params(spec.algorithm.name, best["params"]).items())
@@ -88,3 +87,12 @@ def best_line(spec: ExperimentSpec, best: dict[str, Any] | None) -> str:
 def objective_text(value: float | str) -> str:
     """An objective for display: a number to 6 digits, a text (a DARTS genotype) as it is."""
     return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def short_value(value: str) -> str:
+    """A parameter value for display: numbers to 4 significant digits."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return value if number.is_integer() and "." not in value else f"{number:.4g}"
