@@ -38,19 +38,23 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
         AutomlError: When the experiment is not in the storage (the message lists those that are).
     """
     store = open_storage(storage, root, existing=True)
-    summaries = optuna.get_all_study_summaries(store, include_best_trial=False)
+    # The storage's own view, not optuna.get_all_study_summaries: that deep-copies every
+    # trial of every study (5 of the 7 seconds of a 10,000-trial status).
+    studies = store.get_all_studies()
     console = Console()
     if name is None:
         table = Table("experiment", "status", "trials", "reason", "started")
-        for s in summaries:
+        for s in studies:
             record = s.user_attrs.get(ATTR, {})
-            table.add_row(*map(plain, (s.study_name, record.get("status", "?"), s.n_trials,
+            trials = store.get_all_trials(store.get_study_id_from_name(s.study_name),
+                                          deepcopy=False)
+            started = min((t.datetime_start for t in trials if t.datetime_start), default=None)
+            table.add_row(*map(plain, (s.study_name, record.get("status", "?"), len(trials),
                                        record.get("reason", ""),
-                                       f"{s.datetime_start:%Y-%m-%d %H:%M}"
-                                       if s.datetime_start else "")))
+                                       f"{started:%Y-%m-%d %H:%M}" if started else "")))
         console.print(table)
         return
-    names = [s.study_name for s in summaries]
+    names = [s.study_name for s in studies]
     if name not in names:
         raise AutomlError(f"no experiment {name!r} in this storage; it holds: "
                           + (", ".join(names) or "none"))
