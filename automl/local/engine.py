@@ -105,11 +105,11 @@ class LocalEngine:
     def _loop(self, study: optuna.Study) -> RunSummary:
         spec = self.spec
         space = search_space(spec)
-        finished = (_record(t) for t in study.get_trials(deepcopy=False))
         tally = Tally(maximize=spec.objective.type == "maximize", algorithm=spec.algorithm.name)
-        for record in finished:
+        for t in study.get_trials(deepcopy=False):
+            record = _record(t)
             if record is not None:
-                self._add(tally, record)
+                self._add(tally, record, t.number)
         running: dict[Future, tuple[optuna.trial.Trial, str, dict[str, int] | None]] = {}
         budget = spec.budget
         verdict = None
@@ -152,7 +152,8 @@ class LocalEngine:
             # Ctrl-C (or an error): stop what still runs; each trial is recorded as Killed.
             self.cancel.set()
             for future, (trial, name, tag) in running.items():
-                self._add(tally, self._tell(study, trial, name, future.result(), tag))
+                self._add(tally, self._tell(study, trial, name, future.result(), tag),
+                          trial.number)
         if verdict is None:
             terminated = caught[:1] == [signal.SIGTERM]
             self._finish(study, "Running", f"interrupted ({'SIGTERM' if terminated else 'Ctrl-C'})"
@@ -174,7 +175,7 @@ class LocalEngine:
         for future in done:
             trial, name, tag = running.pop(future)
             record = self._tell(study, trial, name, future.result(), tag)
-            self._add(tally, record)
+            self._add(tally, record, trial.number)
             bar.update(tally.total, len(running), tally.count(*_FAILED),
                        best_text(spec, tally.best_summary()),
                        _trial_line(record, spec.objective.metric))
@@ -182,9 +183,9 @@ class LocalEngine:
             bar.update(tally.total, len(running), tally.count(*_FAILED),
                        best_text(spec, tally.best_summary()))
 
-    def _add(self, tally: Tally, record: dict[str, Any]) -> None:
+    def _add(self, tally: Tally, record: dict[str, Any], number: int) -> None:
         """A finished trial joins the counts, the best and the early-stopping rule."""
-        tally.add(record)
+        tally.add(record, number)
         self.median.add(record)
 
     def _launch(self, pool: ThreadPoolExecutor, trial: optuna.trial.Trial, name: str) -> Future:

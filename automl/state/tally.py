@@ -40,7 +40,8 @@ class Tally:
         self.records: list[Mapping[str, Any]] = []
         self.counts: Counter[str] = Counter()
         self.best: Mapping[str, Any] | None = None
-        self._best_key: float | None = None  # None while the best is a text (or absent)
+        self._best_key: tuple[float, int] | None = None  # None while the best is a text
+        self._text_at = -1  # the trial-order position of the best text
         for record in records:
             self.add(record)
 
@@ -59,19 +60,34 @@ class Tally:
         """Trials finished in any of ``statuses``."""
         return sum(self.counts[s] for s in statuses)
 
-    def add(self, record: Mapping[str, Any]) -> None:
-        """Count a finished trial (``status``, ``objective``) and let it contend for the best."""
+    def add(self, record: Mapping[str, Any], position: int | None = None) -> None:
+        """Count a finished trial (``status``, ``objective``) and let it contend for the best.
+
+        Args:
+            record: The trial's record.
+            position: Its place in trial order (the trial number), which decides ties as
+                :func:`automl.state.best.ranking` does whatever order trials end in; default:
+                the order of the calls.
+        """
         status, value = record.get("status"), record.get("objective")
+        position = len(self.records) if position is None else position
         self.records.append(record)
         self.counts[status] += 1
         if status not in DONE:
             return
         number = finite_number(value)
         if number is not None:
-            key = -number if self.maximize else number
-            # a text best outranks every number; a tie keeps the earlier trial
+            key = (-number if self.maximize else number, position)
+            # a text best outranks every number; a tie goes to the earlier trial
             if self.best is None or (self._best_key is not None and key < self._best_key):
                 self.best, self._best_key = record, key
-        elif (isinstance(value, str) and _number(value) is None
-              and text_objective(self.algorithm)):
-            self.best, self._best_key = record, None  # the latest text wins, as in Katib
+        elif self._text_wins(value, position):
+            self.best, self._best_key, self._text_at = record, None, position
+
+    def _text_wins(self, value: Any, position: int) -> bool:
+        """A text objective of this algorithm, later in trial order than the best text."""
+        if not (isinstance(value, str) and _number(value) is None
+                and text_objective(self.algorithm)):
+            return False
+        # texts outrank numbers; the latest in trial order wins, as Katib keeps the latest
+        return self._best_key is not None or self.best is None or position > self._text_at

@@ -167,3 +167,22 @@ def test_two_trials_run_at_the_same_time_with_parallel_trial_count_2(tmp_path) -
              for r in records(tmp_path)]
     assert len(spans) == 2
     assert max(start for start, _ in spans) < min(end for _, end in spans)  # they overlap
+
+
+def _tie_after_a_pause(params):
+    import time
+
+    time.sleep(float(params["x"]))
+    return 0.5  # every trial ties
+
+
+def test_a_tie_goes_to_the_earlier_trial_whatever_order_the_trials_end_in(tmp_path) -> None:
+    summary = automl.tune("tie", _tie_after_a_pause,
+                          {"x": {"type": "double", "min": 0, "max": 1}},
+                          objective_metric_name="loss", objective_type="minimize",
+                          max_trial_count=2, parallel_trial_count=2,
+                          algorithm_settings={"random_state": 2}, root=tmp_path, progress=False)
+    results = automl.load_results("tie", root=tmp_path)
+    pauses = results.trials["params.x"].tolist()
+    assert pauses[0] > pauses[1]  # so trial 1 ends first
+    assert summary.best["name"] == "tie-0000" == results.best()["trial"].iloc[0]

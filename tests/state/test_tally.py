@@ -34,6 +34,22 @@ def test_after_every_trial_the_best_and_counts_are_those_of_all_records(
                 r["status"] in ("Failed", "Killed") for r in records)
 
 
+@pytest.mark.parametrize("algorithm", ["random", "darts"])
+@pytest.mark.parametrize("maximize", [False, True])
+def test_whatever_order_trials_end_in_the_best_is_that_of_trial_order(algorithm,
+                                                                      maximize) -> None:
+    rng = random.Random(f"order{algorithm}{maximize}")
+    for _ in range(200):
+        records = [{"name": f"t-{i}", "status": rng.choice(STATUSES),
+                    "objective": rng.choice(VALUES), "params": {}} for i in range(8)]
+        ended = list(enumerate(records))
+        rng.shuffle(ended)  # 2 or more in parallel: they end in any order
+        tally = Tally(maximize=maximize, algorithm=algorithm)
+        for number, record in ended:
+            tally.add(record, number)
+        assert tally.best is best_of(records, maximize=maximize, algorithm=algorithm)
+
+
 def test_a_tie_keeps_the_earlier_trial_and_a_text_wins_only_for_darts() -> None:
     first = {"name": "a", "status": "Succeeded", "objective": 0.5, "params": {}}
     tie = {"name": "b", "status": "Succeeded", "objective": 0.5, "params": {}}
