@@ -81,7 +81,7 @@ class LocalEngine:
         self.runs = root / "runs" / spec.name
         self.cancel = threading.Event()
         self.hyperband = Hyperband(spec) if spec.algorithm.name == "hyperband" else None
-        self.median = MedianStop(spec)
+        self.median = MedianStop(spec)  # rebuilt from the stored trials by each run()
 
     def run(self) -> RunSummary:
         """Run (or resume) the experiment until Katib would call it finished.
@@ -106,6 +106,7 @@ class LocalEngine:
         spec = self.spec
         space = search_space(spec)
         tally = Tally(maximize=spec.objective.type == "maximize", algorithm=spec.algorithm.name)
+        self.median = MedianStop(spec)
         for t in study.get_trials(deepcopy=False):
             record = _record(t)
             if record is not None:
