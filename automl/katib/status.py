@@ -11,14 +11,12 @@ from automl._terminal import plain
 from automl.katib.backend import cluster_best, experiment_spec, experiment_state
 from automl.katib.cluster import KatibCluster
 from automl.katib.results import katib_results
-from automl.state.progress import best_line
+from automl.state.progress import STATUS_TOP, best_line, counts_line, more_line
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["print_katib_status"]
-
-_TOP = 5  # best trials shown without --all
 
 
 def print_katib_status(name: str | None, cluster: KatibCluster, *, every: bool = False) -> None:
@@ -45,15 +43,13 @@ def print_katib_status(name: str | None, cluster: KatibCluster, *, every: bool =
     trials = results.trials
     counts = trials["status"].value_counts()
     counts = counts[counts > 0]  # a categorical column counts every category
-    budget = f" of {spec.budget.max_trials}" if spec.budget.max_trials else ""
-    console.print(plain(f"trials: {len(trials)}{budget} ("
-                        + ", ".join(f"{n} {s}" for s, n in counts.items()) + ")"),
+    console.print(plain(counts_line(len(trials), spec.budget.max_trials, counts.items())),
                   highlight=False)
     console.print(plain(best_line(spec, cluster_best(spec, found))), highlight=False)
     if every:
         console.print(_table(trials))
         return
-    top = results.best(_TOP)
+    top = results.best(STATUS_TOP)
     if len(top):
         console.print(_table(top, f"best {len(top)}"))
     running = trials[trials["status"].isin(("Running", "Pending", "Created"))]
@@ -61,8 +57,7 @@ def print_katib_status(name: str | None, cluster: KatibCluster, *, every: bool =
         console.print(_table(running, "running"))
     rest = len(trials) - len(top) - len(running)
     if rest > 0:
-        console.print(plain(f"{rest} more trials: automl status {name} --backend katib --all, "
-                            f"or automl trials {name} --backend katib"), highlight=False)
+        console.print(plain(more_line(rest, name, " --backend katib")), highlight=False)
 
 
 def _table(trials: pd.DataFrame, title: str | None = None) -> Table:

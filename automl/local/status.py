@@ -17,14 +17,19 @@ from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, stored_spec
 from automl.spec.algorithms import service_of
 from automl.spec.nas_assignments import shown_params
 from automl.state import ranking
-from automl.state.progress import best_line, objective_text, short_value
+from automl.state.progress import (
+    STATUS_TOP,
+    best_line,
+    counts_line,
+    more_line,
+    objective_text,
+    short_value,
+)
 
 if TYPE_CHECKING:
     from automl.spec import ExperimentSpec
 
 __all__ = ["print_status"]
-
-_TOP = 5  # best trials shown without --all
 
 
 def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROOT, *,
@@ -67,9 +72,7 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
     recorded = [t.user_attrs.get(ATTR) for t in trials]
     counts = Counter(r["status"] if r else t.state.name.capitalize()
                      for t, r in zip(trials, recorded, strict=True))
-    budget = f" of {spec.budget.max_trials}" if spec.budget.max_trials else ""
-    console.print(plain(f"trials: {len(trials)}{budget} ("
-                        + ", ".join(f"{n} {s}" for s, n in counts.most_common()) + ")"),
+    console.print(plain(counts_line(len(trials), spec.budget.max_trials, counts.most_common())),
                   highlight=False)
     done = [(i, r) for i, r in enumerate(recorded) if r]
     order = ranking(((r["status"], r.get("objective")) for _, r in done),
@@ -79,7 +82,7 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
     if every:
         console.print(_table(spec, trials))
         return
-    top = [trials[done[k][0]] for k in order[:_TOP]]
+    top = [trials[done[k][0]] for k in order[:STATUS_TOP]]
     if top:
         console.print(_table(spec, top, f"best {len(top)}"))
     running = [t for t, r in zip(trials, recorded, strict=True)
@@ -88,8 +91,7 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
         console.print(_table(spec, running, "running"))
     rest = len(trials) - len(top) - len(running)
     if rest > 0:
-        console.print(plain(f"{rest} more trials: automl status {name} --all, or automl "
-                            f"trials {name}"), highlight=False)
+        console.print(plain(more_line(rest, name)), highlight=False)
 
 
 def _table(spec: ExperimentSpec, trials: list[optuna.trial.FrozenTrial],

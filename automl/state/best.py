@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from automl.spec import ExperimentSpec
 
-__all__ = ["DONE", "best_of", "best_trial", "finite_number", "ranking", "text_objective",
-           "unavailable_reason"]
+__all__ = ["DONE", "best_of", "best_trial", "finite_number", "ranking", "ranks_as_text",
+           "text_objective", "unavailable_reason"]
 
 DONE = ("Succeeded", "EarlyStopped")
 """The conditions of trials that can be the best (early-stopped trials keep their values)."""
@@ -31,6 +31,12 @@ _Record = TypeVar("_Record", bound=Mapping[str, Any])
 def text_objective(algorithm: str) -> bool:
     """True when the algorithm's objective is a text by design: DARTS reports its genotype."""
     return algorithm == "darts"
+
+
+def ranks_as_text(value: Any, algorithm: str) -> bool:
+    """True when ``value`` may be the best as a text: no number, of an algorithm that reports
+    one (:func:`text_objective`)."""
+    return isinstance(value, str) and _number(value) is None and text_objective(algorithm)
 
 
 def ranking(trials: Iterable[tuple[Any, Any]], *, maximize: bool, algorithm: str) -> list[int]:
@@ -54,7 +60,7 @@ def ranking(trials: Iterable[tuple[Any, Any]], *, maximize: bool, algorithm: str
         number = finite_number(value)
         if number is not None:
             numbers.append((-number if maximize else number, i))
-        elif isinstance(value, str) and _number(value) is None and text_objective(algorithm):
+        elif ranks_as_text(value, algorithm):
             texts.append(i)
     return texts[::-1] + [i for _, i in sorted(numbers)]
 

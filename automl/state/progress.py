@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from automl._terminal import plain, visible
@@ -11,7 +12,8 @@ from automl._terminal import plain, visible
 if TYPE_CHECKING:
     from automl.spec import ExperimentSpec
 
-__all__ = ["Progress", "best_line", "best_text", "objective_text", "short_value"]
+__all__ = ["STATUS_TOP", "Progress", "best_line", "best_text", "counts_line", "more_line",
+           "objective_text", "short_value"]
 
 
 class Progress:
@@ -76,6 +78,22 @@ def best_text(spec: ExperimentSpec, best: dict[str, Any] | None) -> str:
                       for k, v in shown_params(spec.algorithm.name, best["params"]).items())
     shown = f"{spec.objective.metric}={objective_text(best['objective'])}"
     return f"{shown} ({params})" if params else shown
+
+
+STATUS_TOP = 5
+"""How many best trials ``automl status`` shows without ``--all``."""
+
+
+def counts_line(total: int, max_trials: int | None, counts: Iterable[tuple[str, int]]) -> str:
+    """``trials: 12 of 40 (10 Succeeded, 2 Failed)``, as ``automl status`` prints it."""
+    budget = f" of {max_trials}" if max_trials else ""
+    return f"trials: {total}{budget} (" + ", ".join(f"{n} {s}" for s, n in counts) + ")"
+
+
+def more_line(rest: int, name: str, options: str = "") -> str:
+    """What ``automl status`` says of the trials it left out, and how to see them."""
+    return (f"{rest} more trials: automl status {name}{options} --all, or automl trials "
+            f"{name}{options}")
 
 
 def best_line(spec: ExperimentSpec, best: dict[str, Any] | None) -> str:

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from automl.state.best import DONE, _number, finite_number, text_objective
+from automl.state.best import DONE, finite_number, ranks_as_text
 
 __all__ = ["Tally"]
 
@@ -86,8 +86,7 @@ class Tally:
 
     def _text_wins(self, value: Any, position: int) -> bool:
         """A text objective of this algorithm, later in trial order than the best text."""
-        if not (isinstance(value, str) and _number(value) is None
-                and text_objective(self.algorithm)):
+        if not ranks_as_text(value, self.algorithm):
             return False
         # texts outrank numbers; the latest in trial order wins, as Katib keeps the latest
         return self._best_key is not None or self.best is None or position > self._text_at
