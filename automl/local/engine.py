@@ -8,6 +8,7 @@ import logging
 import signal
 import threading
 import warnings
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from typing import Any
 
 import optuna
 import yaml
+from optuna.storages import JournalStorage
 from optuna.trial import TrialState
 
 from automl.errors import AutomlError, Terminated
@@ -26,14 +28,16 @@ from automl.local.medianstop import MedianStop
 from automl.local.metrics import reduce_observations
 from automl.local.runner import SubprocessRunner, TrialOutcome, TrialRunner
 from automl.local.samplers import make_sampler
+from automl.local.snapshot import SnapshotWriter
 from automl.local.space import assignments, search_space, trial_value
-from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, open_study
+from automl.local.status import running_row, status_view
+from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, open_study, storage_file
 from automl.spec import ExperimentSpec, SpecError, check
 from automl.spec.algorithms import service_of
 from automl.spec.errors import render_path
 from automl.spec.source import Location, locate
 from automl.state import RunSummary, Tally, unavailable_reason
-from automl.state.progress import Progress, best_text, objective_text
+from automl.state.progress import STATUS_TOP, Progress, best_text, objective_text
 
 __all__ = ["LocalEngine"]
 
@@ -82,6 +86,10 @@ class LocalEngine:
         self.cancel = threading.Event()
         self.hyperband = Hyperband(spec) if spec.algorithm.name == "hyperband" else None
         self.median = MedianStop(spec)  # rebuilt from the stored trials by each run()
+        # automl status reads what the engine saves there (automl.local.snapshot)
+        journal = storage_file(self.storage) if isinstance(self.storage, JournalStorage) else None
+        self.snapshots = SnapshotWriter(journal) if journal is not None else None
+        self._shown: dict[str, Any] = {}  # the study's record and its trials not in the tally
 
     def run(self) -> RunSummary:
         """Run (or resume) the experiment until Katib would call it finished.
@@ -105,12 +113,18 @@ class LocalEngine:
     def _loop(self, study: optuna.Study) -> RunSummary:
         spec = self.spec
         space = search_space(spec)
-        tally = Tally(maximize=spec.objective.type == "maximize", algorithm=spec.algorithm.name)
+        tally = Tally(maximize=spec.objective.type == "maximize", algorithm=spec.algorithm.name,
+                      leaders=STATUS_TOP)
         self.median = MedianStop(spec)
+        unrecorded: Counter[str] = Counter()
         for t in study.get_trials(deepcopy=False):
             record = _record(t)
             if record is not None:
                 self._add(tally, record, t.number)
+            else:  # e.g. enqueued and never asked: such trials are only counted
+                unrecorded[t.state.name.capitalize()] += 1
+        self._shown = {"record": dict(study.user_attrs[ATTR]), "others": unrecorded,
+                       "study_id": study._study_id}
         running: dict[Future, tuple[optuna.trial.Trial, str, dict[str, int] | None]] = {}
         budget = spec.budget
         verdict = None
@@ -118,10 +132,12 @@ class LocalEngine:
                 Progress(spec.name, budget.max_trials, enabled=self.show_progress) as bar, \
                 _interrupt_sets(self.cancel) as caught, _cancel_on_error(self.cancel):
             bar.update(tally.total, 0, tally.count(*_FAILED), best_text(spec, tally.best_summary()))
+            self._snapshot(tally, running)
             while not self.cancel.is_set():
                 verdict = _verdict(spec, tally)
                 if verdict is not None:
                     break
+                launched = False
                 while len(running) < budget.parallel_trials and _may_create(
                         budget.max_trials, tally, len(running)):
                     tag = None
@@ -143,6 +159,9 @@ class LocalEngine:
                     name = f"{spec.name}-{trial.number:04d}"
                     future = self._launch(pool, trial, name)
                     running[future] = (trial, name, tag)
+                    launched = True
+                if launched:
+                    self._snapshot(tally, running)
                 if verdict is not None:
                     break
                 self._collect(study, running, tally, bar)
@@ -157,15 +176,16 @@ class LocalEngine:
                           trial.number)
         if verdict is None:
             terminated = caught[:1] == [signal.SIGTERM]
-            self._finish(study, "Running", f"interrupted ({'SIGTERM' if terminated else 'Ctrl-C'})"
-                                           "; run again to resume")
+            signal_name = "SIGTERM" if terminated else "Ctrl-C"
+            self._finish(study, tally, "Running",
+                         f"interrupted ({signal_name}); run again to resume")
             if terminated:
                 raise Terminated(f"experiment {spec.name!r} stopped by SIGTERM: its running "
                                  "trials were killed, finished trials are kept; run the same "
                                  "command to resume")
             raise KeyboardInterrupt
         status, reason = verdict
-        self._finish(study, status, reason)
+        self._finish(study, tally, status, reason)
         return RunSummary(spec.name, status, reason, dict(tally.counts), tally.best_summary())
 
     def _collect(self, study: optuna.Study, running: dict[Future, Any], tally: Tally,
@@ -180,7 +200,9 @@ class LocalEngine:
             bar.update(tally.total, len(running), tally.count(*_FAILED),
                        best_text(spec, tally.best_summary()),
                        _trial_line(record, spec.objective.metric))
-        if not done:
+        if done:
+            self._snapshot(tally, running)
+        else:
             bar.update(tally.total, len(running), tally.count(*_FAILED),
                        best_text(spec, tally.best_summary()))
 
@@ -255,10 +277,26 @@ class LocalEngine:
             study.tell(t.number, state=TrialState.FAIL)
             logger.info("trial %s was interrupted; recorded as Failed", name)
 
-    def _finish(self, study: optuna.Study, status: str, reason: str) -> None:
+    def _finish(self, study: optuna.Study, tally: Tally, status: str, reason: str) -> None:
         record = dict(study.user_attrs[ATTR])
         record.update(status=status, reason=reason)
         study.set_user_attr(ATTR, record)
+        self._shown["record"] = record
+        self._snapshot(tally, {})
+
+    def _snapshot(self, tally: Tally, running: dict[Future, Any]) -> None:
+        """Save what ``automl status`` shows, after the journal writes it reflects."""
+        if self.snapshots is None:
+            return
+        spec, shown = self.spec, self._shown
+        rows = [running_row(name, assignments(spec, trial.params))
+                for trial, name, _ in running.values()]
+        counts = tally.counts + shown["others"] + Counter({"Running": len(rows)})
+        view = status_view(name=spec.name, record=shown["record"],
+                           spec=shown["record"]["spec"], total=sum(counts.values()),
+                           counts=counts, leaders=list(tally.leaders()), running=rows)
+        self.snapshots.save(self.runs, view, shown["study_id"],
+                            [trial._trial_id for trial, _, _ in running.values()])
 
 
 # ---- Katib's experiment conditions, computed from the trial records ---------------------

@@ -1,21 +1,27 @@
-"""``automl status`` and ``automl list``: what a storage holds, as tables."""
+"""``automl status`` and ``automl list``: what a storage holds, as tables.
+
+``automl status NAME`` reads the engine's snapshot (automl.local.snapshot) when it is current,
+which needs neither Optuna nor a replay of the journal; otherwise, and for ``--all`` and the
+list of experiments, the storage is read. Both give the same view, drawn by one function.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import optuna
 from rich.console import Console
 from rich.table import Column, Table
 
 from automl._terminal import plain
 from automl.errors import AutomlError
-from automl.local.space import trial_value
-from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, stored_spec
-from automl.spec.algorithms import service_of
+from automl.local.paths import DEFAULT_ROOT, JOURNAL
+from automl.local.snapshot import load_snapshot
+from automl.spec import ExperimentSpec
 from automl.spec.nas_assignments import shown_params
+from automl.spec.rules.experiment import name_problem
 from automl.state import ranking
 from automl.state.progress import (
     STATUS_TOP,
@@ -27,9 +33,9 @@ from automl.state.progress import (
 )
 
 if TYPE_CHECKING:
-    from automl.spec import ExperimentSpec
+    import optuna
 
-__all__ = ["print_status"]
+__all__ = ["print_status", "running_row", "status_view"]
 
 
 def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROOT, *,
@@ -42,6 +48,15 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
     Raises:
         AutomlError: When the experiment is not in the storage (the message lists those that are).
     """
+    if name is not None and not every:
+        view = _snapshot_view(name, storage, root)
+        if view is not None:
+            _print_view(Console(), view)
+            return
+    import optuna
+
+    from automl.local.store import ATTR, open_storage
+
     store = open_storage(storage, root, existing=True)
     # The storage's own view, not optuna.get_all_study_summaries: that deep-copies every
     # trial of every study (5 of the 7 seconds of a 10,000-trial status).
@@ -63,53 +78,96 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
     if name not in names:
         raise AutomlError(f"no experiment {name!r} in this storage; it holds: "
                           + (", ".join(names) or "none"))
-    study = optuna.load_study(study_name=name, storage=store)
-    record = study.user_attrs.get(ATTR, {})
-    console.print(plain(name, "bold"),
-                  plain(f"{record.get('status', '?')} {record.get('reason', '')}"), sep=": ")
+    _print_view(console, _view(optuna.load_study(study_name=name, storage=store), every))
+
+
+def status_view(*, name: str, record: Mapping[str, Any], spec: Mapping[str, Any], total: int,
+                counts: Mapping[str, int], leaders: list[Mapping[str, Any]],
+                running: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """What ``automl status NAME`` shows, as the engine keeps it (automl.local.snapshot).
+
+    Args:
+        name: The experiment.
+        record: The experiment's automl record (its ``status`` and ``reason``).
+        spec: The experiment's definition, as stored with it.
+        total: How many trials it has.
+        counts: Trials per condition.
+        leaders: The records of the best trials, best first (at most ``STATUS_TOP``).
+        running: A record-like row per running trial: ``name``, ``status``, ``params``.
+    """
+    return {"name": name, "status": record.get("status", "?"), "reason": record.get("reason", ""),
+            "spec": spec, "total": total, "counts": dict(counts), "leaders": leaders,
+            "running": running}
+
+
+def running_row(name: str, params: Mapping[str, str]) -> dict[str, Any]:
+    """A running trial's row in the status tables (it has no record yet)."""
+    return {"name": name, "status": "Running", "params": dict(params)}
+
+
+def _snapshot_view(name: str, storage: str | None, root: Path) -> dict[str, Any] | None:
+    """The view the engine last saved for ``name``, if it is still true (else None)."""
+    if name_problem(name) is not None or (storage is not None and "://" in storage):
+        return None
+    return load_snapshot(root / "runs" / name, Path(storage) if storage else root / JOURNAL)
+
+
+def _view(study: optuna.Study, every: bool) -> dict[str, Any]:
+    """The status view of a study, from its trials (with ``every``: all trials as ``rows``)."""
+    from automl.local.space import assignments
+    from automl.local.store import ATTR, stored_spec
+
     spec = stored_spec(study)
     trials = study.get_trials(deepcopy=False)
-    recorded = [t.user_attrs.get(ATTR) for t in trials]
-    counts = Counter(r["status"] if r else t.state.name.capitalize()
-                     for t, r in zip(trials, recorded, strict=True))
-    console.print(plain(counts_line(len(trials), spec.budget.max_trials, counts.most_common())),
-                  highlight=False)
-    done = [(i, r) for i, r in enumerate(recorded) if r]
-    order = ranking(((r["status"], r.get("objective")) for _, r in done),
+    rows = [t.user_attrs.get(ATTR) or {
+        **running_row(f"{spec.name}-{t.number:04d}", assignments(spec, t.params)),
+        "status": t.state.name.capitalize()} for t in trials]
+    done = [r for t, r in zip(trials, rows, strict=True) if ATTR in t.user_attrs]
+    order = ranking(((r["status"], r.get("objective")) for r in done),
                     maximize=spec.objective.type == "maximize", algorithm=spec.algorithm.name)
-    best = done[order[0]][1] if order else None
-    console.print(plain(best_line(spec, best)), highlight=False)
+    view = status_view(
+        name=study.study_name, record=study.user_attrs.get(ATTR, {}),
+        spec=study.user_attrs[ATTR]["spec"], total=len(trials),
+        counts=Counter(r["status"] for r in rows),
+        leaders=[done[k] for k in order[:STATUS_TOP]],
+        running=[r for t, r in zip(trials, rows, strict=True)
+                 if ATTR not in t.user_attrs and t.state.name == "RUNNING"])
     if every:
-        console.print(_table(spec, trials))
+        view["rows"] = rows
+    return view
+
+
+def _print_view(console: Console, view: Mapping[str, Any]) -> None:
+    name = view["name"]
+    spec = ExperimentSpec.model_validate(view["spec"])
+    console.print(plain(name, "bold"), plain(f"{view['status']} {view['reason']}"), sep=": ")
+    console.print(plain(counts_line(view["total"], spec.budget.max_trials,
+                                    view["counts"].items())), highlight=False)
+    leaders = view["leaders"]
+    console.print(plain(best_line(spec, leaders[0] if leaders else None)), highlight=False)
+    if "rows" in view:
+        console.print(_table(spec, view["rows"]))
         return
-    top = [trials[done[k][0]] for k in order[:STATUS_TOP]]
-    if top:
-        console.print(_table(spec, top, f"best {len(top)}"))
-    running = [t for t, r in zip(trials, recorded, strict=True)
-               if r is None and t.state.name == "RUNNING"]
-    if running:
-        console.print(_table(spec, running, "running"))
-    rest = len(trials) - len(top) - len(running)
+    if leaders:
+        console.print(_table(spec, leaders, f"best {len(leaders)}"))
+    if view["running"]:
+        console.print(_table(spec, view["running"], "running"))
+    rest = view["total"] - len(leaders) - len(view["running"])
     if rest > 0:
         console.print(plain(more_line(rest, name)), highlight=False)
 
 
-def _table(spec: ExperimentSpec, trials: list[optuna.trial.FrozenTrial],
-           title: str | None = None) -> Table:
+def _table(spec: ExperimentSpec, rows: list[Mapping[str, Any]], title: str | None = None
+           ) -> Table:
     """One row per trial: status, objective, what it received (for NAS: in words), reason."""
-    algorithm = spec.algorithm.name
-    service = service_of(algorithm)
-    records = [t.user_attrs.get(ATTR, {}) for t in trials]
-    shown = [shown_params(algorithm, r.get("params")
-                          or {k: trial_value(v, service) for k, v in t.params.items()})
-             for t, r in zip(trials, records, strict=True)]
+    shown = [shown_params(spec.algorithm.name, r.get("params") or {}) for r in rows]
     params = list(dict.fromkeys(k for p in shown for k in p))
     table = Table(*(Column(c, no_wrap=True) for c in ("trial", "status", "objective")),
                   *(Column(plain(p)) for p in params), Column("reason", overflow="fold"),
                   title=title, title_justify="left")
-    for t, r, values in zip(trials, records, shown, strict=True):
+    for r, values in zip(rows, shown, strict=True):
         objective = r.get("objective")
-        table.add_row(*map(plain, (r.get("name", str(t.number)), r.get("status", t.state.name),
+        table.add_row(*map(plain, (r["name"], r["status"],
                                    "" if objective is None else objective_text(objective),
                                    *(short_value(values[p]) if p in values else ""
                                      for p in params),

@@ -10,20 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.storages import BaseStorage, InMemoryStorage, JournalStorage, RDBStorage
+from optuna.storages import BaseStorage, InMemoryStorage, RDBStorage
 
 from automl.errors import AutomlError
 from automl.local.journal import JOURNAL_START, JournalFile
+from automl.local.journal_storage import IndexedJournalStorage
 from automl.local.lock import FileLock, database_lock
+from automl.local.paths import DEFAULT_ROOT, JOURNAL
 from automl.spec import ExperimentSpec
 
-__all__ = ["ATTR", "DEFAULT_ROOT", "StorageError", "open_storage", "open_study", "server_url",
-           "storage_file", "stored_spec"]
+__all__ = ["ATTR", "DEFAULT_ROOT", "JOURNAL", "StorageError", "open_storage", "open_study",
+           "server_url", "storage_file", "stored_spec"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_ROOT = Path(".automl")
-JOURNAL = "studies.journal"
 ATTR = "automl"  # one user attribute per study or trial holds automl's record (one write)
 
 _SQLITE = b"SQLite format 3\0"  # the first bytes of every SQLite database file
@@ -75,7 +75,7 @@ def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT, *,
             return open_storage(f"sqlite:///{path.resolve()}", root, existing=existing)
         if not existing:
             _writable(path, url or str(path))
-        storage: BaseStorage = JournalStorage(JournalFile(path))
+        storage: BaseStorage = IndexedJournalStorage(JournalFile(path))
         _FILES[storage] = path.resolve()
         return storage
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError

@@ -87,7 +87,8 @@ STATUS_TOP = 5
 def counts_line(total: int, max_trials: int | None, counts: Iterable[tuple[str, int]]) -> str:
     """``trials: 12 of 40 (10 Succeeded, 2 Failed)``, as ``automl status`` prints it."""
     budget = f" of {max_trials}" if max_trials else ""
-    return f"trials: {total}{budget} (" + ", ".join(f"{n} {s}" for s, n in counts) + ")"
+    ordered = sorted(counts, key=lambda c: (-c[1], c[0]))  # the same whoever counted them
+    return f"trials: {total}{budget} (" + ", ".join(f"{n} {s}" for s, n in ordered) + ")"
 
 
 def more_line(rest: int, name: str, options: str = "") -> str:

@@ -8,8 +8,9 @@ as :func:`automl.state.best.ranking` (see there).
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from automl.state.best import DONE, finite_number, ranks_as_text
@@ -24,6 +25,7 @@ class Tally:
         maximize: The objective's direction.
         algorithm: The algorithm's name (DARTS's objective is a text).
         records: Trials already finished, in trial order.
+        leaders: How many of the best trials :meth:`leaders` keeps, best first.
 
     Example:
         >>> tally = Tally(maximize=True, algorithm="random")
@@ -34,7 +36,7 @@ class Tally:
     """
 
     def __init__(self, *, maximize: bool, algorithm: str,
-                 records: Iterable[Mapping[str, Any]] = ()) -> None:
+                 records: Iterable[Mapping[str, Any]] = (), leaders: int = 5) -> None:
         self.maximize = maximize
         self.algorithm = algorithm
         self.records: list[Mapping[str, Any]] = []
@@ -42,6 +44,9 @@ class Tally:
         self.best: Mapping[str, Any] | None = None
         self._best_key: tuple[float, int] | None = None  # None while the best is a text
         self._text_at = -1  # the trial-order position of the best text
+        self._keep = leaders
+        self._numbers: list[tuple[tuple[float, int], Mapping[str, Any]]] = []  # best first
+        self._texts: list[tuple[int, Mapping[str, Any]]] = []  # latest first
         for record in records:
             self.add(record)
 
@@ -55,6 +60,12 @@ class Tally:
         if self.best is None:
             return None
         return {k: self.best[k] for k in ("name", "objective", "params")}
+
+    def leaders(self) -> list[Mapping[str, Any]]:
+        """The best finished trials, best first, as :func:`automl.state.best.ranking` orders
+        them: what ``automl status`` shows without ``--all``."""
+        ranked = [r for _, r in self._texts] + [r for _, r in self._numbers]
+        return ranked[:self._keep]
 
     def count(self, *statuses: str) -> int:
         """Trials finished in any of ``statuses``."""
@@ -78,15 +89,24 @@ class Tally:
         number = finite_number(value)
         if number is not None:
             key = (-number if self.maximize else number, position)
+            _keep_best(self._numbers, (key, record), self._keep, lambda item: item[0])
             # a text best outranks every number; a tie goes to the earlier trial
             if self.best is None or (self._best_key is not None and key < self._best_key):
                 self.best, self._best_key = record, key
-        elif self._text_wins(value, position):
-            self.best, self._best_key, self._text_at = record, None, position
+        elif ranks_as_text(value, self.algorithm):
+            _keep_best(self._texts, (position, record), self._keep, lambda item: -item[0])
+            if self._text_wins(position):
+                self.best, self._best_key, self._text_at = record, None, position
 
-    def _text_wins(self, value: Any, position: int) -> bool:
-        """A text objective of this algorithm, later in trial order than the best text."""
-        if not ranks_as_text(value, self.algorithm):
-            return False
+    def _text_wins(self, position: int) -> bool:
+        """A text objective later in trial order than the best text."""
         # texts outrank numbers; the latest in trial order wins, as Katib keeps the latest
         return self._best_key is not None or self.best is None or position > self._text_at
+
+
+def _keep_best(ranked: list[Any], item: Any, keep: int, key: Callable[[Any], Any]) -> None:
+    """Put ``item`` in its place in ``ranked`` (smallest key first), keeping ``keep`` items."""
+    if len(ranked) >= keep and key(item) >= key(ranked[-1]):
+        return
+    bisect.insort(ranked, item, key=key)
+    del ranked[keep:]

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from automl.state import Tally, best_of
+from automl.state import Tally, best_of, ranking
 
 STATUSES = ["Succeeded", "Succeeded", "EarlyStopped", "Failed", "MetricsUnavailable", "Killed"]
 VALUES = [0.5, 0.5, 0.1, 0.9, -3.0, 7, "0.2", "-", "abc", "Genotype(normal=[])", float("nan"),
@@ -44,10 +44,13 @@ def test_whatever_order_trials_end_in_the_best_is_that_of_trial_order(algorithm,
                     "objective": rng.choice(VALUES), "params": {}} for i in range(8)]
         ended = list(enumerate(records))
         rng.shuffle(ended)  # 2 or more in parallel: they end in any order
-        tally = Tally(maximize=maximize, algorithm=algorithm)
+        tally = Tally(maximize=maximize, algorithm=algorithm, leaders=3)
         for number, record in ended:
             tally.add(record, number)
         assert tally.best is best_of(records, maximize=maximize, algorithm=algorithm)
+        order = ranking(((r["status"], r["objective"]) for r in records), maximize=maximize,
+                        algorithm=algorithm)
+        assert tally.leaders() == [records[i] for i in order[:3]]
 
 
 def test_a_tie_keeps_the_earlier_trial_and_a_text_wins_only_for_darts() -> None:
