@@ -566,6 +566,13 @@ CONCEPTS = """\
   followed) and the **pipeline step** (a Kubeflow Pipelines v2 component that runs the
   experiment with either backend and outputs the best parameters, the trials table,
   TensorBoard logs, a Markdown summary and Metrics).
+- **Local files** — `.automl/studies.journal` holds every experiment (Optuna's journal: one
+  line per change, fsynced; a damaged line is skipped with a warning naming it), and
+  `.automl/runs/<experiment>/` the trials' folders (logs, `observations.jsonl`) and
+  `status.json`, what `automl status` shows, saved by the engine as trials start and end. It
+  is used only while the journal is the one it was saved from and nothing written since
+  concerns the experiment (a checksum and a look at the records after it); otherwise status
+  reads the journal, which takes about a second per 10,000 trials.
 """
 
 EXPERIMENT_INTRO = """\

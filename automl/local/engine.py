@@ -106,7 +106,11 @@ class LocalEngine:
         with _exclusive(self.storage, self.runs, spec.name):
             study = open_study(spec, self.storage, sampler, _katib_yaml(spec))
             self._recover(study)
-            return self._loop(study)
+            try:
+                return self._loop(study)
+            finally:
+                if self.snapshots is not None:
+                    self.snapshots.close()
 
     # ---- the loop ----------------------------------------------------------------------
 
@@ -132,12 +136,11 @@ class LocalEngine:
                 Progress(spec.name, budget.max_trials, enabled=self.show_progress) as bar, \
                 _interrupt_sets(self.cancel) as caught, _cancel_on_error(self.cancel):
             bar.update(tally.total, 0, tally.count(*_FAILED), best_text(spec, tally.best_summary()))
-            self._snapshot(tally, running)
+            changed = True
             while not self.cancel.is_set():
                 verdict = _verdict(spec, tally)
                 if verdict is not None:
                     break
-                launched = False
                 while len(running) < budget.parallel_trials and _may_create(
                         budget.max_trials, tally, len(running)):
                     tag = None
@@ -159,16 +162,17 @@ class LocalEngine:
                     name = f"{spec.name}-{trial.number:04d}"
                     future = self._launch(pool, trial, name)
                     running[future] = (trial, name, tag)
-                    launched = True
-                if launched:
+                    changed = True
+                if changed:  # trials that ended (last tick) and started (now): one save
                     self._snapshot(tally, running)
                 if verdict is not None:
                     break
-                self._collect(study, running, tally, bar)
+                changed = self._collect(study, running, tally, bar)
             # Katib keeps reconciling the trials that run when the experiment completes: they
             # finish and are recorded as usual, and one of them may still become the best.
             while running and verdict is not None and not self.cancel.is_set():
-                self._collect(study, running, tally, bar)
+                if self._collect(study, running, tally, bar):
+                    self._snapshot(tally, running)
             # Ctrl-C (or an error): stop what still runs; each trial is recorded as Killed.
             self.cancel.set()
             for future, (trial, name, tag) in running.items():
@@ -189,8 +193,8 @@ class LocalEngine:
         return RunSummary(spec.name, status, reason, dict(tally.counts), tally.best_summary())
 
     def _collect(self, study: optuna.Study, running: dict[Future, Any], tally: Tally,
-                 bar: Progress) -> None:
-        """Wait a tick for trials to end, and record each that did."""
+                 bar: Progress) -> bool:
+        """Wait a tick for trials to end, and record each that did; whether any did."""
         spec = self.spec
         done, _ = wait(running, timeout=_TICK_SECONDS, return_when=FIRST_COMPLETED)
         for future in done:
@@ -200,11 +204,10 @@ class LocalEngine:
             bar.update(tally.total, len(running), tally.count(*_FAILED),
                        best_text(spec, tally.best_summary()),
                        _trial_line(record, spec.objective.metric))
-        if done:
-            self._snapshot(tally, running)
-        else:
+        if not done:
             bar.update(tally.total, len(running), tally.count(*_FAILED),
                        best_text(spec, tally.best_summary()))
+        return bool(done)
 
     def _add(self, tally: Tally, record: dict[str, Any], number: int) -> None:
         """A finished trial joins the counts, the best and the early-stopping rule."""

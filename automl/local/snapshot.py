@@ -47,8 +47,17 @@ class SnapshotWriter:
 
     def __init__(self, journal: Path) -> None:
         self.journal = journal
+        self._path = str(journal.resolve())
+        self._fd: int | None = None  # the journal, open while the engine runs
         self._size = 0
         self._crc = 0
+
+    def close(self) -> None:
+        """Close the journal (the writer opens it again if used after)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+            self._size = self._crc = 0
 
     def save(self, run_dir: Path, view: Mapping[str, Any], study_id: int,
              running_ids: Sequence[int]) -> None:
@@ -58,19 +67,30 @@ class SnapshotWriter:
         ids of the trials still running (their end will change the view).
         """
         try:
-            with open(self.journal, "rb") as file:
-                size = os.fstat(file.fileno()).st_size
-                if size < self._size:  # a torn last record was cut off: start over
-                    self._size = self._crc = 0
-                file.seek(self._size)
-                self._crc = zlib.crc32(file.read(size - self._size), self._crc)
-                self._size = size
+            if self._fd is None:
+                self._fd = os.open(self.journal, os.O_RDONLY | os.O_CLOEXEC)
+            size = os.fstat(self._fd).st_size
+            if size < self._size:  # a torn last record was cut off: start over
+                self._size = self._crc = 0
+            while self._size < size:
+                chunk = os.pread(self._fd, min(size - self._size, 1 << 24), self._size)
+                if not chunk:
+                    break
+                self._crc = zlib.crc32(chunk, self._crc)
+                self._size += len(chunk)
+            size = self._size
             data = {"version": _VERSION, "study_id": study_id, "running_ids": list(running_ids),
-                    "journal": {"path": str(self.journal.resolve()), "size": size,
+                    "journal": {"path": self._path, "size": size,
                                 "crc32": self._crc},
                     "view": view}
             temporary = run_dir / f".{SNAPSHOT}.tmp"
-            temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+            try:
+                text = memoryview(json.dumps(data, separators=(",", ":")).encode())
+                while text:
+                    text = text[os.write(fd, text):]
+            finally:
+                os.close(fd)
             os.replace(temporary, run_dir / SNAPSHOT)  # a reader sees the old or the new, whole
         except (OSError, TypeError, ValueError) as exc:
             logger.debug("status snapshot not written in %s: %s", run_dir, exc)

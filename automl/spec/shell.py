@@ -13,6 +13,7 @@ argument lists, and with StdOut only the last command of a ``;`` list is collect
 
 from __future__ import annotations
 
+import functools
 import json
 import posixpath
 import re
@@ -94,12 +95,27 @@ def render_word(word: str, values: Mapping[str, str], *, unquote: bool) -> str:
             verbatim, so that no value is ever split or expanded. Without it, plain text
             substitution, as Katib does before its shell reads the result.
     """
-    marks = {}
+    text, names, written = _template(word, unquote)
+    for i, (name, placeholder) in enumerate(zip(names, written, strict=True)):
+        text = text.replace(f"\x00{i}\x00", values.get(name, placeholder))
+    return text
+
+
+@functools.lru_cache(maxsize=1024)
+def _template(word: str, unquote: bool) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """``word`` with its placeholders marked (and unquoted), once per word, not per trial.
+
+    Returns:
+        The text with the i-th placeholder as ``\\x00i\\x00``, the trial parameter names
+        and the placeholders as written.
+    """
+    names: list[str] = []
+    written: list[str] = []
 
     def mark(match: Any) -> str:
-        token = f"\x00{len(marks)}\x00"
-        marks[token] = values.get(match.group(1), match.group(0))
-        return token
+        names.append(match.group(1))
+        written.append(match.group(0))
+        return f"\x00{len(names) - 1}\x00"
 
     text = PLACEHOLDER.sub(mark, word)
     if unquote and any(q in text for q in "'\"\\"):
@@ -109,9 +125,7 @@ def render_word(word: str, values: Mapping[str, str], *, unquote: bool) -> str:
             parts = []
         if len(parts) == 1:
             text = parts[0]
-    for token, value in marks.items():
-        text = text.replace(token, value)
-    return text
+    return text, tuple(names), tuple(written)
 
 
 def shell_findings(spec: ExperimentSpec) -> Iterator[Finding]:
