@@ -219,6 +219,32 @@ def status(
     chosen.print_status(name, every=every)
 
 
+@app.command(epilog="Examples:  automl logs digits-svm digits-svm-0003 --tail 20  |  "
+                     "automl logs digits-svm digits-svm-0003 --stderr -f")
+def logs(
+    name: Annotated[str, typer.Argument(help="The experiment.")],
+    trial: Annotated[str, typer.Argument(help="The trial, as status and trials name it.")],
+    stderr: Annotated[bool, typer.Option("--stderr", help="local: its standard error, not its "
+                                                          "output.")] = False,
+    tail: Annotated[int | None, typer.Option(min=0, help="Only the last N lines.")] = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Go on printing what the trial "
+                                                               "writes until it ends.")] = False,
+    backend: Backend = "local",
+    namespace: Namespace = None,
+    context: Context = None,
+) -> None:
+    """Print a trial's output (kubectl logs for a trial), from this machine or the cluster."""
+    from automl._terminal import visible
+
+    chosen = _backend(backend, namespace=namespace, context=context)
+    shown = visible if sys.stdout.isatty() else str  # a terminal gets no escape sequences
+    try:
+        for line in chosen.logs(name, trial, stderr=stderr, tail=tail, follow=follow):
+            typer.echo(shown(line))
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
 @app.command(name="list", epilog="Example:  automl list --storage sqlite:///runs.db")
 def list_(
     storage: Storage = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
@@ -61,6 +62,19 @@ class Backend(abc.ABC):
     def print_status(self, name: str | None, *, every: bool = False) -> None:
         """Print one experiment's state (its counts, best and running trials), or every
         experiment's state; ``every`` lists all of the experiment's trials."""
+
+    @abc.abstractmethod
+    def logs(self, name: str, trial: str, *, stderr: bool = False, tail: int | None = None,
+             follow: bool = False) -> Iterator[str]:
+        """A trial's log lines, as ``kubectl logs`` gives a pod's.
+
+        Args:
+            name: The experiment.
+            trial: The trial's name.
+            stderr: Its standard error alone, where the backend keeps it apart.
+            tail: Only the last ``tail`` lines so far.
+            follow: Then go on with what the trial writes until it ends.
+        """
 
     @abc.abstractmethod
     def delete(self, name: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 
 from automl.backends._base import Backend
@@ -56,6 +57,15 @@ class KatibBackend(Backend):
         from automl.katib.status import print_katib_status
 
         print_katib_status(name, self._cluster(), every=every)
+
+    def logs(self, name: str, trial: str, *, stderr: bool = False, tail: int | None = None,
+             follow: bool = False) -> Iterator[str]:
+        from automl.errors import AutomlError
+
+        if stderr:  # Katib's StdOut collector runs the trial with 2>&1 into one file
+            raise AutomlError("--stderr: a Katib trial's pod log holds its stdout and stderr "
+                              "together; leave the option out")
+        return self._cluster().trial_logs(name, trial, tail=tail, follow=follow)
 
     def delete(self, name: str) -> None:
         self._cluster().delete(name)

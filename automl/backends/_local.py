@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -77,6 +78,12 @@ class LocalBackend(Backend):
         from automl.local.status import print_status
 
         print_status(name, self.storage, self.root, every=every)
+
+    def logs(self, name: str, trial: str, *, stderr: bool = False, tail: int | None = None,
+             follow: bool = False) -> Iterator[str]:
+        from automl.local.logs import trial_logs
+
+        return trial_logs(name, trial, self.root, stderr=stderr, tail=tail, follow=follow)
 
     def delete(self, name: str) -> None:
         from automl.local.delete import delete_experiment

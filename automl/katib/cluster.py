@@ -7,6 +7,7 @@ kubectl's does: the current context's, else ``default``.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,51 @@ class KatibCluster:
                             GROUP, VERSION, self.namespace, "trials",
                             label_selector=f"katib.kubeflow.org/experiment={name}")
         return answer.get("items", [])
+
+    def trial_logs(self, name: str, trial: str, *, tail: int | None = None,
+                   follow: bool = False) -> Iterator[str]:
+        """The log lines of Trial ``trial`` of Experiment ``name``, as KatibClient.get_job_logs
+        finds them: its pod by the ``katib.kubeflow.org/trial`` label (and the Trial's
+        ``primaryPodLabels``), and in it the container that shows the trial's output: the
+        StdOut collector's ``metrics-logger-and-collector`` (the trial's own container
+        writes to a file there), else ``primaryContainerName``."""
+        from kubernetes import client
+
+        found = self._call(f"get trial {trial}", self.api.get_namespaced_custom_object,
+                           GROUP, VERSION, self.namespace, "trials", trial)
+        labels = found.get("metadata", {}).get("labels", {})
+        if labels.get("katib.kubeflow.org/experiment") != name:
+            raise KatibError(f"trial {trial!r} is not a trial of experiment {name!r} in "
+                             f"namespace {self.namespace!r}", EXIT_CODES["not found"])
+        spec = found.get("spec", {})
+        selector = ",".join([f"katib.kubeflow.org/trial={trial}"] + [
+            f"{k}={v}" for k, v in (spec.get("primaryPodLabels") or {}).items()])
+        core = client.CoreV1Api()
+        pods = self._call(f"list pods of trial {trial}", core.list_namespaced_pod,
+                          self.namespace, label_selector=selector).items
+        if not pods:
+            raise KatibError(f"trial {trial!r} has no pod (not started yet, or deleted with "
+                             "its Job)", EXIT_CODES["not found"])
+        kind = spec.get("metricsCollector", {}).get("collector", {}).get("kind")
+        container = ("metrics-logger-and-collector" if kind == "StdOut"
+                     else spec.get("primaryContainerName"))
+        options: dict[str, Any] = {"container": container} if container else {}
+        if tail is not None:
+            options["tail_lines"] = tail
+        pod = pods[0].metadata.name
+        if not follow:
+            text = self._call(f"read the log of pod {pod}", core.read_namespaced_pod_log,
+                              pod, self.namespace, **options)
+            yield from text.splitlines()
+            return
+        stream = self._call(f"read the log of pod {pod}", core.read_namespaced_pod_log, pod,
+                            self.namespace, follow=True, _preload_content=False, **options)
+        rest = b""
+        for chunk in stream.stream(4096):
+            *lines, rest = (rest + chunk).split(b"\n")
+            yield from (line.decode("utf-8", errors="replace") for line in lines)
+        if rest:
+            yield rest.decode("utf-8", errors="replace")
 
     def _call(self, what: str, method: Any, *args: Any, **kwargs: Any) -> Any:
         from kubernetes.client.exceptions import ApiException

@@ -18,9 +18,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from automl.local import supervisor
+from automl.local.conclusion import conclude
 from automl.local.job import TrialJob
 from automl.local.metrics import Observation
-from automl.local.runner import TrialOutcome, TrialRunner, Watcher, conclude, wait_trial
+from automl.local.runner import TrialOutcome, TrialRunner, Watcher, wait_trial
 
 __all__ = ["FunctionRunner"]
 

@@ -7,7 +7,6 @@ import contextlib
 import math
 import os
 import selectors
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -15,15 +14,15 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from automl.local import supervisor
+from automl.local.conclusion import conclude
 from automl.local.job import TrialJob, start_failure
 from automl.local.metrics import (
     MetricsError,
     Observation,
     StdOutCollector,
-    reduce_observations,
 )
 
-__all__ = ["SubprocessRunner", "TrialOutcome", "TrialRunner", "Watcher", "conclude", "wait_trial"]
+__all__ = ["SubprocessRunner", "TrialOutcome", "TrialRunner", "Watcher", "wait_trial"]
 
 _GRACE_SECONDS = 5.0
 _POLL_SECONDS = 0.1
@@ -413,51 +412,5 @@ def _unpassable(job: TrialJob) -> str | None:
     if "\0" in str(job.cwd):
         return f"working folder {str(job.cwd)!r} holds a NUL byte"
     return None
-
-
-def conclude(outcome: TrialOutcome, ended: str, job: TrialJob,
-             watcher: Watcher) -> TrialOutcome:
-    """The trial's Katib condition from how it ended and what it reported."""
-    _condition(outcome, ended, job, watcher)
-    if watcher.log_errors:
-        outcome.reason = "; ".join([r for r in [outcome.reason] if r] + watcher.log_errors)
-    return outcome
-
-
-def _condition(outcome: TrialOutcome, ended: str, job: TrialJob, watcher: Watcher) -> None:
-    if ended == "killed":
-        outcome.status, outcome.reason = "Killed", "stopped by the experiment"
-        return
-    if ended == "deadline":
-        outcome.status = "Failed"
-        outcome.reason = f"deadline of {job.deadline:g}s passed (activeDeadlineSeconds)"
-        return
-    if ended == "early":
-        outcome.status = "EarlyStopped"
-        outcome.reason = (f"medianstop: best {job.objective} after {job.rule.start_step} "
-                          f"reports is worse than {job.rule.value:.6g}")
-        return
-    code = outcome.exit_code
-    if code != 0:
-        outcome.status = "Failed"
-        outcome.reason = (f"killed by signal {-code} ({_signal_name(-code)})"
-                          if code is not None and code < 0 else f"exit status {code}")
-        return
-    values = reduce_observations(watcher.observations, [job.objective])
-    value = values[job.objective]
-    if watcher.error is not None:
-        outcome.status, outcome.reason = "MetricsUnavailable", watcher.error
-    elif value.latest is None:
-        outcome.status = "MetricsUnavailable"
-        outcome.reason = f"the trial exited 0 but never reported {job.objective}"
-    else:
-        outcome.status = "Succeeded"
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return "unknown signal"
 
 

@@ -77,7 +77,9 @@ def test_a_crashing_trial_fails_with_its_exit_code_and_keeps_its_logs(
             "print('about to crash', file=sys.stderr, flush=True)\n" + crash)
     run(_python(code), tmp_path)
     (row,) = records(tmp_path)
-    assert (row["status"], row["reason"], row["exit_code"]) == ("Failed", reason, exit_code)
+    assert (row["status"], row["exit_code"]) == ("Failed", exit_code)
+    assert row["reason"].startswith(f"{reason}; stderr: about to crash; log: ")
+    assert row["reason"].endswith("stderr.log")  # where the rest of the story is
     logs = tmp_path / ".automl/runs/t/t-0000"
     assert (logs / "stdout.log").read_text() == "loss=0.5\n"
     assert (logs / "stderr.log").read_text() == "about to crash\n"

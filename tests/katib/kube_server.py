@@ -29,6 +29,7 @@ from referencing.jsonschema import DRAFT202012
 from tests.conftest import KATIB
 
 PREFIX = "/apis/kubeflow.org/v1beta1/namespaces/"
+CORE_PREFIX = "/api/v1/namespaces/"
 NOW = "2026-11-29T12:00:00Z"
 _SWAGGER_URI = "urn:katib:swagger"
 _VALIDATOR = jsonschema.Draft202012Validator(
@@ -49,6 +50,8 @@ class Cluster:
     katib_installed: bool = True
     stalled: bool = False  # trials stay Running: an experiment that takes its time
     texts: dict[int, str] = field(default_factory=dict)  # trial index -> its objective text
+    # (namespace, pod) -> its labels and each container's log, as Katib's Job pods have them
+    pods: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     version: int = 100
 
     def bump(self, obj: dict[str, Any]) -> None:
@@ -92,18 +95,34 @@ class Cluster:
         name = f"{exp['metadata']['name']}-{i:08x}"
         assignments = [{"name": p["name"], "value": _pick(p, i)}
                        for p in exp["spec"].get("parameters", [])]
+        template = exp["spec"].get("trialTemplate", {})
+        collector = exp["spec"].get("metricsCollectorSpec", {"collector": {"kind": "StdOut"}})
         trial = {"apiVersion": "kubeflow.org/v1beta1", "kind": "Trial",
                  "metadata": {"name": name, "namespace": ns,
                               "creationTimestamp": f"2026-11-29T12:00:{i:02d}Z",
                               "labels": {"katib.kubeflow.org/experiment":
                                          exp["metadata"]["name"]}},
                  "spec": {"parameterAssignments": assignments,
-                          "objective": exp["spec"]["objective"]},
+                          "objective": exp["spec"]["objective"],
+                          "metricsCollector": collector,
+                          **{k: template[k] for k in ("primaryContainerName",
+                                                      "primaryPodLabels") if k in template}},
                  "status": {"startTime": NOW,
                             "conditions": [_condition("Created", "TrialCreated"),
                                            _condition("Running", "TrialRunning")]}}
         self.bump(trial)
         self.trials[(ns, name)] = trial
+        # Katib's StdOut collector: the trial's output goes to a file its sidecar prints.
+        output = "".join(f"step {k}: {a['name']}={a['value']}\n" for k, a in
+                         enumerate(assignments))
+        primary = template.get("primaryContainerName") or "training-container"
+        stdout = collector["collector"]["kind"] == "StdOut"
+        self.pods[(ns, f"{name}-pod")] = {
+            "labels": {"katib.kubeflow.org/trial": name,
+                       "katib.kubeflow.org/experiment": exp["metadata"]["name"],
+                       **(template.get("primaryPodLabels") or {})},
+            "logs": {primary: "" if stdout else output,
+                     "metrics-logger-and-collector": output if stdout else ""}}
 
 
 def _pick(p: dict[str, Any], i: int) -> str:
@@ -178,6 +197,9 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         c = self.cluster
         c.calls.append((method, url.path))
+        if url.path.startswith(CORE_PREFIX):
+            self._core(url.path.removeprefix(CORE_PREFIX).split("/"), query)
+            return
         if not c.katib_installed or not url.path.startswith(PREFIX):
             self._send(404, "404 page not found")
             return
@@ -236,6 +258,37 @@ class _Handler(BaseHTTPRequestHandler):
                         t["metadata"]["labels"]["katib.kubeflow.org/experiment"] == name]:
                 del c.trials[key]
             self._send(200, _status(200, "Deleted", "deleted", name) | {"status": "Success"})
+
+    def _core(self, parts: list[str], query: dict[str, str]) -> None:
+        """Pods as the core API lists them (by labelSelector) and their logs."""
+        ns, plural, *rest = parts
+        pods = {name: pod for (n, name), pod in self.cluster.pods.items() if n == ns}
+        if plural != "pods":
+            self._send(404, "404 page not found")
+        elif not rest:
+            wanted = dict(item.split("=") for item in query.get("labelSelector", "").split(",")
+                          if item)
+            items = [{"apiVersion": "v1", "kind": "Pod",
+                      "metadata": {"name": name, "namespace": ns, "labels": pod["labels"]}}
+                     for name, pod in pods.items()
+                     if wanted.items() <= pod["labels"].items()]
+            self._send(200, {"apiVersion": "v1", "kind": "PodList", "items": items,
+                             "metadata": {"resourceVersion": str(self.cluster.version)}})
+        elif rest[0] not in pods:
+            self._send(404, _status(404, "NotFound", f'pods "{rest[0]}" not found', rest[0]))
+        else:
+            logs = pods[rest[0]]["logs"]
+            container = query.get("container")
+            if container not in logs:
+                self._send(400, _status(400, "BadRequest", "a container name must be "
+                                        f"specified for pod {rest[0]}, choose one of: "
+                                        f"[{' '.join(logs)}]"))
+                return
+            lines = logs[container].splitlines(keepends=True)
+            if "tailLines" in query:
+                lines = lines[len(lines) - int(query["tailLines"]):] if int(
+                    query["tailLines"]) else []
+            self._send(200, "".join(lines))
 
     def do_GET(self) -> None:
         self._handle("GET")

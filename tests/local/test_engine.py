@@ -84,7 +84,7 @@ def test_max_failed_trials_fails_the_experiment_with_the_reason(tmp_path) -> Non
     summary = run(experiment, tmp_path)
     assert summary.status == "Failed"
     assert summary.reason == "ExperimentFailed: 2 trials failed (max 2)"
-    assert [(r["status"], r["reason"]) for r in records(tmp_path)] == [
+    assert [(r["status"], r["reason"].split(";")[0]) for r in records(tmp_path)] == [
         ("Failed", "exit status 3")] * 2
 
 
@@ -92,7 +92,8 @@ def test_a_trial_that_reports_no_objective_is_metrics_unavailable(tmp_path) -> N
     experiment = spec(args=["--skip-objective"], budget={"max_trials": 2, "parallel_trials": 1})
     summary = run(experiment, tmp_path)
     assert summary.counts == {"MetricsUnavailable": 2}
-    assert records(tmp_path)[0]["reason"] == "the trial exited 0 but never reported loss"
+    assert records(tmp_path)[0]["reason"].startswith(
+        "the trial exited 0 but never reported loss (it reported ")
 
 
 def test_a_trial_past_its_deadline_fails(tmp_path) -> None:

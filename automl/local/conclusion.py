@@ -1,0 +1,107 @@
+"""How a trial ended, in Katib's terms: its condition and a reason a person can act on.
+
+A failed trial's reason ends with the last lines of its standard error and where its log is;
+one that never reported its objective says what it did report.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from automl.local.metrics import StdOutCollector, reduce_observations
+from automl.spec.filters import DEFAULT_FILTER, compile_filter
+
+if TYPE_CHECKING:
+    from automl.local.job import TrialJob
+    from automl.local.runner import TrialOutcome, Watcher
+
+__all__ = ["conclude"]
+
+_SAID = 200  # characters of a failed trial's last stderr lines in its reason
+
+
+def conclude(outcome: TrialOutcome, ended: str, job: TrialJob,
+             watcher: Watcher) -> TrialOutcome:
+    """The trial's Katib condition from how it ended and what it reported."""
+    _condition(outcome, ended, job, watcher)
+    if watcher.log_errors:
+        outcome.reason = "; ".join([r for r in [outcome.reason] if r] + watcher.log_errors)
+    return outcome
+
+
+def _condition(outcome: TrialOutcome, ended: str, job: TrialJob, watcher: Watcher) -> None:
+    if ended == "killed":
+        outcome.status, outcome.reason = "Killed", "stopped by the experiment"
+        return
+    if ended == "deadline":
+        outcome.status = "Failed"
+        outcome.reason = f"deadline of {job.deadline:g}s passed (activeDeadlineSeconds)"
+        return
+    if ended == "early":
+        outcome.status = "EarlyStopped"
+        outcome.reason = (f"medianstop: best {job.objective} after {job.rule.start_step} "
+                          f"reports is worse than {job.rule.value:.6g}")
+        return
+    code = outcome.exit_code
+    if code != 0:
+        outcome.status = "Failed"
+        outcome.reason = (f"killed by signal {-code} ({_signal_name(-code)})"
+                          if code is not None and code < 0 else f"exit status {code}")
+        outcome.reason += _last_words(job)
+        return
+    values = reduce_observations(watcher.observations, [job.objective])
+    value = values[job.objective]
+    if watcher.error is not None:
+        outcome.status, outcome.reason = "MetricsUnavailable", watcher.error
+    elif value.latest is None:
+        outcome.status = "MetricsUnavailable"
+        outcome.reason = (f"the trial exited 0 but never reported {job.objective} "
+                          f"({_reported(job, watcher)})")
+    else:
+        outcome.status = "Succeeded"
+
+
+def _last_words(job: TrialJob) -> str:
+    """The end of a failed trial's stderr and where the rest is: ``; stderr: ...; log: ...``."""
+    path = job.run_dir / "stderr.log"
+    if not path.exists() or (job.watch_file is not None and job.watch_file.name == "metrics.log"):
+        path = job.watch_file or path  # under sh -c, both streams went to one file
+    lines = _tail_lines(path, 2)
+    said = f"; stderr: {' | '.join(lines)[-_SAID:]}" if lines else ""
+    return f"{said}; log: {path}"
+
+
+def _reported(job: TrialJob, watcher: Watcher) -> str:
+    """What a trial that never reported its objective reported instead, in a few words."""
+    names = list(dict.fromkeys(o.metric for o in watcher.observations))
+    if not names and isinstance(job.collector, StdOutCollector):
+        # Katib's default filter on the last lines: the names the trial printed values for
+        output = job.watch_file or job.run_dir / "stdout.log"
+        found = compile_filter(DEFAULT_FILTER).findall("\n".join(_tail_lines(output, 200)))
+        names = list(dict.fromkeys(m[0] for m in found))
+    if not names:
+        return "it reported no metric"
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"it reported {shown}"
+
+
+def _tail_lines(path: Path, count: int) -> list[str]:
+    """The last ``count`` non-empty lines of ``path`` (from its last 16 KiB)."""
+    try:
+        with open(path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            file.seek(max(0, size - 16384))
+            text = file.read().decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    return [line.strip() for line in text.splitlines() if line.strip()][-count:]
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "unknown signal"

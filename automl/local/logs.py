@@ -1,0 +1,122 @@
+"""``automl logs``: a local trial's output, as ``kubectl logs`` shows a trial pod's.
+
+Each trial's folder ``<root>/runs/<experiment>/<trial>/`` holds ``stdout.log`` and
+``stderr.log`` (or ``metrics.log``, stdout and stderr together, when the trial ran under
+``sh -c`` as Katib runs it). Following a trial ends when the trial has ended: the engine
+writes the trial's ``observations.jsonl`` when it records the end, and an engine that is no
+longer running (its lock on the runs folder is free) ends no trial.
+"""
+
+from __future__ import annotations
+
+import collections
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from automl.errors import AutomlError
+from automl.local.paths import DEFAULT_ROOT
+from automl.spec.rules.experiment import name_problem
+
+__all__ = ["trial_log", "trial_logs"]
+
+_KATIB_STDOUT = "metrics.log"  # automl.local.job: stdout and stderr of a trial under sh -c
+_POLL_SECONDS = 0.2
+
+
+def trial_log(name: str, trial: str, root: Path = DEFAULT_ROOT, *,
+              stderr: bool = False) -> Path:
+    """The file that holds a local trial's stdout (or ``stderr``).
+
+    Raises:
+        AutomlError: When the experiment or the trial has no folder here (the message says
+            which trials there are).
+    """
+    for what, text in (("experiment", name), ("trial", trial)):
+        problem = name_problem(text)
+        if problem is not None:
+            raise AutomlError(f"{what} name: {problem}")
+    runs = root / "runs" / name
+    if not runs.is_dir():
+        raise AutomlError(f"no experiment {name!r} has run here ({runs} does not exist)")
+    folder = runs / trial
+    if not folder.is_dir():
+        trials = sorted(p.name for p in runs.iterdir() if p.is_dir())
+        known = (f"{len(trials)} trials, {trials[0]} to {trials[-1]}" if trials
+                 else "no trial yet")
+        raise AutomlError(f"no trial {trial!r} in experiment {name!r} ({known})")
+    shared = folder / _KATIB_STDOUT
+    if shared.exists():  # both streams went to one file, as on Katib
+        return shared
+    return folder / ("stderr.log" if stderr else "stdout.log")
+
+
+def trial_logs(name: str, trial: str, root: Path = DEFAULT_ROOT, *, stderr: bool = False,
+               tail: int | None = None, follow: bool = False) -> Iterator[str]:
+    """The lines of a local trial's stdout (or ``stderr``), without their newlines.
+
+    Args:
+        name: The experiment.
+        trial: The trial (e.g. ``digits-svm-0003``).
+        root: The folder the experiment ran in.
+        stderr: Its standard error rather than its output.
+        tail: Only the last ``tail`` lines written so far.
+        follow: Then go on with what the trial writes, until it ends.
+
+    Raises:
+        AutomlError: As :func:`trial_log`.
+
+    Example:
+        >>> for line in trial_logs("digits-svm", "digits-svm-0003", tail=5):
+        ...     print(line)
+    """
+    path = trial_log(name, trial, root, stderr=stderr)
+    offset = 0
+    lines: collections.deque[str] | list[str] = collections.deque(maxlen=tail) if tail else []
+    rest = b""
+    if path.exists():
+        with open(path, "rb") as file:
+            data = file.read()
+        offset = len(data)
+        *complete, rest = data.split(b"\n")
+        lines.extend(line.decode("utf-8", errors="replace") for line in complete)
+    if tail == 0:
+        lines.clear()
+    yield from lines
+    if not follow:
+        if rest:
+            yield rest.decode("utf-8", errors="replace")
+        return
+    folder = root / "runs" / name / trial
+    while True:
+        ended = (folder / "observations.jsonl").exists() or not _engine_running(root / "runs"
+                                                                                / name)
+        if path.exists():
+            with open(path, "rb") as file:
+                file.seek(offset)
+                data = file.read()
+            offset += len(data)
+            *complete, rest = (rest + data).split(b"\n")
+            yield from (line.decode("utf-8", errors="replace") for line in complete)
+        if ended:
+            if rest:
+                yield rest.decode("utf-8", errors="replace")
+            return
+        time.sleep(_POLL_SECONDS)
+
+
+def _engine_running(runs: Path) -> bool:
+    """Whether an engine holds the experiment's runs folder (automl.local.engine)."""
+    try:
+        fd = os.open(runs / ".lock", os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
