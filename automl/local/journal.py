@@ -12,7 +12,6 @@ dropped: the records after it then still reach the trial they were written for.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -23,7 +22,7 @@ from typing import Any
 
 from optuna.storages.journal import BaseJournalBackend
 
-from automl.local.lock import FileLock
+from automl.local.lock import FileLock, is_held
 
 __all__ = ["JOURNAL_START", "JournalFile", "one_write"]
 
@@ -189,17 +188,7 @@ class JournalFile(BaseJournalBackend):
 
     def _being_written(self) -> bool:
         """Whether an append holds the journal's lock now (so its last line may be half there)."""
-        try:
-            fd = os.open(self.flock.path, os.O_RDONLY)  # never created here: reading writes nothing
-        except OSError:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)  # which drops the shared lock, if taken
-        return False
+        return is_held(self.flock.path)
 
     def _warn(self, line_number: int, what: str) -> None:
         if line_number not in self._warned:  # once per line, not at every re-read

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from typing import IO
 
 from automl.errors import AutomlError
 
-__all__ = ["ExperimentBusy", "FileLock", "database_lock", "storage_lock"]
+__all__ = ["ExperimentBusy", "FileLock", "database_lock", "is_held", "storage_lock"]
 
 
 class ExperimentBusy(AutomlError):
@@ -74,6 +75,21 @@ class FileLock:
         if file is not None:
             file.close()
             self._thread.release()
+
+
+def is_held(path: Path) -> bool:
+    """Whether a process holds the lock on ``path`` now (a reader's look; creates nothing)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # which drops the shared lock, if taken
+    return False
 
 
 @contextmanager

@@ -10,13 +10,12 @@ longer running (its lock on the runs folder is free) ends no trial.
 from __future__ import annotations
 
 import collections
-import fcntl
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from automl.errors import AutomlError
+from automl.local.lock import is_held
 from automl.local.paths import DEFAULT_ROOT
 from automl.spec.rules.experiment import name_problem
 
@@ -91,8 +90,8 @@ def trial_logs(name: str, trial: str, root: Path = DEFAULT_ROOT, *, stderr: bool
         return
     folder = root / "runs" / name / trial
     while True:
-        ended = (folder / "observations.jsonl").exists() or not _engine_running(root / "runs"
-                                                                                / name)
+        # the engine records the end with observations.jsonl; a stopped engine ends nothing
+        ended = (folder / "observations.jsonl").exists() or not is_held(folder.parent / ".lock")
         if path.exists():
             with open(path, "rb") as file:
                 file.seek(offset)
@@ -105,18 +104,3 @@ def trial_logs(name: str, trial: str, root: Path = DEFAULT_ROOT, *, stderr: bool
                 yield rest.decode("utf-8", errors="replace")
             return
         time.sleep(_POLL_SECONDS)
-
-
-def _engine_running(runs: Path) -> bool:
-    """Whether an engine holds the experiment's runs folder (automl.local.engine)."""
-    try:
-        fd = os.open(runs / ".lock", os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
