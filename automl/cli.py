@@ -301,8 +301,10 @@ def trials(
                                      help="table, csv, json, parquet or markdown.")] = "table",
     output: Annotated[Path | None, typer.Option("-o", "--output",
                                                 help="Write here instead of stdout.")] = None,
-    sort: Annotated[str | None, typer.Option(help="Sort by this column (objective: best "
+    sort: Annotated[str | None, typer.Option(help="Sort by this column, as the table names "
+                                                  "it (C or params.C; objective: best "
                                                   "first).")] = None,
+    desc: Annotated[bool, typer.Option("--desc", help="Reverse the sort.")] = False,
     top: Annotated[int | None, typer.Option(min=1, help="Keep the first N rows.")] = None,
     storage: Storage = None,
     backend: Backend = "local",
@@ -317,31 +319,42 @@ def trials(
     results = _results(name, storage, backend, namespace, context, db_manager)
     frame = results.trials
     if sort is not None:
-        if sort not in frame.columns:
+        column = next((c for c in (sort, f"params.{sort}", f"metrics.{sort}")
+                       if c in frame.columns), None)
+        if column is None:
             raise typer.BadParameter(f"no column {sort!r}; columns: {', '.join(frame.columns)}",
                                      param_hint="--sort")
-        ascending = not (sort == "objective" and results.maximize)
-        frame = frame.sort_values(sort, ascending=ascending, kind="stable")
+        ascending = not (column == "objective" and results.maximize)
+        frame = frame.sort_values(column, ascending=ascending != desc, kind="stable")
     if top is not None:
         frame = frame.head(top)
     write_table(frame, fmt, output)
 
 
-@app.command(epilog="Example:  automl best digits-svm --top 3")
+@app.command(epilog="Examples:  automl best digits-svm --top 3  |  automl best digits-svm -f json")
 def best(
     name: Annotated[str, typer.Argument(help="The experiment.")],
     top: Annotated[int, typer.Option(min=1, help="How many of the best trials.")] = 1,
+    fmt: Annotated[str, typer.Option("--format", "-f",
+                                     help="text (a line each), json or csv.")] = "text",
     storage: Storage = None,
     backend: Backend = "local",
     namespace: Namespace = None,
     context: Context = None,
 ) -> None:
     """The best trial (or the best N): objective and parameters."""
+    if fmt not in ("text", "json", "csv"):
+        raise typer.BadParameter(f"{fmt!r}: expected text, json or csv", param_hint="--format")
     results = _results(name, storage, backend, namespace, context)
     chosen = results.best(top)
     if chosen.empty:
-        typer.echo(f"{name}: no trial has an objective value yet")
+        typer.echo(f"{name}: no trial has an objective value yet", err=fmt != "text")
         raise typer.Exit(1)
+    if fmt != "text":
+        from automl.results.export import write_table
+
+        write_table(chosen, fmt, None)
+        return
     for _, row in chosen.iterrows():
         params = " ".join(f"{c.removeprefix('params.')}={row[c]}" for c in chosen.columns
                           if c.startswith("params."))

@@ -27,7 +27,7 @@ def test_version() -> None:
 @pytest.mark.parametrize("command", [[], ["validate"], ["compile"], ["import"], ["run"],
                                      ["status"], ["list"], ["trials"], ["best"], ["compare"],
                                      ["report"], ["tensorboard"], ["dashboard"],
-                                     ["delete"], ["budget"], ["pipeline", "compile"],
+                                     ["delete"], ["budget"], ["logs"], ["pipeline", "compile"],
                                      ["pipeline", "run"], ["pipeline", "submit"]])
 def test_every_command_answers_help_with_an_example(command) -> None:
     result = automl(*command, "--help")

@@ -295,8 +295,7 @@ class LocalEngine:
         rows = [running_row(name, assignments(spec, trial.params))
                 for trial, name, _ in running.values()]
         counts = tally.counts + shown["others"] + Counter({"Running": len(rows)})
-        view = status_view(name=spec.name, record=shown["record"],
-                           spec=shown["record"]["spec"], total=sum(counts.values()),
+        view = status_view(spec, record=shown["record"], total=sum(counts.values()),
                            counts=counts, leaders=list(tally.leaders()), running=rows)
         self.snapshots.save(self.runs, view, shown["study_id"],
                             [trial._trial_id for trial, _, _ in running.values()])

@@ -30,7 +30,7 @@ __all__ = ["SNAPSHOT", "SnapshotWriter", "load_snapshot"]
 logger = logging.getLogger(__name__)
 
 SNAPSHOT = "status.json"
-_VERSION = 1
+_VERSION = 2
 
 
 class SnapshotWriter:
@@ -106,11 +106,10 @@ def load_snapshot(run_dir: Path, journal: Path) -> dict[str, Any] | None:
             return None
         with open(journal, "rb") as file:
             content = file.read()
-        view = data["view"]
+        view, size, crc = data["view"], int(saved["size"]), saved["crc32"]
     except (OSError, ValueError, KeyError, TypeError):
         return None  # none, unreadable, or of another version: replay the journal instead
-    size = saved["size"]
-    if len(content) < size or zlib.crc32(memoryview(content)[:size]) != saved["crc32"]:
+    if len(content) < size or zlib.crc32(memoryview(content)[:size]) != crc:
         return None  # not the journal the snapshot was taken of, or changed since
     later = content[size:]
     if later and not later.endswith(b"\n"):

@@ -19,9 +19,6 @@ from automl._terminal import plain
 from automl.errors import AutomlError
 from automl.local.paths import DEFAULT_ROOT, JOURNAL
 from automl.local.snapshot import load_snapshot
-from automl.spec import ExperimentSpec
-from automl.spec.nas_assignments import shown_params
-from automl.spec.rules.experiment import name_problem
 from automl.state import ranking
 from automl.state.progress import (
     STATUS_TOP,
@@ -34,6 +31,8 @@ from automl.state.progress import (
 
 if TYPE_CHECKING:
     import optuna
+
+    from automl.spec import ExperimentSpec
 
 __all__ = ["print_status", "running_row", "status_view"]
 
@@ -51,8 +50,15 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
     if name is not None and not every:
         view = _snapshot_view(name, storage, root)
         if view is not None:
-            _print_view(Console(), view)
-            return
+            console = Console()
+            try:
+                with console.capture() as drawn:
+                    _print_view(console, view)
+            except (KeyError, TypeError, AttributeError, ValueError):
+                pass  # a snapshot of another shape (edited by hand?): read the journal instead
+            else:
+                console.file.write(drawn.get())
+                return
     import optuna
 
     from automl.local.store import ATTR, open_storage
@@ -81,34 +87,46 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
     _print_view(console, _view(optuna.load_study(study_name=name, storage=store), every))
 
 
-def status_view(*, name: str, record: Mapping[str, Any], spec: Mapping[str, Any], total: int,
+def status_view(spec: ExperimentSpec, *, record: Mapping[str, Any], total: int,
                 counts: Mapping[str, int], leaders: list[Mapping[str, Any]],
                 running: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """What ``automl status NAME`` shows, as the engine keeps it (automl.local.snapshot).
+    """What ``automl status NAME`` shows, ready to draw (the engine saves it as a snapshot).
 
     Args:
-        name: The experiment.
+        spec: The experiment.
         record: The experiment's automl record (its ``status`` and ``reason``).
-        spec: The experiment's definition, as stored with it.
         total: How many trials it has.
         counts: Trials per condition.
         leaders: The records of the best trials, best first (at most ``STATUS_TOP``).
-        running: A record-like row per running trial: ``name``, ``status``, ``params``.
+        running: A record-like mapping per running trial: ``name``, ``status``, ``params``.
     """
-    return {"name": name, "status": record.get("status", "?"), "reason": record.get("reason", ""),
-            "spec": spec, "total": total, "counts": dict(counts), "leaders": leaders,
-            "running": running}
+    return {"name": spec.name, "status": record.get("status", "?"),
+            "reason": record.get("reason", ""), "max_trials": spec.budget.max_trials,
+            "best": best_line(spec, leaders[0] if leaders else None), "total": total,
+            "counts": dict(counts), "leaders": [status_row(spec, r) for r in leaders],
+            "running": [status_row(spec, r) for r in running]}
+
+
+def status_row(spec: ExperimentSpec, record: Mapping[str, Any]) -> dict[str, Any]:
+    """A trial's row in the status tables: its parameters as people read them (NAS: words)."""
+    from automl.spec.nas_assignments import shown_params
+
+    objective = record.get("objective")
+    return {"name": record["name"], "status": record["status"],
+            "objective": "" if objective is None else objective_text(objective),
+            "params": shown_params(spec.algorithm.name, record.get("params") or {}),
+            "reason": record.get("reason", "")}
 
 
 def running_row(name: str, params: Mapping[str, str]) -> dict[str, Any]:
-    """A running trial's row in the status tables (it has no record yet)."""
+    """A running trial's record-like mapping (it has no record yet)."""
     return {"name": name, "status": "Running", "params": dict(params)}
 
 
 def _snapshot_view(name: str, storage: str | None, root: Path) -> dict[str, Any] | None:
     """The view the engine last saved for ``name``, if it is still true (else None)."""
-    if name_problem(name) is not None or (storage is not None and "://" in storage):
-        return None
+    if "/" in name or name in (".", "..") or (storage is not None and "://" in storage):
+        return None  # not a folder of runs/ (the slow path says what is wrong with the name)
     return load_snapshot(root / "runs" / name, Path(storage) if storage else root / JOURNAL)
 
 
@@ -126,50 +144,45 @@ def _view(study: optuna.Study, every: bool) -> dict[str, Any]:
     order = ranking(((r["status"], r.get("objective")) for r in done),
                     maximize=spec.objective.type == "maximize", algorithm=spec.algorithm.name)
     view = status_view(
-        name=study.study_name, record=study.user_attrs.get(ATTR, {}),
-        spec=study.user_attrs[ATTR]["spec"], total=len(trials),
+        spec, record=study.user_attrs.get(ATTR, {}), total=len(trials),
         counts=Counter(r["status"] for r in rows),
         leaders=[done[k] for k in order[:STATUS_TOP]],
         running=[r for t, r in zip(trials, rows, strict=True)
                  if ATTR not in t.user_attrs and t.state.name == "RUNNING"])
     if every:
-        view["rows"] = rows
+        view["rows"] = [status_row(spec, r) for r in rows]
     return view
 
 
 def _print_view(console: Console, view: Mapping[str, Any]) -> None:
     name = view["name"]
-    spec = ExperimentSpec.model_validate(view["spec"])
     console.print(plain(name, "bold"), plain(f"{view['status']} {view['reason']}"), sep=": ")
-    console.print(plain(counts_line(view["total"], spec.budget.max_trials,
-                                    view["counts"].items())), highlight=False)
-    leaders = view["leaders"]
-    console.print(plain(best_line(spec, leaders[0] if leaders else None)), highlight=False)
+    console.print(plain(counts_line(view["total"], view["max_trials"], view["counts"].items())),
+                  highlight=False)
+    console.print(plain(view["best"]), highlight=False)
     if "rows" in view:
-        console.print(_table(spec, view["rows"]))
+        console.print(_table(view["rows"]))
         return
+    leaders = view["leaders"]
     if leaders:
-        console.print(_table(spec, leaders, f"best {len(leaders)}"))
+        console.print(_table(leaders, f"best {len(leaders)}"))
     if view["running"]:
-        console.print(_table(spec, view["running"], "running"))
+        console.print(_table(view["running"], "running"))
     rest = view["total"] - len(leaders) - len(view["running"])
     if rest > 0:
         console.print(plain(more_line(rest, name)), highlight=False)
 
 
-def _table(spec: ExperimentSpec, rows: list[Mapping[str, Any]], title: str | None = None
-           ) -> Table:
+def _table(rows: list[Mapping[str, Any]], title: str | None = None) -> Table:
     """One row per trial: status, objective, what it received (for NAS: in words), reason."""
-    shown = [shown_params(spec.algorithm.name, r.get("params") or {}) for r in rows]
-    params = list(dict.fromkeys(k for p in shown for k in p))
+    params = list(dict.fromkeys(k for r in rows for k in r["params"]))
     table = Table(*(Column(c, no_wrap=True) for c in ("trial", "status", "objective")),
                   *(Column(plain(p)) for p in params), Column("reason", overflow="fold"),
                   title=title, title_justify="left")
-    for r, values in zip(rows, shown, strict=True):
-        objective = r.get("objective")
-        table.add_row(*map(plain, (r["name"], r["status"],
-                                   "" if objective is None else objective_text(objective),
+    for r in rows:
+        values = r["params"]
+        table.add_row(*map(plain, (r["name"], r["status"], r["objective"],
                                    *(short_value(values[p]) if p in values else ""
                                      for p in params),
-                                   r.get("reason", ""))))
+                                   r["reason"])))
     return table

@@ -48,13 +48,35 @@ def write_table(frame: pd.DataFrame, fmt: str, output: Path | None) -> None:
     elif fmt == "csv":
         text = frame.to_csv(index=False)
     elif fmt == "json":
-        text = frame.to_json(orient="records", date_format="iso", indent=2) + "\n"
+        text = _json(frame)
     else:
         text = frame.to_markdown(index=False, floatfmt=".6g") + "\n"
     if output is None:
         sys.stdout.write(text)
     else:
         write_file(output, text)
+
+
+def _json(frame: pd.DataFrame) -> str:
+    """Records with every number as Python writes it: pandas' JSON keeps 10 digits at most
+    (15 when asked), which loses what a float64 holds."""
+    import json
+    import math
+
+    import pandas as pd
+
+    def plain_value(value: object) -> object:
+        if value is None or value is pd.NA or value is pd.NaT:
+            return None
+        if isinstance(value, pd.Timestamp):
+            return value.isoformat()
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        return value.item() if hasattr(value, "item") else value
+
+    records = [{str(k): plain_value(v) for k, v in row.items()}
+               for row in frame.astype(object).to_dict(orient="records")]
+    return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
 
 
 _NAS_ASSIGNMENTS = {f"params.{name}" for name in ("architecture", "nn_config",

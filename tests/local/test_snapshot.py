@@ -116,12 +116,21 @@ def test_a_new_journal_under_the_same_name_retires_the_snapshot(tmp_path: Path) 
     assert load_snapshot(root / "runs" / "fn", journal) is None
 
 
-def test_a_damaged_snapshot_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("damage", [
+    lambda data: '{"version": 2, "view"',  # cut short
+    lambda data: json.dumps({**data, "journal": {"path": data["journal"]["path"]}}),
+    lambda data: json.dumps({**data, "view": {**data["view"], "leaders": [{"name": 3}]}}),
+    lambda data: json.dumps({**data, "view": {"name": "fn"}}),
+    lambda data: json.dumps([data]),
+])
+def test_a_damaged_or_foreign_snapshot_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  damage) -> None:
     root = tmp_path / ".automl"
     _tune(root, "fn")
-    (root / "runs" / "fn" / SNAPSHOT).write_text('{"version": 1, "view"')
-    assert load_snapshot(root / "runs" / "fn", root / "studies.journal") is None
-    assert "trials: 8 of 8" in _shown(monkeypatch, root, "fn")
+    expected = _shown(monkeypatch, root, "fn", snapshot=False)
+    path = root / "runs" / "fn" / SNAPSHOT
+    path.write_text(damage(json.loads(path.read_text())))
+    assert _shown(monkeypatch, root, "fn") == expected
 
 
 def test_status_from_the_snapshot_does_not_load_optuna(tmp_path: Path) -> None:
