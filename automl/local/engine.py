@@ -120,15 +120,20 @@ class LocalEngine:
         tally = Tally(maximize=spec.objective.type == "maximize", algorithm=spec.algorithm.name,
                       leaders=STATUS_TOP)
         self.median = MedianStop(spec)
-        unrecorded: Counter[str] = Counter()
+        unrecorded: Counter[str] = Counter()  # finished without automl's record: only counted
+        waiting = False
         for t in study.get_trials(deepcopy=False):
             record = _record(t)
             if record is not None:
                 self._add(tally, record, t.number)
-            else:  # e.g. enqueued and never asked: such trials are only counted
+            elif t.state.is_finished():
                 unrecorded[t.state.name.capitalize()] += 1
+            else:
+                waiting = True
+        # A trial enqueued and never asked (an engine killed in between) is taken by the next
+        # ask: a snapshot would count it twice, so this run leaves status to the journal.
         self._shown = {"record": dict(study.user_attrs[ATTR]), "others": unrecorded,
-                       "study_id": study._study_id}
+                       "study_id": study._study_id, "off": waiting}
         running: dict[Future, tuple[optuna.trial.Trial, str, dict[str, int] | None]] = {}
         budget = spec.budget
         verdict = None
@@ -289,9 +294,9 @@ class LocalEngine:
 
     def _snapshot(self, tally: Tally, running: dict[Future, Any]) -> None:
         """Save what ``automl status`` shows, after the journal writes it reflects."""
-        if self.snapshots is None:
-            return
         spec, shown = self.spec, self._shown
+        if self.snapshots is None or shown["off"]:
+            return
         rows = [running_row(name, assignments(spec, trial.params))
                 for trial, name, _ in running.values()]
         counts = tally.counts + shown["others"] + Counter({"Running": len(rows)})

@@ -143,3 +143,16 @@ def test_status_from_the_snapshot_does_not_load_optuna(tmp_path: Path) -> None:
                          check=True, env={**os.environ, "COLUMNS": "80"}).stdout
     assert "trials: 8 of 8" in out
     assert out.rstrip().endswith("optuna loaded: False")
+
+
+def test_a_trial_enqueued_and_never_asked_leaves_status_to_the_journal(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / ".automl"
+    _tune(root, "fn")
+    _elsewhere(root, "fn").enqueue_trial({"x": 0.5})  # as an engine killed after enqueueing
+    _tune(root, "fn")  # resumes: nothing left to run, the waiting trial stays
+    saved = json.loads((root / "runs" / "fn" / SNAPSHOT).read_text())
+    assert saved["view"]["total"] == 8  # not rewritten by the second run
+    assert load_snapshot(root / "runs" / "fn", root / "studies.journal") is None
+    shown = _shown(monkeypatch, root, "fn")
+    assert "trials: 9 of 8" in shown and "1 Waiting" in shown
