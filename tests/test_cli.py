@@ -141,7 +141,7 @@ def _commands_with(option: str) -> list[list[str]]:
 
 def test_backend_is_an_option_of_every_command_that_reads_an_experiment() -> None:
     assert sorted(" ".join(c) for c in _commands_with("--backend")) == [
-        "best", "delete", "list", "report", "run", "status", "tensorboard", "trials"]
+        "best", "delete", "list", "logs", "report", "run", "status", "tensorboard", "trials"]
 
 
 @pytest.mark.parametrize("command", _commands_with("--backend"), ids=" ".join)
