@@ -81,12 +81,12 @@ def trial_logs(name: str, trial: str, root: Path = DEFAULT_ROOT, *, stderr: bool
         offset = len(data)
         *complete, rest = data.split(b"\n")
         lines.extend(line.decode("utf-8", errors="replace") for line in complete)
+        if rest and not follow:  # a last line without its newline is a line all the same
+            lines.append(rest.decode("utf-8", errors="replace"))
     if tail == 0:
         lines.clear()
     yield from lines
     if not follow:
-        if rest:
-            yield rest.decode("utf-8", errors="replace")
         return
     folder = root / "runs" / name / trial
     while True:

@@ -50,6 +50,9 @@ def test_logs_give_a_trials_stdout_its_stderr_and_the_last_lines(tmp_path) -> No
         float(list(backend.logs("fn", "fn-0000"))[-1].split("=")[1]))]
     assert list(backend.logs("fn", "fn-0001", stderr=True)) == ["warning: on stderr"]
     assert list(backend.logs("fn", "fn-0000", tail=0)) == []
+    log = root / "runs" / "fn" / "fn-0000" / "stdout.log"
+    log.write_text("a\nb\nc")  # the last line without its newline
+    assert list(backend.logs("fn", "fn-0000", tail=2)) == ["b", "c"]
 
 
 def test_a_wrong_experiment_or_trial_is_one_error_naming_the_trials(tmp_path) -> None:
