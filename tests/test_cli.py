@@ -200,3 +200,21 @@ def test_validate_warns_in_one_located_line_of_a_metric_katib_never_reads(tmp_pa
         f"warning: {dotted}:8: objective.additional_metrics[0]: 'train.time' is never "
         "collected: Katib's default filter reads names of ASCII letters, digits, '_', '|' and "
         "'-' only; rename the metric or give trial.metrics_collector.filter"]
+
+
+def test_the_readme_tour_names_only_experiments_its_commands_create() -> None:
+    """From a fresh clone every command of the tour works: the experiments it reads are
+    those the examples define, and no file outside the checkout is needed."""
+    import re
+
+    readme = (REPO / "README.md").read_text()
+    defined = {yaml.safe_load(p.read_text()).get("name")
+               for p in (REPO / "examples").rglob("*.yaml")
+               if isinstance(yaml.safe_load(p.read_text()), dict)}
+    compared = [n for line in re.findall(r"^\$ automl compare (.+?)(?:\s+#.*)?$", readme, re.M)
+                for n in line.split() if not n.startswith("-")]
+    compared += re.findall(r'"([\w-]+)"', " ".join(re.findall(r"automl\.compare\((.*)\)",
+                                                              readme)))
+    assert compared and set(compared) <= defined, set(compared) - defined
+    consoles = "\n".join(re.findall(r"```console\n(.*?)```", readme, re.S))
+    assert "../shared" not in consoles
