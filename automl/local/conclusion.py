@@ -11,6 +11,7 @@ import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from automl.local.job import KATIB_STDOUT
 from automl.local.metrics import StdOutCollector, reduce_observations
 from automl.spec.filters import DEFAULT_FILTER, compile_filter
 
@@ -67,8 +68,10 @@ def _condition(outcome: TrialOutcome, ended: str, job: TrialJob, watcher: Watche
 def _last_words(job: TrialJob) -> str:
     """The end of a failed trial's stderr and where the rest is: ``; stderr: ...; log: ...``."""
     path = job.run_dir / "stderr.log"
-    if not path.exists() or (job.watch_file is not None and job.watch_file.name == "metrics.log"):
-        path = job.watch_file or path  # under sh -c, both streams went to one file
+    shared = job.watch_file is not None and (job.watch_file.name == KATIB_STDOUT
+                                             or not path.exists())
+    if shared:  # under sh -c, both streams went to one file
+        path = job.watch_file
     lines = _tail_lines(path, 2)
     said = f"; stderr: {' | '.join(lines)[-_SAID:]}" if lines else ""
     return f"{said}; log: {path}"

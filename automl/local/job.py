@@ -34,9 +34,9 @@ from automl.spec.rules.trial import META_REFERENCE
 from automl.spec.shell import SHELL_WRAPPED, render_word, stdout_redirect, wrap_in_shell
 from automl.spec.trial import find_containers
 
-__all__ = ["TrialJob", "build_job", "start_failure"]
+__all__ = ["KATIB_STDOUT", "TrialJob", "build_job", "start_failure"]
 
-_KATIB_STDOUT = "metrics.log"
+KATIB_STDOUT = "metrics.log"
 """With ``katib_shell``: the file in the trial's folder a StdOut trial's output goes to."""
 
 
@@ -122,7 +122,7 @@ def build_job(spec: ExperimentSpec, name: str, assignments: dict[str, str], run_
         # sees that from the process.
         tail = []
         if kind == "StdOut":
-            watch, watch_file = "file", run_dir / _KATIB_STDOUT
+            watch, watch_file = "file", run_dir / KATIB_STDOUT
             tail.append(stdout_redirect(shlex.quote(str(watch_file))))
         argv = wrap_in_shell(argv, tail)
     workdir = container.get("workingDir")

@@ -9,19 +9,18 @@ longer running (its lock on the runs folder is free) ends no trial.
 
 from __future__ import annotations
 
-import collections
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from automl.errors import AutomlError
+from automl.local.job import KATIB_STDOUT
 from automl.local.lock import is_held
 from automl.local.paths import DEFAULT_ROOT
 from automl.spec.rules.experiment import name_problem
 
 __all__ = ["trial_log", "trial_logs"]
 
-_KATIB_STDOUT = "metrics.log"  # automl.local.job: stdout and stderr of a trial under sh -c
 _POLL_SECONDS = 0.2
 
 
@@ -46,7 +45,7 @@ def trial_log(name: str, trial: str, root: Path = DEFAULT_ROOT, *,
         known = (f"{len(trials)} trials, {trials[0]} to {trials[-1]}" if trials
                  else "no trial yet")
         raise AutomlError(f"no trial {trial!r} in experiment {name!r} ({known})")
-    shared = folder / _KATIB_STDOUT
+    shared = folder / KATIB_STDOUT
     if shared.exists():  # both streams went to one file, as on Katib
         return shared
     return folder / ("stderr.log" if stderr else "stdout.log")
@@ -72,35 +71,26 @@ def trial_logs(name: str, trial: str, root: Path = DEFAULT_ROOT, *, stderr: bool
         ...     print(line)
     """
     path = trial_log(name, trial, root, stderr=stderr)
-    offset = 0
-    lines: collections.deque[str] | list[str] = collections.deque(maxlen=tail) if tail else []
-    rest = b""
-    if path.exists():
-        with open(path, "rb") as file:
-            data = file.read()
-        offset = len(data)
-        *complete, rest = data.split(b"\n")
-        lines.extend(line.decode("utf-8", errors="replace") for line in complete)
-        if rest and not follow:  # a last line without its newline is a line all the same
-            lines.append(rest.decode("utf-8", errors="replace"))
-    if tail == 0:
-        lines.clear()
-    yield from lines
-    if not follow:
-        return
-    folder = root / "runs" / name / trial
+    offset, rest, first = 0, b"", True
     while True:
         # the engine records the end with observations.jsonl; a stopped engine ends nothing
-        ended = (folder / "observations.jsonl").exists() or not is_held(folder.parent / ".lock")
+        ended = not follow or (path.parent / "observations.jsonl").exists() or not is_held(
+            path.parent.parent / ".lock")
         if path.exists():
             with open(path, "rb") as file:
                 file.seek(offset)
                 data = file.read()
             offset += len(data)
             *complete, rest = (rest + data).split(b"\n")
-            yield from (line.decode("utf-8", errors="replace") for line in complete)
+        else:
+            complete = []
+        if ended and rest:  # a last line without its newline is a line all the same
+            complete.append(rest)
+        lines = [line.decode("utf-8", errors="replace") for line in complete]
+        if first and tail is not None:
+            lines = lines[len(lines) - tail:] if tail else []
+        first = False
+        yield from lines
         if ended:
-            if rest:
-                yield rest.decode("utf-8", errors="replace")
             return
         time.sleep(_POLL_SECONDS)
