@@ -30,6 +30,9 @@ Namespace = Annotated[str | None, typer.Option(
     help="katib: the namespace (default: the kubeconfig context's, else default).")]
 Context = Annotated[str | None, typer.Option(help="katib: the kubeconfig context.")]
 Storage = Annotated[str | None, typer.Option(help="local: Optuna storage URL or journal file.")]
+Wide = Annotated[bool, typer.Option("--wide", help="Every column whole, however wide the "
+                                                   "lines (a terminal gets the columns that "
+                                                   "fit).")]
 DbManager = Annotated[str | None, typer.Option(
     help="katib: Katib's DB manager host:port, for the full observation logs.")]
 
@@ -204,7 +207,8 @@ def run(
         raise typer.Exit(1)
 
 
-@app.command(epilog="Examples:  automl status digits-svm  |  automl status digits-svm --all")
+@app.command(epilog="Examples:  automl status digits-svm  |  automl status digits-svm --all  "
+                    "|  automl status digits-svm --watch")
 def status(
     name: Annotated[str | None, typer.Argument(help="The experiment (all when omitted).")] = None,
     storage: Storage = None,
@@ -213,10 +217,25 @@ def status(
     context: Context = None,
     every: Annotated[bool, typer.Option("--all", help="List every trial, not only the best "
                                                      "and the running ones.")] = False,
+    wide: Wide = False,
+    watch: Annotated[bool, typer.Option("--watch", help="Show it again every --interval "
+                                                       "seconds until the run ends.")] = False,
+    interval: Annotated[float, typer.Option(min=0.1, help="Seconds between two looks "
+                                                          "(with --watch).")] = 2.0,
 ) -> None:
     """Show an experiment's state: counts, best and running trials (or every experiment's)."""
     chosen = _backend(backend, storage=storage, namespace=namespace, context=context)
-    chosen.print_status(name, every=every)
+    if not watch:
+        chosen.print_status(name, every=every, wide=wide)
+        return
+    if name is None:
+        raise typer.BadParameter("give the experiment to watch", param_hint="--watch")
+    from automl._watch import watch_status
+
+    try:
+        watch_status(chosen, name, interval, every=every, wide=wide)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
 
 
 @app.command(epilog="Examples:  automl logs digits-svm digits-svm-0003 --tail 20  |  "
@@ -251,9 +270,11 @@ def list_(
     backend: Backend = "local",
     namespace: Namespace = None,
     context: Context = None,
+    wide: Wide = False,
 ) -> None:
     """List the experiments (in a storage, or a Katib namespace) with their state."""
-    status(None, storage, backend, namespace, context, every=False)
+    _backend(backend, storage=storage, namespace=namespace, context=context).print_status(
+        None, wide=wide)
 
 
 @app.command(epilog="Example:  automl budget digits-svm --max-trials 40 --parallel-trials 4")
@@ -306,6 +327,7 @@ def trials(
                                                   "first).")] = None,
     desc: Annotated[bool, typer.Option("--desc", help="Reverse the sort.")] = False,
     top: Annotated[int | None, typer.Option(min=1, help="Keep the first N rows.")] = None,
+    wide: Wide = False,
     storage: Storage = None,
     backend: Backend = "local",
     namespace: Namespace = None,
@@ -328,7 +350,7 @@ def trials(
         frame = frame.sort_values(column, ascending=ascending != desc, kind="stable")
     if top is not None:
         frame = frame.head(top)
-    write_table(frame, fmt, output)
+    write_table(frame, fmt, output, wide=wide)
 
 
 @app.command(epilog="Examples:  automl best digits-svm --top 3  |  automl best digits-svm -f json")
@@ -375,18 +397,20 @@ def compare(
                                                 help="Write here instead of stdout.")] = None,
     storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
     = None,
+    wide: Wide = False,
 ) -> None:
     """Several experiments' trials in one table, with an experiment column."""
     _check_output(output)
     from automl.results import compare as stack
     from automl.results.export import write_table
 
-    write_table(stack(names, storage), fmt, output)
+    write_table(stack(names, storage), fmt, output, wide=wide)
 
 
-@app.command(epilog="Example:  automl report digits-svm -o report.html")
+@app.command(epilog="Examples:  automl report digits-svm -o report.html  |  automl report "
+                    "digits-compare-random digits-compare-tpe -o compare.html")
 def report(
-    name: Annotated[str, typer.Argument(help="The experiment.")],
+    names: Annotated[list[str], typer.Argument(help="The experiment, or several to compare.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")]
     = Path("report.html"),
     storage: Storage = None,
@@ -394,11 +418,12 @@ def report(
     namespace: Namespace = None,
     context: Context = None,
 ) -> None:
-    """One self-contained HTML file: trials table, history, parallel coordinates, importance."""
+    """One self-contained HTML file: summary, plots, trials (several: compared side by side)."""
     _check_output(output)
     from automl.results.report import write_report
 
-    write_report(_results(name, storage, backend, namespace, context), output)
+    write_report([_results(name, storage, backend, namespace, context) for name in names],
+                 output)
     typer.echo(f"wrote {output}", err=True)
 
 

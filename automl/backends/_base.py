@@ -59,9 +59,14 @@ class Backend(abc.ABC):
         """The experiment's trials and observations."""
 
     @abc.abstractmethod
-    def print_status(self, name: str | None, *, every: bool = False) -> None:
+    def print_status(self, name: str | None, *, every: bool = False, wide: bool = False) -> None:
         """Print one experiment's state (its counts, best and running trials), or every
-        experiment's state; ``every`` lists all of the experiment's trials."""
+        experiment's state; ``every`` lists all of the experiment's trials. Tables fit the
+        terminal; ``wide`` shows every column whole (automl._table)."""
+
+    @abc.abstractmethod
+    def is_active(self, name: str) -> bool:
+        """Whether the experiment is still being run (``automl status --watch`` goes on)."""
 
     @abc.abstractmethod
     def logs(self, name: str, trial: str, *, stderr: bool = False, tail: int | None = None,

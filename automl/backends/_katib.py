@@ -53,10 +53,16 @@ class KatibBackend(Backend):
 
         return collect(name, self._cluster(), self.db_manager)
 
-    def print_status(self, name: str | None, *, every: bool = False) -> None:
+    def print_status(self, name: str | None, *, every: bool = False, wide: bool = False) -> None:
         from automl.katib.status import print_katib_status
 
-        print_katib_status(name, self._cluster(), every=every)
+        print_katib_status(name, self._cluster(), every=every, wide=wide)
+
+    def is_active(self, name: str) -> bool:
+        from automl.katib.backend import experiment_state
+
+        return experiment_state(self._cluster().get(name))[0] in ("Created", "Running",
+                                                                  "Restarting")
 
     def logs(self, name: str, trial: str, *, stderr: bool = False, tail: int | None = None,
              follow: bool = False) -> Iterator[str]:

@@ -74,10 +74,16 @@ class LocalBackend(Backend):
 
         return load_results(name, self.storage, root=self.root)
 
-    def print_status(self, name: str | None, *, every: bool = False) -> None:
+    def print_status(self, name: str | None, *, every: bool = False, wide: bool = False) -> None:
         from automl.local.status import print_status
 
-        print_status(name, self.storage, self.root, every=every)
+        print_status(name, self.storage, self.root, every=every, wide=wide)
+
+    def is_active(self, name: str) -> bool:
+        from automl.local.lock import is_held
+
+        # An engine holds its experiment's lock while it runs; an interrupted run holds none.
+        return is_held(self.root / "runs" / name / ".lock")
 
     def logs(self, name: str, trial: str, *, stderr: bool = False, tail: int | None = None,
              follow: bool = False) -> Iterator[str]:

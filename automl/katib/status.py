@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.table import Column, Table
 
+from automl._table import print_table
 from automl._terminal import plain
 from automl.katib.backend import cluster_best, experiment_spec, experiment_state
 from automl.katib.cluster import KatibCluster
@@ -19,20 +19,21 @@ if TYPE_CHECKING:
 __all__ = ["print_katib_status"]
 
 
-def print_katib_status(name: str | None, cluster: KatibCluster, *, every: bool = False) -> None:
+def print_katib_status(name: str | None, cluster: KatibCluster, *, every: bool = False,
+                       wide: bool = False) -> None:
     """Print every experiment of the namespace, or one experiment's state.
 
     One experiment: its counts, its best trials and those running, or with ``every`` all of
-    its trials.
+    its trials. Tables fit the terminal; ``wide`` shows every column whole.
     """
     console = Console()
     if name is None:
-        table = Table("experiment", "status", "trials", "reason")
+        rows = []
         for experiment in cluster.list():
             state, reason, counts = experiment_state(experiment)
-            table.add_row(*map(plain, (experiment["metadata"]["name"], state,
-                                       sum(counts.values()), reason)))
-        console.print(table)
+            rows.append((experiment["metadata"]["name"], state, sum(counts.values()), reason))
+        print_table(("experiment", "status", "trials", "reason"), rows, wide=wide,
+                    console=console)
         return
     experiment = cluster.get(name)
     state, reason, _ = experiment_state(experiment)
@@ -47,27 +48,23 @@ def print_katib_status(name: str | None, cluster: KatibCluster, *, every: bool =
                   highlight=False)
     console.print(plain(best_line(spec, cluster_best(spec, found))), highlight=False)
     if every:
-        console.print(_table(trials))
+        _table(console, trials, wide)
         return
     top = results.best(STATUS_TOP)
     if len(top):
-        console.print(_table(top, f"best {len(top)}"))
+        _table(console, top, wide, f"best {len(top)}")
     running = trials[trials["status"].isin(("Running", "Pending", "Created"))]
     if len(running):
-        console.print(_table(running, "running"))
+        _table(console, running, wide, "running")
     rest = len(trials) - len(top) - len(running)
     if rest > 0:
         console.print(plain(more_line(rest, name, " --backend katib")), highlight=False)
 
 
-def _table(trials: pd.DataFrame, title: str | None = None) -> Table:
+def _table(console: Console, trials: pd.DataFrame, wide: bool, title: str | None = None) -> None:
     params = [c for c in trials.columns if c.startswith("params.")]
-    table = Table("trial", "status", "objective",
-                  *(Column(plain(p.removeprefix("params."))) for p in params),
-                  title=title, title_justify="left")
-    for _, row in trials.iterrows():
-        table.add_row(*map(plain, (row["trial"], row["status"],
-                                   "" if row["objective"] != row["objective"]
-                                   else f"{row['objective']:.6g}",
-                                   *(row[p] for p in params))))
-    return table
+    print_table(("trial", "status", "objective", *(p.removeprefix("params.") for p in params)),
+                [(row["trial"], row["status"],
+                  "" if row["objective"] != row["objective"] else f"{row['objective']:.6g}",
+                  *(row[p] for p in params)) for _, row in trials.iterrows()],
+                wide=wide, title=title, console=console)

@@ -31,7 +31,14 @@ from automl.local.samplers import make_sampler
 from automl.local.snapshot import SnapshotWriter
 from automl.local.space import assignments, search_space, trial_value
 from automl.local.status import running_row, status_view
-from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, open_study, storage_file
+from automl.local.store import (
+    ATTR,
+    DEFAULT_ROOT,
+    dashboard_attrs,
+    open_storage,
+    open_study,
+    storage_file,
+)
 from automl.spec import ExperimentSpec, SpecError, check
 from automl.spec.algorithms import service_of
 from automl.spec.errors import render_path
@@ -262,6 +269,8 @@ class LocalEngine:
             record["reason"] = f"{record['reason']}; {note}" if record["reason"] else note
         with one_write(self.storage):  # the record and the trial's end, one fsync
             trial.set_user_attr(ATTR, record)
+            for key, value in dashboard_attrs(record, spec).items():
+                trial.set_user_attr(key, value)
             _tell_optuna(study, trial, record, self.spec)
         return record
 
@@ -281,8 +290,10 @@ class LocalEngine:
                       "metrics": {}, "history": [],
                       "params": assignments(self.spec, t.params)}
             trial_id = self.storage.get_trial_id_from_study_id_trial_number(study_id, t.number)
-            self.storage.set_trial_user_attr(trial_id, ATTR, record)
-            study.tell(t.number, state=TrialState.FAIL)
+            with one_write(self.storage):
+                for key, value in {ATTR: record, **dashboard_attrs(record, self.spec)}.items():
+                    self.storage.set_trial_user_attr(trial_id, key, value)
+                study.tell(t.number, state=TrialState.FAIL)
             logger.info("trial %s was interrupted; recorded as Failed", name)
 
     def _finish(self, study: optuna.Study, tally: Tally, status: str, reason: str) -> None:

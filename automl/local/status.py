@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.table import Column, Table
 
+from automl._table import print_table
 from automl._terminal import plain
 from automl.errors import AutomlError
 from automl.local.paths import DEFAULT_ROOT, JOURNAL
@@ -38,11 +38,12 @@ __all__ = ["print_status", "running_row", "status_view"]
 
 
 def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROOT, *,
-                 every: bool = False) -> None:
+                 every: bool = False, wide: bool = False) -> None:
     """Print one experiment's state, or a line per experiment when ``name`` is None.
 
     One experiment: its counts, its best trials and those running, or with ``every`` all of
     its trials (a table of 10,000 rows takes seconds to draw and is not read on a terminal).
+    Tables fit the terminal (automl._table); ``wide`` shows every column whole.
 
     Raises:
         AutomlError: When the experiment is not in the storage (the message lists those that are).
@@ -53,7 +54,7 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
             console = Console()
             try:
                 with console.capture() as drawn:
-                    _print_view(console, view)
+                    _print_view(console, view, wide)
             except (KeyError, TypeError, AttributeError, ValueError):
                 pass  # a snapshot of another shape (edited by hand?): read the journal instead
             else:
@@ -69,22 +70,23 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
     studies = store.get_all_studies()
     console = Console()
     if name is None:
-        table = Table("experiment", "status", "trials", "reason", "started")
+        rows = []
         for s in studies:
             record = s.user_attrs.get(ATTR, {})
             trials = store.get_all_trials(store.get_study_id_from_name(s.study_name),
                                           deepcopy=False)
             started = min((t.datetime_start for t in trials if t.datetime_start), default=None)
-            table.add_row(*map(plain, (s.study_name, record.get("status", "?"), len(trials),
-                                       record.get("reason", ""),
-                                       f"{started:%Y-%m-%d %H:%M}" if started else "")))
-        console.print(table)
+            rows.append((s.study_name, record.get("status", "?"), len(trials),
+                         f"{started:%Y-%m-%d %H:%M}" if started else "",
+                         record.get("reason", "")))
+        print_table(("experiment", "status", "trials", "started", "reason"), rows, wide=wide,
+                    console=console)
         return
     names = [s.study_name for s in studies]
     if name not in names:
         raise AutomlError(f"no experiment {name!r} in this storage; it holds: "
                           + (", ".join(names) or "none"))
-    _print_view(console, _view(optuna.load_study(study_name=name, storage=store), every))
+    _print_view(console, _view(optuna.load_study(study_name=name, storage=store), every), wide)
 
 
 def status_view(spec: ExperimentSpec, *, record: Mapping[str, Any], total: int,
@@ -154,35 +156,31 @@ def _view(study: optuna.Study, every: bool) -> dict[str, Any]:
     return view
 
 
-def _print_view(console: Console, view: Mapping[str, Any]) -> None:
+def _print_view(console: Console, view: Mapping[str, Any], wide: bool) -> None:
     name = view["name"]
     console.print(plain(name, "bold"), plain(f"{view['status']} {view['reason']}"), sep=": ")
     console.print(plain(counts_line(view["total"], view["max_trials"], view["counts"].items())),
                   highlight=False)
     console.print(plain(view["best"]), highlight=False)
     if "rows" in view:
-        console.print(_table(view["rows"]))
+        _table(console, view["rows"], wide)
         return
     leaders = view["leaders"]
     if leaders:
-        console.print(_table(leaders, f"best {len(leaders)}"))
+        _table(console, leaders, wide, f"best {len(leaders)}")
     if view["running"]:
-        console.print(_table(view["running"], "running"))
+        _table(console, view["running"], wide, "running")
     rest = view["total"] - len(leaders) - len(view["running"])
     if rest > 0:
         console.print(plain(more_line(rest, name)), highlight=False)
 
 
-def _table(rows: list[Mapping[str, Any]], title: str | None = None) -> Table:
+def _table(console: Console, rows: list[Mapping[str, Any]], wide: bool,
+           title: str | None = None) -> None:
     """One row per trial: status, objective, what it received (for NAS: in words), reason."""
     params = list(dict.fromkeys(k for r in rows for k in r["params"]))
-    table = Table(*(Column(c, no_wrap=True) for c in ("trial", "status", "objective")),
-                  *(Column(plain(p)) for p in params), Column("reason", overflow="fold"),
-                  title=title, title_justify="left")
-    for r in rows:
-        values = r["params"]
-        table.add_row(*map(plain, (r["name"], r["status"], r["objective"],
-                                   *(short_value(values[p]) if p in values else ""
-                                     for p in params),
-                                   r["reason"])))
-    return table
+    print_table(("trial", "status", "objective", *params, "reason"),
+                [(r["name"], r["status"], r["objective"],
+                  *(short_value(r["params"][p]) if p in r["params"] else "" for p in params),
+                  r["reason"]) for r in rows],
+                wide=wide, title=title, console=console)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 import weakref
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,8 @@ from automl.local.lock import FileLock, database_lock
 from automl.local.paths import DEFAULT_ROOT, JOURNAL
 from automl.spec import ExperimentSpec
 
-__all__ = ["ATTR", "DEFAULT_ROOT", "JOURNAL", "StorageError", "open_storage", "open_study",
-           "server_url", "storage_file", "stored_spec"]
+__all__ = ["ATTR", "DEFAULT_ROOT", "JOURNAL", "StorageError", "dashboard_attrs", "open_storage",
+           "open_study", "server_url", "storage_file", "stored_spec"]
 
 logger = logging.getLogger(__name__)
 
@@ -226,6 +227,10 @@ def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.sampl
                                 direction=direction, load_if_exists=True)
     record = study.user_attrs.get(ATTR)
     mine = json.loads(spec.model_dump_json(by_alias=True))
+    if study.metric_names is None:  # optuna-dashboard names the objective axis after it
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names([spec.objective.metric])
     if record is None:
         study.set_user_attr(ATTR, {"spec": mine, "katib": katib_yaml, "status": "Running",
                                    "reason": ""})
@@ -241,6 +246,24 @@ def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.sampl
         _check_restart(spec, record, len(study.get_trials(deepcopy=False)))
         study.set_user_attr(ATTR, {**record, "spec": mine, "katib": katib_yaml})
     return study
+
+
+def dashboard_attrs(record: dict[str, Any], spec: ExperimentSpec) -> dict[str, Any]:
+    """A trial's name, Katib condition and metrics as user attributes of their own.
+
+    automl reads its one record attribute; optuna-dashboard shows user attributes as a table,
+    where these say what the record's JSON would bury: the trial's Katib name, its status
+    (EarlyStopped, Killed, MetricsUnavailable: Optuna has no such states) and each metric's
+    value after its strategy.
+    """
+    attrs: dict[str, Any] = {"trial": record["name"], "status": record["status"]}
+    if record.get("reason"):
+        attrs["reason"] = record["reason"]
+    for metric, values in record["metrics"].items():
+        value = values.get(spec.objective.strategy(metric))
+        if value is not None:
+            attrs[f"metrics.{metric}"] = value
+    return attrs
 
 
 def _check_restart(spec: ExperimentSpec, record: dict[str, Any], trials: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from automl.spec import ExperimentSpec
 
 __all__ = ["Results"]
+
+_HIDDEN_IN_NOTEBOOK = {"experiment", "backend", "start_time", "completion_time"}
 
 
 @dataclass
@@ -67,6 +69,61 @@ class Results:
 
         return best_rows(self.trials, k, maximize=self.maximize,
                          algorithm=self.spec.algorithm.name)
+
+    def plot_history(self) -> Any:
+        """Each trial's objective and the best so far (a plotly figure; Optuna's plot).
+
+        Raises:
+            NoFigure: When no trial has a numeric objective yet (the message says why).
+        """
+        from automl.results.figures import history
+
+        return history(self)
+
+    def plot_parallel(self) -> Any:
+        """Parallel coordinates of the objective and the most important parameters."""
+        from automl.results.figures import parallel
+
+        return parallel(self)
+
+    def plot_importance(self) -> Any:
+        """Parameter importance, by the evaluator the report and ``df.automl`` use."""
+        from automl.results.figures import importance
+
+        return importance(self)
+
+    def plot_curves(self, metric: str | None = None) -> Any:
+        """Each trial's reports of ``metric`` (default: the objective) by step."""
+        from automl.results.figures import curves
+
+        return curves(self, metric)
+
+    def plot_pareto(self, metric: str | None = None) -> Any:
+        """The objective against an additional metric, with the Pareto front."""
+        from automl.results.figures import pareto
+
+        return pareto(self, metric)
+
+    def _repr_html_(self) -> str:
+        """In a notebook: a summary line and the best trials as an HTML table."""
+        import html
+
+        counts = self.trials["status"].value_counts(sort=False)
+        counted = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        head = (f"<p><strong>{html.escape(self.name)}</strong>: "
+                f"{html.escape(self.spec.objective.type)} "
+                f"{html.escape(self.spec.objective.metric)} with "
+                f"{html.escape(self.spec.algorithm.name)}; {len(self.trials)} trials"
+                f"{f' ({html.escape(counted)})' if counted else ''}</p>")
+        best = self.best(5)
+        if best.empty:
+            return head + "<p>No trial has an objective yet.</p>"
+        from automl.results.schema import RAW_NAS_COLUMNS
+
+        shown = best[[c for c in best.columns
+                      if c not in _HIDDEN_IN_NOTEBOOK and c not in RAW_NAS_COLUMNS]]
+        return (head + f"<p>The best {len(best)} (all in <code>.trials</code>):</p>"
+                + shown.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.6g}"))
 
     def to_tensorboard(self, logdir: str | Path) -> Path:
         """Write TensorBoard logs: a run per trial (scalar curves) and HParams sessions.

@@ -89,17 +89,16 @@ class AutomlAccessor:
         return done[keep]
 
     def importance(self, direction: str | None = None) -> pd.Series:
-        """Each parameter's importance for the objective, by Optuna's fANOVA (seeded).
+        """Each parameter's importance for the objective: the numbers the report and
+        optuna-dashboard show (automl.results.study.param_importances, PED-ANOVA).
 
         Returns:
             Importance per ``params.<name>`` column, largest first, summing to 1.
         """
-        import optuna
+        from automl.results.study import frame_to_study, param_importances, spec_distributions
 
-        from automl.results.study import frame_to_study, importance_evaluator
-
-        study = frame_to_study(self._frame, self._direction(direction))
-        importances = optuna.importance.get_param_importances(
-            study, evaluator=importance_evaluator())
+        importances = param_importances(frame_to_study(
+            self._frame, self._direction(direction),
+            distributions=spec_distributions(self._frame.attrs.get("automl.parameters", []))))
         return pd.Series({f"params.{k}": v for k, v in importances.items()},
                          name="importance")

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from automl._output import write_file
-from automl._terminal import plain, visible
+from automl._table import fit, output_width
+from automl._terminal import visible
 from automl.errors import AutomlError
+from automl.results.schema import RAW_NAS_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -19,10 +21,12 @@ __all__ = ["FORMATS", "write_table"]
 FORMATS = ("table", "csv", "json", "parquet", "markdown")
 
 
-def write_table(frame: pd.DataFrame, fmt: str, output: Path | None) -> None:
+def write_table(frame: pd.DataFrame, fmt: str, output: Path | None, *,
+                wide: bool = False) -> None:
     """Write ``frame`` as ``fmt`` to ``output`` (stdout when None).
 
-    A file is written whole or not at all (``automl._output``).
+    A file is written whole or not at all (``automl._output``). A ``table`` fits the terminal
+    as ``kubectl get`` does (automl._table); ``wide`` shows every column whole.
 
     On stdout, control characters in texts are shown escaped (``\\x1b``) so that a trial's
     output cannot restyle the terminal; a file gets them as they are.
@@ -44,7 +48,7 @@ def write_table(frame: pd.DataFrame, fmt: str, output: Path | None) -> None:
         frame[texts] = frame[texts].map(lambda v: visible(v) if isinstance(v, str) else v)
         frame.columns = [visible(c) for c in frame.columns]
     if fmt == "table":
-        text = _rich(frame)
+        text = _rich(frame, None if wide or output is not None else output_width())
     elif fmt == "csv":
         text = frame.to_csv(index=False)
     elif fmt == "json":
@@ -79,14 +83,14 @@ def _json(frame: pd.DataFrame) -> str:
     return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
 
 
-_NAS_ASSIGNMENTS = {f"params.{name}" for name in ("architecture", "nn_config",
-                                                 "algorithm-settings", "search-space",
-                                                 "num-layers")}
+_FIRST = ("objective", "architecture")
+"""After the keys, the columns the trials table finds room for first; times come last."""
+
+_LAST = ("duration_s", "start_time", "completion_time")
 
 
-def _rich(frame: pd.DataFrame) -> str:
+def _rich(frame: pd.DataFrame, width: int | None) -> str:
     from rich.console import Console
-    from rich.table import Column, Table
 
     # One experiment, one backend: those columns say nothing; several (compare): keep them.
     hidden = {c for c in ("experiment", "backend")
@@ -94,14 +98,18 @@ def _rich(frame: pd.DataFrame) -> str:
     if "architecture" in frame.columns:
         # Katib's NAS assignments are long JSON texts; the architecture column says them in
         # words (the other formats keep them).
-        hidden |= {c for c in frame.columns if c in _NAS_ASSIGNMENTS}
+        hidden |= {c for c in frame.columns if c in RAW_NAS_COLUMNS}
     shown = [c for c in frame.columns if c not in hidden]
-    table = Table(*(Column(plain(str(c).removeprefix("params.").removeprefix("metrics.")))
-                    for c in shown))
-    for row in frame[shown].itertuples(index=False):
-        table.add_row(*(plain(_cell(v)) for v in row))
+    headers = [str(c).removeprefix("params.").removeprefix("metrics.") for c in shown]
+    middle = [h for h, c in zip(headers, shown, strict=True)
+              if c.startswith(("params.", "metrics.")) and h not in _FIRST]
+    fitted = fit(headers, [[_cell(v) for v in row] for row in frame[shown].itertuples(index=False)],
+                 width, priority=(*_FIRST, *middle, *_LAST))
     buffer = io.StringIO()
-    Console(file=buffer, width=max(120, 14 * len(shown)), force_terminal=False).print(table)
+    console = Console(file=buffer, width=fitted.width, force_terminal=False)
+    console.print(fitted.table, crop=False)
+    if fitted.note():
+        console.print(fitted.note(), highlight=False, markup=False)
     return buffer.getvalue()
 
 

@@ -1,50 +1,55 @@
-"""One self-contained HTML report of an experiment: summary, trials table, Optuna's plots."""
+"""One self-contained HTML report of an experiment, or of several side by side."""
 
 from __future__ import annotations
 
 import html
-import warnings
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from automl._output import write_file
+from automl.results._results import Results
+from automl.results.schema import RAW_NAS_COLUMNS
+from automl.state import text_objective
 
 if TYPE_CHECKING:
-    import optuna
-
-    from automl.results._results import Results
+    import pandas as pd
 
 __all__ = ["PLOTS", "write_report"]
 
 PLOTS = {"history": "Optimization history", "parallel": "Parallel coordinates",
-         "importance": "Parameter importance"}
+         "importance": "Parameter importance", "curves": "Learning curves",
+         "pareto": "Pareto front"}
 """The id of each plot's ``<div>`` in the report, and its heading."""
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 75em; color: #222; }
 h1 { margin-bottom: 0.2em; } .sub { color: #666; margin-top: 0; }
 dl.summary { display: grid; grid-template-columns: max-content auto; gap: 0.3em 1.5em; }
-dl.summary dt { font-weight: 600; } dl.summary dd { margin: 0; }
+dl.summary dt { font-weight: 600; } dl.summary dd { margin: 0; overflow-wrap: anywhere; }
 .scroll { overflow-x: auto; }
 table.trials { border-collapse: collapse; font-size: 0.85em; }
 table.trials th, table.trials td { padding: 0.25em 0.6em; border-bottom: 1px solid #ddd;
   text-align: right; white-space: nowrap; }
 table.trials th:nth-child(-n+3), table.trials td:nth-child(-n+3) { text-align: left; }
+table.trials td.text { text-align: left; white-space: normal; min-width: 20em; }
 table.trials tr.best { background: #fff6d5; }
 p.note { color: #666; font-style: italic; }
 """
 
 
-def write_report(results: Results, path: Path) -> Path:
+def write_report(results: Results | Sequence[Results], path: Path) -> Path:
     """Write one HTML file that needs no network to view: plotly.js is embedded once, inline.
 
-    The report holds a summary (experiment, objective, trial counts per status, the best trial
-    and its parameters), the trials table, and Optuna's optimization history, parallel
-    coordinates and parameter importance plots. A plot that cannot be drawn (no completed
-    trial yet; importance needs two, and parameters that vary) is replaced by a note.
+    For one experiment: a summary (objective, trial counts per status, the best trial and
+    its parameters; for NAS the best architecture in words), Optuna's optimization history,
+    parallel coordinates and parameter importance, the learning curves from the
+    observations, a Pareto front when there are additional metrics, and the trials table.
+    For several: a summary row each, their histories on one plot, and all their trials.
+    A plot that cannot be drawn is replaced by a note saying why (automl.results.figures).
 
     Args:
-        results: One experiment's results.
+        results: One experiment's results, or several experiments' to compare.
         path: The file to write; its folder must exist.
 
     Returns:
@@ -59,12 +64,18 @@ def write_report(results: Results, path: Path) -> Path:
     """
     from plotly.offline import get_plotlyjs
 
-    from automl.results.study import to_study
-
-    sections = [_summary(results), _table(results)]
-    for div_id, (title, body) in _plots(to_study(results)).items():
-        sections.append(f'<section id="section-{div_id}"><h2>{title}</h2>\n{body}</section>')
-    title = html.escape(f"automl report: {results.name}")
+    many = [results] if isinstance(results, Results) else list(results)
+    if len(many) == 1:
+        one = many[0]
+        sections = [_summary(one), *_plots(one), _table(one.trials, one.best()["trial"],
+                                                        texts=_texts(one))]
+        heading = f"automl report: {one.name}"
+    else:
+        sections = [_overview(many), *_plots_of_many(many), _table(
+            _stacked(many), [n for r in many for n in r.best()["trial"]],
+            texts=set().union(*(_texts(r) for r in many)))]
+        heading = "automl report: " + ", ".join(r.name for r in many)
+    title = html.escape(heading)
     page = (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{title}</title>\n<style>{_STYLE}</style>\n"
             # Inline rather than a CDN link: the report is read offline, mailed, archived.
@@ -89,27 +100,69 @@ def _summary(results: Results) -> str:
         items["Best trial"] = "none yet (no trial with an objective)"
     else:
         row = best.iloc[0]
+        shown = ("its architecture (below)" if text_objective(spec.algorithm.name)
+                 else _cell(row["objective"]))
         items["Best trial"] = (f'<strong class="best-trial">{html.escape(str(row["trial"]))}'
                                f"</strong>: {html.escape(spec.objective.metric)} = "
-                               f"{_cell(row['objective'])}")
-        params = [c for c in best.columns if c.startswith("params.")]
-        items["Best parameters"] = ", ".join(
-            f"{html.escape(c.removeprefix('params.'))} = {html.escape(_cell(row[c]))}"
-            for c in params) or "none"
+                               f"{html.escape(shown)}")
+        if "architecture" in best.columns and isinstance(row["architecture"], str):
+            items["Best architecture"] = f"<code>{html.escape(row['architecture'])}</code>"
+        else:
+            params = [c for c in best.columns if c.startswith("params.")]
+            items["Best parameters"] = ", ".join(
+                f"{html.escape(c.removeprefix('params.'))} = {html.escape(_cell(row[c]))}"
+                for c in params) or "none"
     rows = "\n".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in items.items())
     return f'<section id="summary"><h2>Summary</h2>\n<dl class="summary">\n{rows}\n</dl></section>'
 
 
-def _table(results: Results) -> str:
-    """The trials table, every cell formatted here so that pandas only lays it out."""
-    trials = results.trials
-    best = set(results.best()["trial"])
+def _overview(many: list[Results]) -> str:
+    """A row per experiment: algorithm, objective, trials, the best trial and its value."""
+    head = "".join(f"<th>{h}</th>" for h in ("experiment", "algorithm", "objective", "trials",
+                                             "best trial", "best value"))
+    rows = []
+    for r in many:
+        best = r.best()
+        name, value = ("", "") if best.empty else (
+            str(best["trial"].iloc[0]),
+            str(best["architecture"].iloc[0]) if text_objective(r.spec.algorithm.name)
+            else _cell(best["objective"].iloc[0]))
+        cells = (r.name, r.spec.algorithm.name,
+                 f"{r.spec.objective.type} {r.spec.objective.metric}", str(len(r.trials)),
+                 name, value)
+        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    return ('<section id="summary"><h2>Experiments</h2>\n<div class="scroll">'
+            f'<table class="trials"><thead><tr>{head}</tr></thead>\n<tbody>\n'
+            + "\n".join(rows) + "\n</tbody></table></div></section>")
+
+
+def _stacked(many: list[Results]) -> pd.DataFrame:
+    from automl.results.compare import compare
+
+    return compare(many)
+
+
+def _texts(results: Results) -> set[str]:
+    """Columns holding long texts, shown wrapped: a NAS architecture."""
+    return {"architecture"} & set(results.trials.columns)
+
+
+def _table(trials: pd.DataFrame, best: Iterable[str], texts: set[str]) -> str:
+    """The trials table, every cell formatted here so that pandas only lays it out.
+
+    Katib's raw NAS assignments (long JSON texts) are left out: the ``architecture`` column
+    says them in words.
+    """
+    trials = trials[[c for c in trials.columns if c not in RAW_NAS_COLUMNS]]
+    best = set(best)
     where = list(trials.columns).index("trial")
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in trials.columns)
     body = []
     for row in trials.itertuples(index=False):
-        cells = "".join(f"<td>{html.escape(_cell(v, column))}</td>"
-                        for v, column in zip(row, trials.columns, strict=True))
+        cells = "".join(
+            f'<td class="text">{html.escape(_cell(v, column))}</td>' if column in texts
+            else f"<td>{html.escape(_cell(v, column))}</td>"
+            for v, column in zip(row, trials.columns, strict=True))
         marked = ' class="best"' if row[where] in best else ""
         body.append(f"<tr{marked}>{cells}</tr>")
     return ('<section id="trials"><h2>Trials</h2>\n<p class="sub">Times in UTC; the best '
@@ -132,40 +185,34 @@ def _cell(value: Any, column: str = "") -> str:
     return str(value)
 
 
-def _plots(study: optuna.Study) -> dict[str, tuple[str, str]]:
-    """Div id → (heading, the plot's HTML or a note saying why there is none)."""
-    from optuna import visualization as vis
-    from optuna.trial import TrialState
+def _plots(results: Results) -> list[str]:
+    """A section per plot: the figure, or a note saying why there is none."""
+    from automl.results import figures
 
-    from automl.results.study import importance_evaluator
+    makers = {"history": figures.history, "parallel": figures.parallel,
+              "importance": figures.importance, "curves": figures.curves}
+    if results.spec.objective.additional_metrics:
+        makers["pareto"] = figures.pareto
+    return [_section(div_id, lambda make=make: make(results)) for div_id, make in makers.items()]
 
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    varied = {n for t in complete for n, d in t.distributions.items() if not d.single()}
-    notes = {}
-    if not complete:
-        notes = dict.fromkeys(PLOTS, "No completed trial yet: nothing to plot.")
-    elif len(complete) < 2 or not varied:
-        notes["importance"] = ("Parameter importance needs at least two completed trials "
-                               "and a parameter that varies.")
-    makers = {"history": lambda: vis.plot_optimization_history(study),
-              "parallel": lambda: vis.plot_parallel_coordinate(study),
-              "importance": lambda: vis.plot_param_importances(
-                  study, evaluator=importance_evaluator())}
-    out = {}
-    for div_id, title in PLOTS.items():
-        if div_id in notes:
-            out[div_id] = (title, f'<p class="note">{notes[div_id]}</p>')
-            continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # PED-ANOVA is flagged experimental
-                figure = makers[div_id]()
-        except (ValueError, RuntimeError) as exc:  # e.g. importance on a degenerate space
-            note = html.escape(f"Not available: {exc}")
-            out[div_id] = (title, f'<p class="note">{note}</p>')
-            continue
-        out[div_id] = (title, _figure_html(figure, div_id))
-    return out
+
+def _plots_of_many(many: list[Results]) -> list[str]:
+    from automl.results import figures
+
+    return [_section("history", lambda: figures.histories(many))]
+
+
+def _section(div_id: str, make: Callable[[], Any]) -> str:
+    from automl.results.figures import NoFigure
+
+    try:
+        body = _figure_html(make(), div_id)
+    except NoFigure as exc:
+        text = str(exc)
+        body = f'<p class="note">{html.escape(text[:1].upper() + text[1:])}.</p>'
+    except (ValueError, RuntimeError) as exc:  # e.g. importance on a degenerate space
+        body = f'<p class="note">{html.escape(f"Not available: {exc}")}</p>'
+    return f'<section id="section-{div_id}"><h2>{PLOTS[div_id]}</h2>\n{body}</section>'
 
 
 def _figure_html(figure: Any, div_id: str) -> str:

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
     from automl.spec import ExperimentSpec
 
-__all__ = ["OBSERVATION_COLUMNS", "STATUSES", "TRIAL_COLUMNS", "architecture",
+__all__ = ["OBSERVATION_COLUMNS", "RAW_NAS_COLUMNS", "STATUSES", "TRIAL_COLUMNS", "architecture",
            "observations_frame", "trials_frame"]
 
 STATUSES = ["Succeeded", "Failed", "EarlyStopped", "MetricsUnavailable", "Running", "Pending",
@@ -21,6 +21,11 @@ TRIAL_COLUMNS = ["experiment", "trial", "status", "objective", "start_time", "co
                  "duration_s", "backend"]
 """The fixed columns of the trials table; ``params.<name>`` and ``metrics.<name>`` follow
 ``objective``, and a NAS experiment has ``architecture`` (in words) between them."""
+
+RAW_NAS_COLUMNS = frozenset(f"params.{name}" for name in (
+    "architecture", "nn_config", "algorithm-settings", "search-space", "num-layers"))
+"""Katib's NAS assignments: long JSON texts, said in words by the ``architecture`` column.
+Tables meant to be read (terminal, report) leave them out; data formats keep them."""
 
 OBSERVATION_COLUMNS = ["experiment", "trial", "metric", "step", "value", "timestamp"]
 
@@ -59,7 +64,11 @@ def trials_frame(rows: list[dict[str, Any]], spec: ExperimentSpec) -> pd.DataFra
     frame = pd.DataFrame(columns)
     # for df.automl.best() and friends
     frame.attrs.update({"automl.direction": spec.objective.type,
-                        "automl.algorithm": spec.algorithm.name})
+                        "automl.algorithm": spec.algorithm.name,
+                        # df.automl.importance() scores on the spec's ranges, as the report
+                        # and optuna-dashboard do, not on the range the trials happened to see
+                        "automl.parameters": [p.model_dump(mode="json", by_alias=True)
+                                              for p in spec.parameters]})
     return frame
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import optuna
@@ -22,7 +24,8 @@ if TYPE_CHECKING:
     from automl.results._results import Results
     from automl.spec import Parameter
 
-__all__ = ["frame_to_study", "importance_evaluator", "to_study"]
+__all__ = ["frame_to_study", "importance_evaluator", "importance_target", "param_importances",
+           "spec_distributions", "to_study"]
 
 # Katib's condition → Optuna's state, for a trial that has an objective. Without one a trial
 # is FAIL, unless it has not finished yet.
@@ -136,6 +139,13 @@ def _observed(frame: pd.DataFrame) -> dict[str, BaseDistribution]:
     return out
 
 
+def spec_distributions(parameters: list[dict[str, Any]]) -> dict[str, BaseDistribution]:
+    """Name → distribution of parameters given as the spec writes them (a table's attrs)."""
+    from automl.spec import Parameter
+
+    return {p.name: _distribution(p) for p in map(Parameter.model_validate, parameters)}
+
+
 def _distribution(p: Parameter) -> BaseDistribution:
     """The distribution of one spec parameter, on its scale.
 
@@ -200,14 +210,33 @@ def _missing(value: Any) -> bool:
     return bool(pd.isna(value))
 
 
+def param_importances(study: optuna.Study) -> dict[str, float]:
+    """Each parameter's importance for the objective, as optuna-dashboard computes it.
+
+    The report, ``df.automl.importance()`` and the dashboard give the same numbers: Optuna's
+    PED-ANOVA (deterministic: no seed to differ) on the objective turned to "lower is
+    better" (the dashboard's target), and equal shares when it finds nothing to tell the
+    parameters apart.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PED-ANOVA is flagged experimental, and its target
+        found = optuna.importance.get_param_importances(
+            study, evaluator=importance_evaluator(), target=importance_target(study))
+    if not found:
+        names = sorted({n for t in study.get_trials(deepcopy=False) for n in t.distributions})
+        found = dict.fromkeys(names, 1 / len(names)) if names else {}
+    return found
+
+
+def importance_target(study: optuna.Study) -> Callable[[FrozenTrial], float]:
+    """The objective with lower better, as optuna-dashboard hands it to PED-ANOVA."""
+    if study.direction == StudyDirection.MAXIMIZE:
+        return lambda t: -float(t.value)  # type: ignore[arg-type]
+    return lambda t: float(t.value)  # type: ignore[arg-type]
+
+
 def importance_evaluator() -> Any:
-    """fANOVA (Optuna's default, seeded so that reports repeat) when scikit-learn is there,
-    else PED-ANOVA, which needs nothing beyond Optuna."""
-    from optuna.importance import FanovaImportanceEvaluator, PedAnovaImportanceEvaluator
+    """The evaluator optuna-dashboard uses (PED-ANOVA, default quantiles)."""
+    from optuna.importance import PedAnovaImportanceEvaluator
 
-    try:
-        import sklearn  # noqa: F401
-    except ImportError:
-        return PedAnovaImportanceEvaluator()
-    return FanovaImportanceEvaluator(seed=0)
-
+    return PedAnovaImportanceEvaluator()

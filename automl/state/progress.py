@@ -19,11 +19,13 @@ __all__ = ["STATUS_TOP", "Progress", "best_line", "best_text", "counts_line", "m
 class Progress:
     """Trials done out of the budget, running, failed, best so far with its parameters, ETA."""
 
-    def __init__(self, name: str, total: int | None, *, enabled: bool = True) -> None:
+    def __init__(self, name: str, total: int | None, *, enabled: bool = True,
+                 console: Any = None) -> None:
         self.name = name
         self.total = total
         self.enabled = enabled
-        self.tty = enabled and sys.stderr.isatty()
+        self.console = console
+        self.tty = enabled and (console is not None or sys.stderr.isatty())
         self._bar: Any = None
         self._task: Any = None
         self.start = time.time()
@@ -37,12 +39,20 @@ class Progress:
                 TimeRemainingColumn,
             )
             from rich.progress import Progress as RichProgress
+            from rich.table import Column
 
             # The name and the info hold user text: shown as written, never read as markup.
+            # The name, bar, count and ETA keep their width on any terminal; the info
+            # (failures, best so far, running) takes what is left, cut with "…".
             self._bar = RichProgress(
-                TextColumn("{task.description}", style="bold", markup=False), BarColumn(),
-                MofNCompleteColumn(), TimeRemainingColumn(),
-                TextColumn("{task.fields[info]}", markup=False), transient=False)
+                TextColumn("{task.description}", style="bold", markup=False,
+                           table_column=Column(no_wrap=True)),
+                BarColumn(bar_width=16),
+                MofNCompleteColumn(table_column=Column(no_wrap=True)),
+                TimeRemainingColumn(table_column=Column(no_wrap=True)),
+                TextColumn("{task.fields[info]}", markup=False,
+                           table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)),
+                transient=False, console=self.console, expand=True)
             self._bar.__enter__()
             self._task = self._bar.add_task(visible(self.name), total=self.total, info="")
         return self
@@ -55,7 +65,9 @@ class Progress:
         """Show the counters; ``last`` is a line about the trial that just ended."""
         if not self.enabled:
             return
-        info = visible(f"running {running}  failed {failed}  best {best}")
+        # What matters most first, as a narrow terminal cuts the end: failures, then the best.
+        info = visible((f"{failed} failed  " if failed else "")
+                       + f"best {best}  {running} running")
         if self._bar is not None:
             self._bar.update(self._task, completed=done, info=info)
             if last:

@@ -29,9 +29,9 @@ class Recording(LocalBackend):
         self.calls.append(("results", name))
         return super().results(name)
 
-    def print_status(self, name, *, every=False):
+    def print_status(self, name, *, every=False, wide=False):
         self.calls.append(("print_status", name))
-        super().print_status(name, every=every)
+        super().print_status(name, every=every, wide=wide)
 
     def delete(self, name):
         self.calls.append(("delete", name))

@@ -252,3 +252,14 @@ def test_katib_status_shows_counts_and_best_and_all_lists_every_trial(tmp_path) 
     assert "best 3" in summary.stdout and shown == ranked
     assert [line.split()[1] for line in every.stdout.splitlines()
             if line.startswith("│ t-")] == trials["trial"].tolist()
+
+
+def test_katib_status_watch_stops_once_the_experiment_has_succeeded(tmp_path) -> None:
+    with kube_server(tmp_path) as (kubeconfig, _cluster):
+        katib = KatibCluster(config_file=kubeconfig)
+        run_on_katib(_spec(), katib, poll_seconds=0, progress=False)
+        watched = _cli("status", "t", "--backend", "katib", "--watch", "--interval", "0.1",
+                       kubeconfig=kubeconfig, cwd=tmp_path)
+    assert watched.returncode == 0, watched.stderr
+    assert watched.stdout.startswith("--- ") and watched.stdout.count("--- ") == 1
+    assert "t: Succeeded" in watched.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 from tests.local.helpers import records as finished_records
 from tests.local.helpers import run, spec
@@ -71,3 +72,39 @@ def test_delete_removes_a_local_experiment_so_it_can_start_again(tmp_path) -> No
     changed = spec(objective={"metric": "accuracy", "type": "maximize"},
                    budget={"max_trials": 1, "parallel_trials": 1})
     assert run(changed, tmp_path).status == "Succeeded"  # a new definition is welcome now
+
+
+def test_watch_shows_a_finished_experiment_once_and_exits(tmp_path) -> None:
+    run(spec(budget={"max_trials": 1, "parallel_trials": 1}), tmp_path)
+    result = _automl("status", "t", "--watch", "--interval", "0.1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\n--- ") + result.stdout.startswith("--- ") == 1
+    assert "t: Succeeded" in result.stdout
+
+
+def test_watch_follows_a_running_experiment_until_it_ends(tmp_path) -> None:
+    from automl.local.lock import is_held
+    from tests.conftest import REPO
+
+    program = ("import sys; from pathlib import Path; from tests.local.helpers import run, spec; "
+               "run(spec(args=['--sleep=0.4', '--epochs=3'], "
+               "budget={'max_trials': 4, 'parallel_trials': 2}), Path(sys.argv[1]))")
+    engine = subprocess.Popen([sys.executable, "-c", program, str(tmp_path)], cwd=REPO)
+    try:
+        lock = tmp_path / ".automl" / "runs" / "t" / ".lock"
+        deadline = time.monotonic() + 60
+        while not is_held(lock) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        result = _automl("status", "t", "--watch", "--interval", "0.3", cwd=tmp_path)
+    finally:
+        engine.wait(timeout=60)
+    assert result.returncode == 0, result.stderr
+    views = result.stdout.split("--- ")[1:]
+    assert len(views) >= 2
+    assert "t: Running" in views[0] and "running" in views[0]
+    assert "t: Succeeded" in views[-1] and "trials: 4 of 4" in views[-1]
+
+
+def test_watch_needs_an_experiment(tmp_path) -> None:
+    result = _automl("status", "--watch", cwd=tmp_path)
+    assert result.returncode == 2 and "give the experiment to watch" in result.stderr

@@ -49,8 +49,16 @@ def results(root: Path) -> Results:
 
 
 @pytest.fixture(scope="module")
-def report(results: Results, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_report(results, tmp_path_factory.mktemp("report") / "t.html")
+def curved(tmp_path_factory: pytest.TempPathFactory) -> Results:
+    """A finished 4-trial experiment whose trials report 3 epochs (learning curves)."""
+    folder = tmp_path_factory.mktemp("curved")
+    run(spec(args=["--epochs=3"]), folder)
+    return load_results("t", root=folder / ".automl")
+
+
+@pytest.fixture(scope="module")
+def report(curved: Results, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_report(curved, tmp_path_factory.mktemp("report") / "t.html")
 
 
 def test_to_study_carries_params_values_and_direction(results: Results, root: Path) -> None:
@@ -128,17 +136,17 @@ def test_a_succeeded_trial_with_a_non_finite_objective_ranks_nowhere(tmp_path: P
     assert '<strong class="best-trial">s-3</strong>' in body
 
 
-def test_report_content(report: Path, results: Results) -> None:
+def test_report_content(report: Path, curved: Results) -> None:
     from plotly.offline import get_plotlyjs
 
     text = report.read_text(encoding="utf-8")
     body = text[text.index("<body>"):]
     tbody = re.search(r'<table class="trials">.*?<tbody>(.*?)</tbody>', body, re.S)
     assert tbody is not None
-    assert tbody.group(1).count("<tr") == len(results.trials) == 4
-    for name in results.trials["trial"]:
+    assert tbody.group(1).count("<tr") == len(curved.trials) == 4
+    for name in curved.trials["trial"]:
         assert f"<td>{name}</td>" in tbody.group(1)
-    best = results.best().iloc[0]
+    best = curved.best().iloc[0]
     assert f'<strong class="best-trial">{best["trial"]}</strong>' in body
     assert re.search(rf'<tr class="best"><td>t</td><td>{best["trial"]}</td>', body)
     assert "Succeeded: 4" in body
@@ -154,12 +162,15 @@ def test_report_degrades_without_enough_trials(tmp_path: Path) -> None:
     text = write_report(_synthetic(), tmp_path / "s.html").read_text(encoding="utf-8")
     assert '<div id="history" class="plotly-graph-div"' in text
     assert '<div id="importance"' not in text
-    assert "Parameter importance needs at least two completed trials" in text
+    assert "Parameter importance needs two completed trials" in text
+    assert '<div id="curves" class="plotly-graph-div"' in text  # s-0 reported twice
     failed = _synthetic()
     failed.trials = failed.trials.iloc[[1]]
+    failed._observations = failed.observations.head(0)
     text = write_report(failed, tmp_path / "f.html").read_text(encoding="utf-8")
     assert "plotly-graph-div" not in text
-    assert text.count("No completed trial yet") == 3
+    assert text.count("No trial has an objective value yet.") == 3
+    assert "No trial reported acc as a number yet." in text
     assert "none yet" in text
 
 

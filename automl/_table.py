@@ -1,0 +1,154 @@
+"""Tables that fit the terminal, as ``kubectl get`` lays them out.
+
+The name columns (trial, experiment) and the status are shown whole on every width. The
+other columns are shown whole while they fit, left first; a long text (a reason, a DARTS
+genotype, an ENAS architecture in words) is cut to one line ending in ``…`` rather than
+wrapped into a tower of fragments; what does not fit at all is left out and named under the
+table. ``wide`` shows every column whole, however wide that makes the lines. Output that is
+not a terminal (a pipe, a file) is laid out wide, as kubectl does, unless ``COLUMNS`` says a
+width.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Column, Table
+
+from automl._terminal import plain, visible
+
+__all__ = ["FittedTable", "fit", "output_width", "print_table"]
+
+KEYS = frozenset({"trial", "experiment", "status", "name"})
+"""Columns shown whole on every width: what a row is and what state it is in."""
+
+LONG = 24
+"""A column wider than this is a long text: cut to the room left, not kept or dropped whole."""
+
+_SHORTEST = 12
+"""A long text gets at least this many characters, or is left out."""
+
+
+@dataclass
+class FittedTable:
+    """A table laid out for a width.
+
+    Attributes:
+        table: The Rich table, every cell one line.
+        width: The width to draw it at (wider than asked when the keys alone are wider).
+        hidden: The headers of the columns left out, in table order.
+        cut: The headers of the columns shown cut short.
+    """
+
+    table: Table
+    width: int
+    hidden: list[str] = field(default_factory=list)
+    cut: list[str] = field(default_factory=list)
+
+    def note(self) -> str:
+        """``not shown at 80 columns: gamma, reason (--wide shows every column)``, or ''."""
+        if not self.hidden and not self.cut:
+            return ""
+        parts = []
+        if self.hidden:
+            parts.append("not shown: " + ", ".join(self.hidden))
+        if self.cut:
+            parts.append("cut short: " + ", ".join(self.cut))
+        return "; ".join(parts) + " (--wide shows every column whole)"
+
+
+def output_width() -> int | None:
+    """The width to lay tables out for: ``COLUMNS``, else the terminal's; None for a pipe."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def fit(headers: Sequence[str], rows: Sequence[Sequence[object]], width: int | None, *,
+        title: str | None = None, keys: frozenset[str] = KEYS,
+        priority: Sequence[str] = ()) -> FittedTable:
+    """Lay ``rows`` out for ``width`` characters (None: every column whole).
+
+    Args:
+        headers: The column headers; those in ``keys`` are never cut or left out.
+        rows: The cells, one sequence per row; each is shown as ``str`` of it, escaped.
+        width: The characters a line may take; None for no limit (``--wide``, a pipe).
+        title: A title above the table, on the left.
+        keys: The headers to show whole on every width.
+        priority: Headers to find room for first, in this order; the others follow, left
+            first. The table keeps its column order whatever the priority.
+
+    Example:
+        >>> fitted = fit(["trial", "reason"], [["t-1", "x" * 100]], 40)
+        >>> fitted.cut
+        ['reason']
+    """
+    cells = [[visible(c) for c in row] for row in rows]
+    natural = [max([cell_len(visible(h))] + [cell_len(row[i]) for row in cells])
+               for i, h in enumerate(headers)]
+    limits: dict[int, int | None]
+    if width is None:
+        limits = dict.fromkeys(range(len(headers)))
+    else:
+        limits = {i: None for i, h in enumerate(headers) if h in keys}
+        used = _drawn(natural[i] for i in limits)
+        ranked = sorted(range(len(headers)), key=lambda i: (
+            priority.index(headers[i]) if headers[i] in priority else len(priority), i))
+        for i in ranked:  # short columns whole while they fit
+            size = natural[i]
+            if i not in limits and size <= LONG and used + size + 3 <= width:
+                limits[i] = None
+                used += size + 3
+        for i in ranked:  # then long texts, on what is left
+            size, room = natural[i], width - used - 3
+            if i not in limits and size > LONG and room >= min(size, _SHORTEST):
+                limits[i] = min(size, room)
+                used += limits[i] + 3
+    shown = sorted(limits)
+    table = Table(*(Column(plain(headers[i]), no_wrap=True, overflow="ellipsis",
+                           min_width=natural[i] if limits[i] is None else limits[i],
+                           max_width=limits[i]) for i in shown),
+                  title=title, title_justify="left", box=box.HEAVY_HEAD)
+    for row in cells:
+        table.add_row(*(plain(row[i]) for i in shown))
+    drawn = _drawn(natural[i] if limits[i] is None else limits[i] for i in shown)
+    return FittedTable(table, max(drawn, width or 0),
+                       hidden=[headers[i] for i in range(len(headers)) if i not in limits],
+                       cut=[headers[i] for i in shown
+                            if limits[i] is not None and limits[i] < natural[i]])
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *,
+                wide: bool = False, title: str | None = None,
+                console: Console | None = None) -> None:
+    """Print a fitted table on stdout (or ``console``), with a line naming what it left out.
+
+    The width is :func:`output_width`'s; a table wider than that (its keys alone, or
+    ``wide``) is drawn whole, as kubectl draws it, for the terminal to wrap.
+    """
+    fitted = fit(headers, rows, None if wide else output_width(), title=title)
+    out = console or Console()
+    asked = out.width
+    out.width = fitted.width
+    try:
+        out.print(fitted.table, crop=False)
+    finally:
+        out.width = asked
+    if fitted.note():
+        out.print(plain(fitted.note(), "dim"), highlight=False)
+
+
+def _drawn(widths: Iterable[int]) -> int:
+    """The characters a row takes in Rich's boxed table: ``│ a │ b │``."""
+    sizes = list(widths)
+    return sum(sizes) + 3 * len(sizes) + 1

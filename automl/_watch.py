@@ -1,0 +1,43 @@
+"""``automl status NAME --watch``: the status shown again and again until the run ends."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from automl.backends import Backend
+
+__all__ = ["watch_status"]
+
+_HOME_AND_CLEAR = "\x1b[H\x1b[2J"
+
+
+def watch_status(backend: Backend, name: str, interval: float, *, every: bool = False,
+                 wide: bool = False) -> None:
+    """Print ``name``'s status every ``interval`` seconds until its run has ended.
+
+    A terminal gets each view in place of the last, as ``watch`` draws it; other output
+    gets the views one after another, each under the time it was taken. The last view is
+    taken after the run ended, so it shows how it ended. An experiment with no run going
+    (finished, or interrupted and not resumed) is shown once.
+
+    Raises:
+        AutomlError: When the experiment does not exist (from the backend).
+    """
+    tty = sys.stdout.isatty()
+    while True:
+        # Asked before the view is taken: a run that ends in between gets one more view.
+        active = backend.is_active(name)
+        if tty:
+            sys.stdout.write(_HOME_AND_CLEAR)
+        else:
+            print(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}", flush=True)
+        backend.print_status(name, every=every, wide=wide)
+        if not active:
+            return
+        if tty:
+            print(f"(again every {interval:g} s until the run ends; Ctrl-C stops watching)")
+        sys.stdout.flush()
+        time.sleep(interval)

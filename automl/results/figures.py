@@ -1,0 +1,212 @@
+"""The plots of an experiment as plotly figures: the report draws them, a notebook shows them.
+
+Each function takes :class:`~automl.results.Results` and returns a ``plotly`` figure, or
+raises :class:`NoFigure` saying in words why there is nothing to draw (no completed trial
+yet, a DARTS objective that is a genotype, no additional metric for a Pareto plot). Axes
+are named after the metric (``accuracy``), not "Objective Value". Optuna's own plots are
+used where one exists, on the study of :func:`automl.results.study.to_study`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from automl.errors import AutomlError
+from automl.state import text_objective
+
+if TYPE_CHECKING:
+    import optuna
+
+    from automl.results._results import Results
+
+__all__ = ["NoFigure", "curves", "histories", "history", "importance", "parallel", "pareto"]
+
+MAX_AXES = 8
+"""Parallel coordinates show at most this many parameters: the most important ones."""
+
+_COLORS = "Viridis"
+"""Optuna draws parallel coordinates in Blues, whose worst trial is white on white paper."""
+
+
+class NoFigure(AutomlError):
+    """There is nothing to plot; the message says why, for the report to print instead."""
+
+
+def history(results: Results) -> Any:
+    """Each trial's objective and the best so far, by trial number (Optuna's history plot)."""
+    study = _scored(results)
+    from optuna.visualization import plot_optimization_history
+
+    return plot_optimization_history(study, target_name=results.spec.objective.metric)
+
+
+def histories(many: Sequence[Results]) -> Any:
+    """Several experiments' histories on one plot (same metric): one colour each."""
+    from optuna.visualization import plot_optimization_history
+
+    metrics = {r.spec.objective.metric for r in many}
+    directions = {r.spec.objective.type for r in many}
+    if len(metrics) > 1 or len(directions) > 1:
+        raise NoFigure("these experiments optimise different objectives ("
+                       + ", ".join(f"{r.name}: {r.spec.objective.type} "
+                                   f"{r.spec.objective.metric}" for r in many)
+                       + "): their histories share no axis")
+    studies = [_scored(r) for r in many]
+    return plot_optimization_history(studies, target_name=metrics.pop())
+
+
+def parallel(results: Results) -> Any:
+    """Parallel coordinates of the objective and the parameters that matter most.
+
+    At most :data:`MAX_AXES` parameters, the most important first (all when importance
+    cannot be computed, an ENAS skip flag last); colours run from the worst trial to the
+    best in a scale where neither end is white.
+    """
+    study = _scored(results)
+    from optuna.visualization import plot_parallel_coordinate
+
+    names = _ranked_params(study)
+    figure = plot_parallel_coordinate(study, params=names[:MAX_AXES],
+                                      target_name=results.spec.objective.metric)
+    from plotly.colors import sample_colorscale
+
+    # Optuna draws a line per trial at the objective's scaled value on the first axis (0 to
+    # 1) and colours it from there; the same place on a scale with no white end keeps it.
+    maximize = results.spec.objective.type == "maximize"
+    for trace in figure.data:
+        if trace.mode == "lines" and trace.y:
+            place = trace.y[0] if maximize else 1 - trace.y[0]
+            trace.line.color = sample_colorscale(_COLORS, [place])[0]
+        elif trace.marker is not None and trace.marker.colorscale is not None:
+            trace.marker.colorscale = _COLORS  # the colour bar
+    return figure
+
+
+def importance(results: Results) -> Any:
+    """Each parameter's importance for the objective: the numbers ``df.automl.importance()``
+    and optuna-dashboard give (:func:`automl.results.study.param_importances`)."""
+    study = _scored(results)
+    _check_importance(study)
+    from optuna.visualization import plot_param_importances
+
+    from automl.results.study import importance_evaluator, importance_target
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PED-ANOVA is flagged experimental, and its target
+        return plot_param_importances(study, evaluator=importance_evaluator(),
+                                      target=importance_target(study),
+                                      target_name=results.spec.objective.metric)
+
+
+def curves(results: Results, metric: str | None = None) -> Any:
+    """Learning curves: each trial's reports of ``metric`` (default: the objective) by step.
+
+    DARTS, whose objective is a genotype, gets its first additional metric.
+    """
+    import plotly.graph_objects as go
+
+    spec = results.spec
+    if metric is None:
+        metric = spec.objective.metric
+        if text_objective(spec.algorithm.name) and spec.objective.additional_metrics:
+            metric = spec.objective.additional_metrics[0]
+    obs = results.observations
+    obs = obs[(obs["metric"] == metric) & obs["value"].notna()]
+    if obs.empty:
+        raise NoFigure(f"no trial reported {metric} as a number yet")
+    if obs.groupby("trial", observed=True).size().max() < 2:
+        raise NoFigure(f"each trial reported {metric} once: there is no curve to draw")
+    figure = go.Figure()
+    for trial, rows in obs.groupby("trial", sort=False, observed=True):
+        figure.add_trace(go.Scatter(x=rows["step"], y=rows["value"], mode="lines+markers",
+                                    name=str(trial), marker={"size": 4}))
+    figure.update_layout(title="Learning curves", xaxis_title="report (step)",
+                         yaxis_title=metric, template="plotly_white")
+    return figure
+
+
+def pareto(results: Results, metric: str | None = None) -> Any:
+    """The objective against an additional metric, the Pareto front highlighted (Optuna's).
+
+    The additional metric's direction comes from its strategy: ``min`` is minimised and
+    ``max`` maximised; ``latest`` says nothing, and such a metric (a time, a size) is taken
+    as a cost to minimise, as the title says.
+    """
+    import optuna
+
+    spec = results.spec
+    extra = [m for m in spec.objective.additional_metrics if metric in (None, m)]
+    if not extra:
+        raise NoFigure("a Pareto plot needs an additional metric (objective."
+                       "additional_metrics); this experiment has "
+                       + (f"no metric {metric!r}" if metric else "none"))
+    metric = extra[0]
+    strategy = spec.objective.strategy(metric)
+    direction = "maximize" if strategy == "max" else "minimize"
+    frame = results.trials
+    column = f"metrics.{metric}"
+    done = frame[frame["status"].isin(("Succeeded", "EarlyStopped"))
+                 & frame["objective"].notna() & frame[column].notna()]
+    if len(done) < 2:
+        raise NoFigure(f"a Pareto plot needs two trials with {spec.objective.metric} and "
+                       f"{metric}")
+    study = optuna.create_study(directions=[spec.objective.type, direction])
+    study.add_trials([optuna.trial.create_trial(
+        values=[float(row["objective"]), float(row[column])],
+        user_attrs={"trial": str(row["trial"])}) for _, row in done.iterrows()])
+    from optuna.visualization import plot_pareto_front
+
+    figure = plot_pareto_front(study, target_names=[spec.objective.metric, metric])
+    guessed = " (its strategy is latest: taken as a cost)" if strategy == "latest" else ""
+    figure.update_layout(title=f"Pareto front: {spec.objective.type} {spec.objective.metric}, "
+                               f"{direction} {metric}{guessed}")
+    return figure
+
+
+def _scored(results: Results) -> optuna.Study:
+    """The experiment's study, when it has a trial with a numeric objective."""
+    from optuna.trial import TrialState
+
+    from automl.results.study import to_study
+
+    spec = results.spec
+    if text_objective(spec.algorithm.name):
+        raise NoFigure(f"a {spec.algorithm.name} objective ({spec.objective.metric}) is the "
+                       "architecture found, not a number: see the learning curves and the "
+                       "best architecture")
+    study = to_study(results)
+    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        finished = results.trials["status"].isin(("Succeeded", "EarlyStopped")).sum()
+        raise NoFigure("no trial has an objective value yet" if not finished else
+                       f"none of the {finished} finished trials has a numeric objective")
+    return study
+
+
+def _check_importance(study: optuna.Study) -> None:
+    from optuna.trial import TrialState
+
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    varied = {n for t in complete for n, d in t.distributions.items() if not d.single()}
+    if len(complete) < 2 or not varied:
+        raise NoFigure("parameter importance needs two completed trials and a parameter "
+                       "that varies")
+
+
+def _ranked_params(study: optuna.Study) -> list[str]:
+    """The study's parameters, most important first; skip flags after the layers."""
+    from optuna.trial import TrialState
+
+    names = sorted({n for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+                    for n in t.params}, key=lambda n: (n.startswith("skip_"), n))
+    if len(names) <= MAX_AXES:
+        return names
+    from automl.results.study import param_importances
+
+    try:
+        _check_importance(study)
+        scores = param_importances(study)
+    except (NoFigure, ValueError, RuntimeError):
+        return names
+    return sorted(names, key=lambda n: -scores.get(n, 0.0))

@@ -1,0 +1,148 @@
+"""The report's plots for every kind of experiment: named axes, readable NAS choices, notes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import automl
+from automl.results import figures
+from automl.results.figures import NoFigure
+from automl.results.report import write_report
+from tests.local.helpers import darts, run, spec
+from tests.local.test_nas import GENOTYPE, _darts_trial, _enas, _layers_score, _run
+
+
+@pytest.fixture(scope="module")
+def quick_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with 6 finished trials reporting loss and accuracy over 3 epochs."""
+    folder = tmp_path_factory.mktemp("quick")
+    run(spec(args=["--epochs=3"], budget={"max_trials": 6, "parallel_trials": 2}), folder)
+    return folder / ".automl"
+
+
+@pytest.fixture(scope="module")
+def quick(quick_root: Path) -> automl.Results:
+    return automl.load_results("t", root=quick_root)
+
+
+@pytest.fixture(scope="module")
+def enas(tmp_path_factory: pytest.TempPathFactory) -> automl.Results:
+    return _run(_enas(trials=8), _layers_score, tmp_path_factory.mktemp("enas"))[1]
+
+
+@pytest.fixture(scope="module")
+def darts_results(tmp_path_factory: pytest.TempPathFactory) -> automl.Results:
+    spec = darts("darts-t", ["python", "t.py"], num_epochs=1)
+    return _run(spec, _darts_trial, tmp_path_factory.mktemp("darts"))[1]
+
+
+def _lines(figure) -> list:
+    """Optuna's parallel coordinates: a line trace per trial, then the colour bar's."""
+    return [t for t in figure.data if t.mode == "lines"]
+
+
+def test_axes_are_named_after_the_metric_not_objective_value(quick) -> None:
+    assert quick.plot_history().layout.yaxis.title.text == "loss"
+    assert quick.plot_curves().layout.yaxis.title.text == "loss"
+    assert quick.plot_curves("accuracy").layout.yaxis.title.text == "accuracy"
+    assert quick.plot_parallel().layout.xaxis.ticktext[0] == "loss"
+
+
+def test_learning_curves_draw_each_trials_reports_by_step(quick) -> None:
+    figure = quick.plot_curves()
+    assert [t.name for t in figure.data] == quick.trials["trial"].tolist()
+    assert all(list(t.x) == [0, 1, 2] for t in figure.data)
+    observed = quick.observations
+    first = observed[(observed["trial"] == "t-0000") & (observed["metric"] == "loss")]
+    assert list(figure.data[0].y) == pytest.approx(first["value"].tolist())
+
+
+def test_parallel_coordinates_colour_the_worst_trials_visibly(quick) -> None:
+    from plotly.colors import unlabel_rgb
+
+    figure = quick.plot_parallel()
+    lines = _lines(figure)
+    assert len(lines) == 6
+    for line in lines:  # none fades into the white paper, as Optuna's Blues' worst does
+        assert min(unlabel_rgb(line.line.color)) < 200, line.line.color
+    best = min(lines, key=lambda t: t.y[0])  # minimised: the lowest loss
+    worst = max(lines, key=lambda t: t.y[0])
+    assert best.line.color == "rgb(253, 231, 37)"  # Viridis' bright end
+    assert worst.line.color == "rgb(68, 1, 84)"  # its dark end
+    assert figure.data[-1].marker.colorscale[0][1] == "#440154"
+
+
+def test_pareto_takes_each_metrics_direction_from_its_strategy(quick) -> None:
+    figure = quick.plot_pareto()
+    assert "minimize loss, minimize accuracy" in figure.layout.title.text
+    assert figure.layout.xaxis.title.text == "loss"
+    assert figure.layout.yaxis.title.text == "accuracy"
+    with pytest.raises(NoFigure, match="no metric 'nope'"):
+        quick.plot_pareto("nope")
+
+
+def test_enas_parallel_coordinates_keep_the_most_important_choices(enas) -> None:
+    figure = enas.plot_parallel()
+    axes = figure.layout.xaxis.ticktext
+    assert len(axes) == 1 + figures.MAX_AXES  # the objective, then 8 of the 10 choices
+    assert axes[0] == "Validation-Accuracy" and any(a.startswith("layer_") for a in axes)
+    labels = [a.text for a in figure.layout.annotations]
+    assert any(text.startswith(("convolution(", "separable_convolution(", "reduction("))
+               for text in labels)  # each operation in words, not Katib's ids
+    assert not any(text.startswith("[[") for text in labels)
+
+
+def test_darts_figures_say_why_the_objective_is_not_plotted(darts_results) -> None:
+    with pytest.raises(NoFigure, match="architecture found, not a number"):
+        darts_results.plot_history()
+    with pytest.raises(NoFigure, match="Validation-Accuracy once"):
+        darts_results.plot_curves()  # DARTS's curve is its first additional metric
+
+
+def test_importance_is_the_same_in_the_accessor_the_report_and_optuna_dashboard(
+        quick, quick_root: Path) -> None:
+    from optuna_dashboard._importance import get_param_importance_from_trials_cache
+    from optuna_dashboard._inmemory_cache import InMemoryCache
+
+    from automl.local.store import open_storage
+
+    accessor = quick.trials.automl.importance()
+    bars = quick.plot_importance().data[0]
+    plotted = dict(zip(bars.y, bars.x, strict=True))
+    storage = open_storage(None, quick_root)  # the engine's study, as the dashboard reads it
+    study_id = storage.get_study_id_from_name("t")
+    shown = get_param_importance_from_trials_cache(
+        InMemoryCache(), storage, study_id, 0, storage.get_all_trials(study_id))
+    dashboard = {row["name"]: row["importance"] for row in shown}
+    assert set(dashboard) == {"x", "y"}
+    for name, value in dashboard.items():
+        assert accessor[f"params.{name}"] == pytest.approx(value)
+        assert plotted[name] == pytest.approx(value)
+
+
+def test_report_of_a_darts_run_shows_the_best_genotype(darts_results, tmp_path) -> None:
+    text = write_report(darts_results, tmp_path / "d.html").read_text(encoding="utf-8")
+    assert "none yet" not in text and "No completed trial" not in text
+    assert '<strong class="best-trial">darts-t-0000</strong>' in text
+    assert "Best architecture" in text and "max_pooling_3x3" in text
+    assert GENOTYPE.replace("'", "&#x27;") in text
+
+
+def test_report_of_an_enas_run_says_architectures_in_words(enas, tmp_path) -> None:
+    text = write_report(enas, tmp_path / "e.html").read_text(encoding="utf-8")
+    assert "nn_config" not in text.split('<section id="trials">')[1]  # no raw JSON column
+    assert "[[" not in text.split('<section id="trials">')[1]
+    assert "Best architecture" in text and "convolution(" in text
+
+
+def test_report_of_several_experiments_compares_them(quick, enas, tmp_path) -> None:
+    other = automl.Results(quick.spec.model_copy(update={"name": "u"}),
+                           quick.trials.assign(experiment="u"), quick.observations)
+    text = write_report([quick, other], tmp_path / "c.html").read_text(encoding="utf-8")
+    assert "<h2>Experiments</h2>" in text
+    assert '<div id="history" class="plotly-graph-div"' in text
+    assert text.count("<td>t</td>") >= 1 and text.count("<td>u</td>") >= 1
+    mixed = write_report([quick, enas], tmp_path / "m.html").read_text(encoding="utf-8")
+    assert "optimise different objectives" in mixed
