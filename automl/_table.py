@@ -1,12 +1,12 @@
 """Tables that fit the terminal, as ``kubectl get`` lays them out.
 
 The name columns (trial, experiment) and the status are shown whole on every width. The
-other columns are shown whole while they fit, left first; a long text (a reason, a DARTS
-genotype, an ENAS architecture in words) is cut to one line ending in ``…`` rather than
-wrapped into a tower of fragments; what does not fit at all is left out and named under the
-table. ``wide`` shows every column whole, however wide that makes the lines. Output that is
-not a terminal (a pipe, a file) is laid out wide, as kubectl does, unless ``COLUMNS`` says a
-width.
+other columns are shown whole while they fit, left first (an empty one not at all); a long
+text (a reason, a DARTS genotype, an ENAS architecture in words) is cut to one line ending
+in ``…`` rather than wrapped into a tower of fragments; what does not fit at all is left
+out and named under the table. ``wide`` shows every column whole, however wide that makes
+the lines. Output that is not a terminal (a pipe, a file) is laid out wide, as kubectl
+does, unless ``COLUMNS`` says a width.
 """
 
 from __future__ import annotations
@@ -96,14 +96,17 @@ def fit(headers: Sequence[str], rows: Sequence[Sequence[object]], width: int | N
     cells = [[visible(c) for c in row] for row in rows]
     natural = [max([cell_len(visible(h))] + [cell_len(row[i]) for row in cells])
                for i, h in enumerate(headers)]
+    # A column with nothing in it (no trial has a reason yet) says nothing at any width.
+    empty = {i for i, h in enumerate(headers) if h not in keys and not any(r[i] for r in cells)}
     limits: dict[int, int | None]
     if width is None:
-        limits = dict.fromkeys(range(len(headers)))
+        limits = {i: None for i in range(len(headers)) if i not in empty}
     else:
         limits = {i: None for i, h in enumerate(headers) if h in keys}
         used = _drawn(natural[i] for i in limits)
         ranked = sorted(range(len(headers)), key=lambda i: (
             priority.index(headers[i]) if headers[i] in priority else len(priority), i))
+        ranked = [i for i in ranked if i not in empty]
         for i in ranked:  # short columns whole while they fit
             size = natural[i]
             if i not in limits and size <= LONG and used + size + 3 <= width:
@@ -123,7 +126,8 @@ def fit(headers: Sequence[str], rows: Sequence[Sequence[object]], width: int | N
         table.add_row(*(plain(row[i]) for i in shown))
     drawn = _drawn(natural[i] if limits[i] is None else limits[i] for i in shown)
     return FittedTable(table, max(drawn, width or 0),
-                       hidden=[headers[i] for i in range(len(headers)) if i not in limits],
+                       hidden=[headers[i] for i in range(len(headers))
+                               if i not in limits and i not in empty],
                        cut=[headers[i] for i in shown
                             if limits[i] is not None and limits[i] < natural[i]])
 

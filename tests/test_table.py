@@ -60,7 +60,7 @@ def test_names_are_whole_even_when_they_alone_are_wider_than_the_terminal() -> N
     lines = _drawn(HEADERS, [[name, "Running", "", "1", "rbf", "0.1", ""]], 30)
     assert any(name in line and "Running" in line for line in lines)
     assert fit(HEADERS, [[name, "Running", "", "1", "rbf", "0.1", ""]], 30).hidden == [
-        "objective", "C", "kernel", "gamma", "reason"]
+        "C", "kernel", "gamma"]  # the empty objective and reason are no news
 
 
 def test_priority_chooses_which_columns_get_the_room_first() -> None:
@@ -74,3 +74,9 @@ def test_a_long_text_too_narrow_to_read_is_left_out_not_cut_to_a_stub() -> None:
     fitted = fit(["trial", "genotype"], [["t-0001", "Genotype(normal=[('sep_conv_3x3', 0)])"]],
                  20)
     assert fitted.hidden == ["genotype"]
+
+
+def test_a_column_with_nothing_in_it_is_left_out_without_a_note() -> None:
+    fitted = fit(["trial", "status", "reason"], [["t-0001", "Succeeded", ""]], 80)
+    assert fitted.hidden == [] and fitted.note() == ""
+    assert [c.header.plain for c in fitted.table.columns] == ["trial", "status"]

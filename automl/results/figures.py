@@ -53,15 +53,25 @@ def histories(many: Sequence[Results]) -> Any:
                        + ", ".join(f"{r.name}: {r.spec.objective.type} "
                                    f"{r.spec.objective.metric}" for r in many)
                        + "): their histories share no axis")
+    from plotly.colors import qualitative
+
     studies = [_scored(r) for r in many]
-    return plot_optimization_history(studies, target_name=metrics.pop())
+    figure = plot_optimization_history(studies, target_name=metrics.pop())
+    # Optuna gives every study's points one colour; one colour per experiment instead, for
+    # its points and its best-so-far line alike.
+    for i, r in enumerate(many):
+        color = qualitative.Plotly[i % len(qualitative.Plotly)]
+        for trace in figure.data:
+            if str(trace.name).endswith(f" of {r.name}"):
+                trace.update(marker_color=color, line_color=color)
+    return figure
 
 
 def parallel(results: Results) -> Any:
     """Parallel coordinates of the objective and the parameters that matter most.
 
-    At most :data:`MAX_AXES` parameters, the most important first (all when importance
-    cannot be computed, an ENAS skip flag last); colours run from the worst trial to the
+    At most :data:`MAX_AXES` parameters, the most important first (an ENAS layer before any
+    skip flag); colours run from the worst trial to the
     best in a scale where neither end is white.
     """
     study = _scored(results)
@@ -130,21 +140,25 @@ def curves(results: Results, metric: str | None = None) -> Any:
 def pareto(results: Results, metric: str | None = None) -> Any:
     """The objective against an additional metric, the Pareto front highlighted (Optuna's).
 
-    The additional metric's direction comes from its strategy: ``min`` is minimised and
-    ``max`` maximised; ``latest`` says nothing, and such a metric (a time, a size) is taken
-    as a cost to minimise, as the title says.
+    Which way the additional metric is better comes from the strategy the spec gives it:
+    ``min`` is minimised, ``max`` maximised. Without one (Katib's default follows the
+    objective) or with ``latest``, nothing says it, so no front is drawn for it.
     """
     import optuna
 
     spec = results.spec
-    extra = [m for m in spec.objective.additional_metrics if metric in (None, m)]
-    if not extra:
+    strategies = spec.objective.metric_strategies
+    named = [m for m in spec.objective.additional_metrics if metric in (None, m)]
+    if not named:
         raise NoFigure("a Pareto plot needs an additional metric (objective."
                        "additional_metrics); this experiment has "
                        + (f"no metric {metric!r}" if metric else "none"))
-    metric = extra[0]
-    strategy = spec.objective.strategy(metric)
-    direction = "maximize" if strategy == "max" else "minimize"
+    directed = [m for m in named if strategies.get(m) in ("min", "max")]
+    if not directed:
+        raise NoFigure(f"nothing says whether a higher or a lower {named[0]} is better: give "
+                       f"it a metric strategy, min or max (objective.metric_strategies)")
+    metric = directed[0]
+    direction = "maximize" if strategies[metric] == "max" else "minimize"
     frame = results.trials
     column = f"metrics.{metric}"
     done = frame[frame["status"].isin(("Succeeded", "EarlyStopped"))
@@ -159,9 +173,8 @@ def pareto(results: Results, metric: str | None = None) -> Any:
     from optuna.visualization import plot_pareto_front
 
     figure = plot_pareto_front(study, target_names=[spec.objective.metric, metric])
-    guessed = " (its strategy is latest: taken as a cost)" if strategy == "latest" else ""
     figure.update_layout(title=f"Pareto front: {spec.objective.type} {spec.objective.metric}, "
-                               f"{direction} {metric}{guessed}")
+                               f"{direction} {metric}")
     return figure
 
 
@@ -195,7 +208,11 @@ def _check_importance(study: optuna.Study) -> None:
 
 
 def _ranked_params(study: optuna.Study) -> list[str]:
-    """The study's parameters, most important first; skip flags after the layers."""
+    """The study's parameters, most important first; an ENAS skip flag after every layer.
+
+    A layer's operation is the choice a reader follows across the axes; a skip flag is a
+    0/1 axis that says little on its own, and ENAS has many (15 for 6 layers).
+    """
     from optuna.trial import TrialState
 
     names = sorted({n for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
@@ -209,4 +226,4 @@ def _ranked_params(study: optuna.Study) -> list[str]:
         scores = param_importances(study)
     except (NoFigure, ValueError, RuntimeError):
         return names
-    return sorted(names, key=lambda n: -scores.get(n, 0.0))
+    return sorted(names, key=lambda n: (n.startswith("skip_"), -scores.get(n, 0.0)))

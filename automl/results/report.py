@@ -191,7 +191,8 @@ def _plots(results: Results) -> list[str]:
 
     makers = {"history": figures.history, "parallel": figures.parallel,
               "importance": figures.importance, "curves": figures.curves}
-    if results.spec.objective.additional_metrics:
+    if results.spec.objective.additional_metrics and not text_objective(
+            results.spec.algorithm.name):  # a genotype has no front to trade along
         makers["pareto"] = figures.pareto
     return [_section(div_id, lambda make=make: make(results)) for div_id, make in makers.items()]
 

@@ -74,20 +74,27 @@ def test_parallel_coordinates_colour_the_worst_trials_visibly(quick) -> None:
     assert figure.data[-1].marker.colorscale[0][1] == "#440154"
 
 
-def test_pareto_takes_each_metrics_direction_from_its_strategy(quick) -> None:
-    figure = quick.plot_pareto()
-    assert "minimize loss, minimize accuracy" in figure.layout.title.text
-    assert figure.layout.xaxis.title.text == "loss"
-    assert figure.layout.yaxis.title.text == "accuracy"
+def test_pareto_takes_the_direction_from_the_metrics_strategy_or_draws_nothing(quick) -> None:
+    with pytest.raises(NoFigure, match="whether a higher or a lower accuracy is better"):
+        quick.plot_pareto()  # accuracy has Katib's default strategy: no direction of its own
     with pytest.raises(NoFigure, match="no metric 'nope'"):
         quick.plot_pareto("nope")
+    objective = quick.spec.objective.model_copy(update={"metric_strategies": {"accuracy": "max"}})
+    stated = automl.Results(quick.spec.model_copy(update={"objective": objective}),
+                            quick.trials, quick.observations)
+    figure = stated.plot_pareto()
+    assert figure.layout.title.text == "Pareto front: minimize loss, maximize accuracy"
+    assert figure.layout.xaxis.title.text == "loss"
+    assert figure.layout.yaxis.title.text == "accuracy"
 
 
 def test_enas_parallel_coordinates_keep_the_most_important_choices(enas) -> None:
     figure = enas.plot_parallel()
     axes = figure.layout.xaxis.ticktext
     assert len(axes) == 1 + figures.MAX_AXES  # the objective, then 8 of the 10 choices
-    assert axes[0] == "Validation-Accuracy" and any(a.startswith("layer_") for a in axes)
+    assert axes[0] == "Validation-Accuracy"
+    assert [a for a in axes if a.startswith("layer_")] == [f"layer_{i}" for i in range(4)]
+    assert sum(a.startswith("skip_") for a in axes) == 4  # every layer, then 4 of 6 skips
     labels = [a.text for a in figure.layout.annotations]
     assert any(text.startswith(("convolution(", "separable_convolution(", "reduction("))
                for text in labels)  # each operation in words, not Katib's ids
@@ -146,3 +153,16 @@ def test_report_of_several_experiments_compares_them(quick, enas, tmp_path) -> N
     assert text.count("<td>t</td>") >= 1 and text.count("<td>u</td>") >= 1
     mixed = write_report([quick, enas], tmp_path / "m.html").read_text(encoding="utf-8")
     assert "optimise different objectives" in mixed
+
+
+def test_several_histories_get_a_colour_per_experiment(quick) -> None:
+    other = automl.Results(quick.spec.model_copy(update={"name": "u"}),
+                           quick.trials.assign(experiment="u"), quick.observations)
+    figure = figures.histories([quick, other])
+    colours = {}
+    for trace in (t for t in figure.data if " of " in t.name):  # not Optuna's infeasible
+        experiment = trace.name.rsplit(" of ", 1)[1]
+        colours.setdefault(experiment, set()).add(
+            trace.marker.color if trace.mode == "markers" else trace.line.color)
+    assert set(colours) == {"t", "u"}
+    assert all(len(c) == 1 for c in colours.values()) and colours["t"] != colours["u"]

@@ -52,7 +52,9 @@ def results(root: Path) -> Results:
 def curved(tmp_path_factory: pytest.TempPathFactory) -> Results:
     """A finished 4-trial experiment whose trials report 3 epochs (learning curves)."""
     folder = tmp_path_factory.mktemp("curved")
-    run(spec(args=["--epochs=3"]), folder)
+    run(spec(args=["--epochs=3"], objective={
+        "metric": "loss", "type": "minimize", "additional_metrics": ["accuracy"],
+        "metric_strategies": {"accuracy": "max"}}), folder)  # a direction: a Pareto front
     return load_results("t", root=folder / ".automl")
 
 
