@@ -24,6 +24,8 @@ from automl.spec import ExperimentSpec
 __all__ = ["tuning_pipeline"]
 
 _NOT_NAME = re.compile(r"[^a-z0-9-]+")
+_GRACE_SECONDS = 300
+"""After its own timeout a step writes its outputs and fails; the pod's deadline comes later."""
 
 
 def tuning_pipeline(spec: ExperimentSpec | Mapping[str, Any] | str | os.PathLike[str],
@@ -32,8 +34,10 @@ def tuning_pipeline(spec: ExperimentSpec | Mapping[str, Any] | str | os.PathLike
                     on_exit: BaseComponent | None = None, pvc_name: str | None = None,
                     mount_path: str = "/mnt/data",
                     root: str = "", backend: str = "local", timeout_minutes: float = 0.0,
+                    namespace: str = "",
                     base_image: str = DEFAULT_IMAGE,
-                    packages_to_install: Sequence[str] | None = None) -> Callable[..., Any]:
+                    packages_to_install: Sequence[str] | None = None,
+                    image: str | None = None) -> Callable[..., Any]:
     """Build a pipeline: tune ``spec``; then, if given, run ``then(best_params=<JSON>)``.
 
     With ``require_goal`` the next step runs only if the experiment reached its goal
@@ -62,10 +66,17 @@ def tuning_pipeline(spec: ExperimentSpec | Mapping[str, Any] | str | os.PathLike
         root: The step's folder for the study journal and trial logs; a folder under
             ``mount_path`` makes a re-run resume the stored experiment. Default: temporary.
         backend: The step's default backend: ``local`` or ``katib``.
-        timeout_minutes: The step fails after this long (0: no limit).
+        timeout_minutes: The step fails after this long (0: no limit); on a cluster, the
+            pod is also stopped 5 minutes later (kfp-kubernetes ``set_timeout``), should the
+            step itself hang.
+        namespace: ``katib``: the namespace for the Experiment (empty: the step pod's). The
+            run's service account (``automl pipeline submit --service-account``) must be
+            allowed to create Katib Experiments there.
         base_image: The tuning step's image on a cluster.
         packages_to_install: pip requirements for the tuning step (automl on a cluster;
             None for kfp.local, which would install them into the current environment).
+        image: The tuning step's image as ``automl pipeline image`` built it (automl and the
+            trials' files inside); it replaces ``base_image``.
 
     Returns:
         The ``@dsl.pipeline`` function: compile it, or call it after ``kfp.local.init``.
@@ -80,7 +91,7 @@ def tuning_pipeline(spec: ExperimentSpec | Mapping[str, Any] | str | os.PathLike
 
     experiment = load(spec)
     spec_json = json.dumps(experiment.model_dump(mode="json", by_alias=True))
-    tune_op = tuning_component(base_image, packages_to_install)
+    tune_op = tuning_component(image or base_image, packages_to_install)
     pipeline_name = _pipeline_name(name or f"{experiment.name}-tuning")
 
     if require_goal and experiment.objective.goal is None:
@@ -89,14 +100,21 @@ def tuning_pipeline(spec: ExperimentSpec | Mapping[str, Any] | str | os.PathLike
     # Built here: kfp compiles a pipeline as it is defined, and not inside another one.
     step = _per_seed(then, list(seeds)) if then is not None and seeds else then
 
+    # From the default: inside, timeout_minutes is the run's parameter, unknown until it runs.
+    deadline = int(timeout_minutes * 60) + _GRACE_SECONDS if timeout_minutes > 0 else 0
+
     def pipeline(spec_json: str = spec_json, backend: str = backend,
-                 timeout_minutes: float = timeout_minutes) -> None:
+                 timeout_minutes: float = timeout_minutes, namespace: str = namespace) -> None:
         with contextlib.ExitStack() as scopes:
             if on_exit is not None:
                 scopes.enter_context(dsl.ExitHandler(on_exit(), name="tune-and-train"))
             tune = tune_op(spec_json=spec_json, backend=backend,
-                           timeout_minutes=timeout_minutes, root=root)
+                           timeout_minutes=timeout_minutes, root=root, namespace=namespace)
             tune.set_display_name(f"tune {experiment.name}")
+            if deadline:
+                from kfp import kubernetes
+
+                kubernetes.set_timeout(tune, deadline)
             if pvc_name:
                 # Imported only when used: kfp-kubernetes is an extra a tuning-only user can
                 # skip.

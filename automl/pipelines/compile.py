@@ -67,13 +67,15 @@ def load_pipeline(source: PipelineSource) -> Callable[..., Any]:
     return tuning_pipeline(load(path))
 
 
-def compile_pipeline(pipeline_func_or_path: PipelineSource, output: str | os.PathLike[str]
-                     ) -> Path:
+def compile_pipeline(pipeline_func_or_path: PipelineSource, output: str | os.PathLike[str],
+                     *, image: str | None = None) -> Path:
     """Compile a pipeline (or a file :func:`load_pipeline` reads) to KFP's pipeline YAML.
 
     Args:
         pipeline_func_or_path: What :func:`load_pipeline` accepts.
         output: The YAML file to write; its folder must exist.
+        image: Run the tuning steps on this image (one ``automl pipeline image`` built),
+            whatever the pipeline's code gave them.
 
     Returns:
         ``output``, for ``kfp.Client().create_run_from_pipeline_package``.
@@ -95,8 +97,24 @@ def compile_pipeline(pipeline_func_or_path: PipelineSource, output: str | os.Pat
     if output.suffix not in (".yaml", ".yml"):
         raise AutomlError(f"cannot write {output}: a pipeline file's name ends with .yaml")
     pipeline = load_pipeline(pipeline_func_or_path)
-    return write_file(output, lambda path: compiler.Compiler().compile(
-        pipeline_func=pipeline, package_path=str(path)))
+
+    def write(path: Path) -> None:
+        compiler.Compiler().compile(pipeline_func=pipeline, package_path=str(path))
+        if image is not None:
+            _retag(path, image)
+
+    return write_file(output, write)
+
+
+def _retag(path: Path, image: str) -> None:
+    """Set the tuning steps' image in a compiled file, keeping its other documents."""
+    import yaml
+
+    from automl.pipelines.check import set_tuning_image
+
+    documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+    set_tuning_image(documents[0], image)
+    path.write_text(yaml.safe_dump_all(documents, sort_keys=False), encoding="utf-8")
 
 
 def _from_python(path: Path) -> Callable[..., Any]:

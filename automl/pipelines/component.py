@@ -32,9 +32,11 @@ def tune(
     tensorboard: Output[Artifact],
     summary: Output[Markdown],
     metrics: Output[Metrics],
+    trial_logs: Output[Artifact],
     backend: str = "local",
     timeout_minutes: float = 0.0,
     root: str = "",
+    namespace: str = "",
 ) -> NamedTuple("Outputs", [("best_params", str), ("goal_reached", bool)]):
     """Run a hyperparameter experiment and return its best parameters as JSON.
 
@@ -44,10 +46,13 @@ def tune(
         tensorboard: A folder of TensorBoard logs (scalars per trial, HParams).
         summary: Status, reason, best trial and top trials in Markdown.
         metrics: The best objective, under the objective metric's name, and the trial count.
+        trial_logs: A folder with each trial's logs: ``<trial>/stdout.log``, ``stderr.log``.
         backend: Where trials run: "local" (inside this step) or "katib" (the cluster).
         timeout_minutes: Fail if the experiment takes longer (0: no limit).
         root: Folder for the study journal and trial logs (e.g. on a mounted volume, so a
             re-run resumes); empty for a temporary folder.
+        namespace: With backend "katib": where the Experiment is created (empty: the step
+            pod's namespace; the run's service account must be allowed to create Experiments).
 
     Returns:
         best_params: JSON of {parameter: value}, values as strings as the trials got them.
@@ -66,7 +71,8 @@ def tune(
 
     result = run_tuning(spec_json, trials_path=trials.path, tensorboard_dir=tensorboard.path,
                         summary_path=summary.path, backend=backend,
-                        timeout_minutes=timeout_minutes, root=root or None)
+                        timeout_minutes=timeout_minutes, root=root or None,
+                        logs_dir=trial_logs.path, namespace=namespace or None)
     trials.metadata["format"] = "csv"
     if isinstance(result.objective, str):  # DARTS's genotype is text, not a metric
         summary.metadata[result.metric] = result.objective

@@ -37,6 +37,8 @@ class PipelineFailed(AutomlError):
         error: The component's exception line, e.g. ``TuningFailed: experiment 't' ...``.
     """
 
+    exit_code = 1  # the pipeline ran and a step failed (an experiment ended Failed): not bad input
+
     def __init__(self, message: str, task: str, error: str) -> None:
         super().__init__(message)
         self.task = task
@@ -44,8 +46,8 @@ class PipelineFailed(AutomlError):
 
 
 def run_local(pipeline_func_or_path: PipelineSource, pipeline_root: str | Path,
-              arguments: Mapping[str, Any] | None = None, *, quiet: bool = False
-              ) -> dict[str, Any]:
+              arguments: Mapping[str, Any] | None = None, *, quiet: bool = False,
+              progress: bool = False) -> dict[str, Any]:
     """Run a pipeline with kfp.local's SubprocessRunner in the current environment.
 
     Args:
@@ -54,6 +56,8 @@ def run_local(pipeline_func_or_path: PipelineSource, pipeline_root: str | Path,
         pipeline_root: Where kfp.local writes every task's outputs.
         arguments: Pipeline parameters, e.g. ``{"timeout_minutes": 5}``.
         quiet: Do not echo kfp.local's logs to stdout.
+        progress: With ``quiet``, still show the tuning step's line per finished trial
+            (``[3/12] digits-svm-0002 Succeeded ...``) on stderr.
 
     Returns:
         ``run_dir`` (this run's folder), ``best_params`` (the parsed JSON of the first task
@@ -79,7 +83,8 @@ def run_local(pipeline_func_or_path: PipelineSource, pipeline_root: str | Path,
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root),
                raise_on_error=True)
     logs = io.StringIO()
-    echo: TextIO | None = None if quiet else sys.stdout
+    echo: TextIO | None = sys.stdout if not quiet else (_Trials(sys.stderr) if progress
+                                                        else None)
     # kfp.local indents each task's log by swapping builtins.print and restoring the one it
     # found; tasks of a ParallelFor run in threads, so one can restore another's indenting
     # print and leave every later print of this process indented.
@@ -115,6 +120,26 @@ class _Tee(io.TextIOBase):
     def flush(self) -> None:
         if self.echo is not None:
             self.echo.flush()
+
+
+class _Trials(io.TextIOBase):
+    """Passes on the tuning step's trial lines alone, without kfp.local's indent."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out, self.rest = out, ""
+
+    def write(self, text: str) -> int:
+        *lines, self.rest = (self.rest + text).split("\n")
+        for line in lines:
+            found = _TRIAL_LINE.search(line)
+            if found:
+                self.out.write(found.group(0) + "\n")
+                self.out.flush()
+        return len(text)
+
+
+_TRIAL_LINE = re.compile(r"\[\d+/[\d?]+\] .*")
+"""automl.state.progress's line per finished trial, off a terminal."""
 
 
 def _failure(message: str, logs: str) -> PipelineFailed:

@@ -57,7 +57,8 @@ class TuningResult:
 
 def run_tuning(spec_json: str, *, trials_path: str | Path, tensorboard_dir: str | Path,
                summary_path: str | Path, backend: str = "local", timeout_minutes: float = 0.0,
-               root: str | Path | None = None) -> TuningResult:
+               root: str | Path | None = None, logs_dir: str | Path | None = None,
+               progress: bool = True, namespace: str | None = None) -> TuningResult:
     """Run an experiment to its end and write the step's outputs.
 
     Args:
@@ -71,6 +72,11 @@ def run_tuning(spec_json: str, *, trials_path: str | Path, tensorboard_dir: str 
         timeout_minutes: Stop the run and fail when it takes longer; 0 waits forever.
         root: Folder for the Optuna journal and trial logs; a folder on a persistent volume
             lets a re-run resume. Default: a fresh temporary folder.
+        logs_dir: A folder for each trial's logs, ``<trial>/stdout.log`` (and ``stderr.log``
+            locally), kept as the step's output; None keeps none.
+        progress: Print a line per finished trial (on stderr: the step's log).
+        namespace: ``katib``: the namespace to create the Experiment in (default: the
+            step pod's own, where its service account may create Experiments).
 
     Returns:
         The best trial's parameters and objective.
@@ -95,15 +101,37 @@ def run_tuning(spec_json: str, *, trials_path: str | Path, tensorboard_dir: str 
     with contextlib.ExitStack() as stack:
         if not root:  # outputs are copied out, so the journal and trial logs can go
             root = stack.enter_context(tempfile.TemporaryDirectory(prefix="automl-step-"))
-        chosen = get_backend(backend, root=root)
+        chosen = get_backend(backend, root=root, namespace=namespace or None)
         try:
-            summary = chosen.run(spec, progress=False,
+            summary = chosen.run(spec, progress=progress,
                                  timeout=timeout_minutes * 60 if timeout_minutes > 0 else None)
         except TimeoutError as exc:
-            count = _write(chosen.results(spec.name), *outputs, "Running", str(exc), None)
+            results = chosen.results(spec.name)
+            count = _write(results, *outputs, "Running", str(exc), None)
+            _keep_logs(chosen, results, logs_dir)
             raise TuningTimeout(f"{exc} ({count} trials recorded)") from None
-        return _finish(spec, summary, _write(chosen.results(spec.name), *outputs,
-                                             summary.status, summary.reason, summary.best))
+        results = chosen.results(spec.name)
+        count = _write(results, *outputs, summary.status, summary.reason, summary.best)
+        _keep_logs(chosen, results, logs_dir)
+        return _finish(spec, summary, count)
+
+
+def _keep_logs(backend: Any, results: Any, logs_dir: str | Path | None) -> None:
+    """Each trial's logs under ``logs_dir/<trial>/``, as ``automl logs`` reads them."""
+    if logs_dir is None:
+        return
+    for trial in results.trials["trial"]:
+        folder = Path(logs_dir) / str(trial)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stream, stderr in (("stdout.log", False), ("stderr.log", True)):
+            try:
+                lines = list(backend.logs(results.name, str(trial), stderr=stderr))
+            except AutomlError as exc:  # Katib keeps one log per pod; a pod already gone
+                if not stderr:
+                    (folder / stream).write_text(f"(no log: {exc})\n", encoding="utf-8")
+                continue
+            (folder / stream).write_text("".join(f"{line}\n" for line in lines),
+                                         encoding="utf-8")
 
 
 def _finish(spec: ExperimentSpec, summary: Any, count: int) -> TuningResult:

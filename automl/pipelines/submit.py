@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,7 +15,20 @@ from typing import Any
 
 from automl.errors import AutomlError
 
-__all__ = ["TERMINAL_STATES", "Submitted", "submit_pipeline"]
+__all__ = ["TERMINAL_STATES", "SubmitError", "Submitted", "submit_pipeline"]
+
+SA_TOKEN = "/var/run/secrets/kubeflow/pipelines/token"
+"""Where a Kubeflow pod's KFP service account token is mounted (kfp.Client reads it too;
+``$KF_PIPELINES_SA_TOKEN_PATH`` moves it)."""
+
+
+class SubmitError(AutomlError):
+    """KFP refused or could not be reached; the exit status says which, as for Katib:
+    3 no server, 5 forbidden (login refused), 6 conflict, 7 not found, 2 bad input."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 TERMINAL_STATES = ("SUCCEEDED", "FAILED", "SKIPPED", "CANCELED", "ERROR")
 """Final run states. kfp.Client's wait_for_run_completion misses CANCELED
@@ -44,7 +59,9 @@ class Submitted:
 def submit_pipeline(package: Path, host: str, *, name: str, experiment: str | None = None,
                     version: str | None = None, namespace: str | None = None,
                     wait: bool = False, timeout: float = 3600, poll_seconds: float = 5,
-                    token: str | None = None) -> Submitted:
+                    token: str | None = None, cookie: str | None = None,
+                    in_cluster: bool = False,
+                    started: Callable[[Submitted], None] | None = None) -> Submitted:
     """Upload ``package`` (or a new version of it), then run it in an experiment.
 
     The pipeline is looked up by ``name``: a new one is uploaded, an existing one gets a new
@@ -60,11 +77,18 @@ def submit_pipeline(package: Path, host: str, *, name: str, experiment: str | No
         wait: Wait for the run to end and report its state.
         timeout: Seconds to wait at most.
         poll_seconds: Seconds between state checks while waiting.
-        token: A bearer token for the API.
+        token: A bearer token for the API (multi-user Kubeflow: e.g. from ``kubectl
+            create token``).
+        cookie: A session cookie, ``authservice_session=...``, as a browser logged in to
+            the Kubeflow dashboard holds it.
+        in_cluster: Use the pod's KFP service account token (:data:`SA_TOKEN`).
+        started: Called once the run exists (its URL is known), before any wait.
 
     Raises:
-        AutomlError: A clear one-line reason for any refusal (401/403, 404, 409, ...), or a
-            run that did not end within ``timeout``.
+        SubmitError: A clear one-line reason for an unreachable server (exit status 3), a
+            refused login (5), a conflict (6), something not found (7), a multi-user server
+            asked without a namespace (2).
+        AutomlError: A run that did not end within ``timeout``.
 
     Example:
         >>> submitted = submit_pipeline(Path("pipeline.yaml"), "http://localhost:8080",
@@ -76,18 +100,38 @@ def submit_pipeline(package: Path, host: str, *, name: str, experiment: str | No
     # kfp.Client prints "Pipeline details: <url>" lines; keep stdout for our own answer.
     with contextlib.redirect_stdout(sys.stderr):
         return _submit(package, host, name, experiment, version, namespace, wait, timeout,
-                       poll_seconds, token, stamp)
+                       poll_seconds, _credentials(token, cookie, in_cluster), stamp, started)
+
+
+def _credentials(token: str | None, cookie: str | None, in_cluster: bool) -> dict[str, Any]:
+    """kfp.Client's options for one way of logging in."""
+    if sum(map(bool, (token, cookie, in_cluster))) > 1:
+        raise SubmitError("give one of a token, a cookie or the in-cluster service account",
+                          2)
+    if in_cluster:
+        import os
+
+        from kfp.client import ServiceAccountTokenVolumeCredentials
+
+        path = os.environ.get("KF_PIPELINES_SA_TOKEN_PATH", SA_TOKEN)
+        if not Path(path).is_file():
+            raise SubmitError(f"no service account token at {path}: --in-cluster works in a "
+                              "Kubeflow pod with the KFP token volume", 2)
+        return {"credentials": ServiceAccountTokenVolumeCredentials(path)}
+    return {"existing_token": token, "cookies": cookie}
 
 
 def _submit(package: Path, host: str, name: str, experiment: str | None, version: str | None,
             namespace: str | None, wait: bool, timeout: float, poll_seconds: float,
-            token: str | None, stamp: str) -> Submitted:
+            login: dict[str, Any], stamp: str,
+            started: Callable[[Submitted], None] | None) -> Submitted:
     import kfp
     from kfp_server_api.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
 
     step = "connect"
     try:
-        options: dict[str, Any] = {"host": host, "existing_token": token}
+        options: dict[str, Any] = {"host": host, **login}
         if namespace is not None:
             options["namespace"] = namespace
         with warnings.catch_warnings():  # "only works with KFP v2.0.0-beta.2 and later"
@@ -114,16 +158,24 @@ def _submit(package: Path, host: str, name: str, experiment: str | None, version
         step = "start the run"
         run = client.run_pipeline(experiment_id, f"{name} {stamp}", pipeline_id=pipeline_id,
                                   version_id=version_id)
-        state = run.state or "PENDING"
+        url = f"{host.rstrip('/')}/#/runs/details/{run.run_id}"
+        done = Submitted(pipeline_id, version_id, experiment_id, run.run_id, url,
+                         run.state or "PENDING")
+        if started is not None:
+            started(done)
         if wait:
             step = "follow the run"
-            state = _wait(client, run.run_id, timeout, poll_seconds)
+            done = dataclasses.replace(done, state=_wait(client, run.run_id, timeout,
+                                                         poll_seconds))
     except ApiException as exc:
-        raise AutomlError(f"KFP at {host} refused to {step}: {_why(exc)}") from None
+        raise _refusal(host, step, exc, namespace) from None
+    except HTTPError as exc:  # urllib3: refused, timed out, no such host
+        reason = getattr(exc, "reason", None) or exc
+        raise SubmitError(f"cannot reach KFP at {host} (to {step}): {_short(reason)}",
+                          3) from None
     except (OSError, ValueError) as exc:
-        raise AutomlError(f"KFP at {host}: cannot {step}: {exc}") from None
-    url = f"{host.rstrip('/')}/#/runs/details/{run.run_id}"
-    return Submitted(pipeline_id, version_id, experiment_id, run.run_id, url, state)
+        raise SubmitError(f"KFP at {host}: cannot {step}: {_short(exc)}", 3) from None
+    return done
 
 
 def _wait(client: Any, run_id: str, timeout: float, poll_seconds: float) -> str:
@@ -135,6 +187,22 @@ def _wait(client: Any, run_id: str, timeout: float, poll_seconds: float) -> str:
         if time.monotonic() > deadline:
             raise AutomlError(f"run {run_id} is still {state} after {timeout:g} s")
         time.sleep(poll_seconds)
+
+
+def _refusal(host: str, step: str, exc: Any, namespace: str | None) -> SubmitError:
+    body = (exc.body or "").lower() if isinstance(exc.body, str) else ""
+    if exc.status == 400 and "namespace" in body and not namespace:
+        return SubmitError(f"KFP at {host} is multi-user: give --namespace (your profile's "
+                           f"namespace) to {step}", 2)
+    codes = {401: 5, 403: 5, 404: 7, 409: 6}
+    return SubmitError(f"KFP at {host} refused to {step}: {_why(exc)}",
+                       codes.get(exc.status, 1))
+
+
+def _short(reason: object) -> str:
+    """The last, most specific part of a urllib3 reason: ``[Errno 111] Connection refused``."""
+    text = str(reason)
+    return text.rsplit(": ", 1)[-1].rstrip("')\"") if "Errno" in text else text[:200]
 
 
 def _why(exc: Any) -> str:

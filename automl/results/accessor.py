@@ -90,7 +90,7 @@ class AutomlAccessor:
 
     def importance(self, direction: str | None = None) -> pd.Series:
         """Each parameter's importance for the objective: the numbers the report and
-        optuna-dashboard show (automl.results.study.param_importances, PED-ANOVA).
+        ``automl dashboard`` show (automl.results.study.param_importances: fANOVA, seeded).
 
         Returns:
             Importance per ``params.<name>`` column, largest first, summing to 1.

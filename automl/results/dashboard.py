@@ -6,7 +6,23 @@ from pathlib import Path
 
 from automl.errors import AutomlError
 
-__all__ = ["serve_dashboard"]
+__all__ = ["serve_dashboard", "share_importance"]
+
+
+def share_importance() -> None:
+    """Make optuna-dashboard compute importance as the report and ``df.automl`` do.
+
+    optuna-dashboard builds its evaluator by calling the name ``PedAnovaImportanceEvaluator``
+    of its ``_importance`` module for each study; that name is pointed at
+    :func:`automl.results.study.importance_evaluator`. tests/results/test_figures.py checks
+    the dashboard's numbers against the report's, so an optuna-dashboard that computes them
+    another way fails there rather than here.
+    """
+    from optuna_dashboard import _importance
+
+    from automl.results.study import importance_evaluator
+
+    _importance.PedAnovaImportanceEvaluator = importance_evaluator
 
 
 def serve_dashboard(storage_url_or_none: str | None, root: Path, host: str = "127.0.0.1",
@@ -35,6 +51,7 @@ def serve_dashboard(storage_url_or_none: str | None, root: Path, host: str = "12
 
     from automl.local.store import JOURNAL, open_storage
 
+    share_importance()
     if storage_url_or_none is None and not (Path(root) / JOURNAL).exists():
         # open_storage would create an empty journal: a dashboard with nothing to show,
         # and an .automl folder where none was meant to be.

@@ -104,7 +104,7 @@ def importance(results: Results) -> Any:
     from automl.results.study import importance_evaluator, importance_target
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # PED-ANOVA is flagged experimental, and its target
+        warnings.simplefilter("ignore")  # what Optuna flags as experimental
         return plot_param_importances(study, evaluator=importance_evaluator(),
                                       target=importance_target(study),
                                       target_name=results.spec.objective.metric)

@@ -211,15 +211,15 @@ def _missing(value: Any) -> bool:
 
 
 def param_importances(study: optuna.Study) -> dict[str, float]:
-    """Each parameter's importance for the objective, as optuna-dashboard computes it.
+    """Each parameter's importance for the objective, the numbers the report,
+    ``df.automl.importance()`` and ``automl dashboard`` all show.
 
-    The report, ``df.automl.importance()`` and the dashboard give the same numbers: Optuna's
-    PED-ANOVA (deterministic: no seed to differ) on the objective turned to "lower is
-    better" (the dashboard's target), and equal shares when it finds nothing to tell the
-    parameters apart.
+    :func:`importance_evaluator` on the objective turned to "lower is better" (the target
+    optuna-dashboard hands its evaluator), and equal shares when it finds nothing to tell
+    the parameters apart, as the dashboard does.
     """
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # PED-ANOVA is flagged experimental, and its target
+        warnings.simplefilter("ignore")  # what Optuna flags as experimental
         found = optuna.importance.get_param_importances(
             study, evaluator=importance_evaluator(), target=importance_target(study))
     if not found:
@@ -229,14 +229,20 @@ def param_importances(study: optuna.Study) -> dict[str, float]:
 
 
 def importance_target(study: optuna.Study) -> Callable[[FrozenTrial], float]:
-    """The objective with lower better, as optuna-dashboard hands it to PED-ANOVA."""
+    """The objective with lower better, as optuna-dashboard hands it to its evaluator."""
     if study.direction == StudyDirection.MAXIMIZE:
         return lambda t: -float(t.value)  # type: ignore[arg-type]
     return lambda t: float(t.value)  # type: ignore[arg-type]
 
 
 def importance_evaluator() -> Any:
-    """The evaluator optuna-dashboard uses (PED-ANOVA, default quantiles)."""
-    from optuna.importance import PedAnovaImportanceEvaluator
+    """Optuna's fANOVA with a fixed seed, so that every view repeats the same numbers.
 
-    return PedAnovaImportanceEvaluator()
+    Not PED-ANOVA, optuna-dashboard's own choice: it compares the best 10% of the trials
+    with the rest, which for a dozen trials is one trial, and it then ranks a parameter
+    that barely moves the objective first. ``automl dashboard`` serves the dashboard with
+    this evaluator instead (automl.results.dashboard).
+    """
+    from optuna.importance import FanovaImportanceEvaluator
+
+    return FanovaImportanceEvaluator(seed=0)

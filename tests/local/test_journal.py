@@ -21,9 +21,10 @@ def _lines(journal: Path) -> list[bytes]:
     return journal.read_bytes().splitlines(keepends=True)
 
 
-def _nth(lines: list[bytes], op_code: int, n: int) -> int:
-    """The index of the ``n``-th line recording operation ``op_code``."""
-    return [i for i, line in enumerate(lines) if line.startswith(b'{"op_code":%d,' % op_code)][n]
+def _nth(lines: list[bytes], op_code: int, n: int, holding: bytes = b"") -> int:
+    """The index of the ``n``-th line recording operation ``op_code`` (with ``holding``)."""
+    return [i for i, line in enumerate(lines)
+            if line.startswith(b'{"op_code":%d,' % op_code) and holding in line][n]
 
 
 def _cut_creation(lines: list[bytes]) -> None:
@@ -38,7 +39,7 @@ def _garbage_line(lines: list[bytes]) -> None:
 
 def _bad_utf8_in_a_record(lines: list[bytes]) -> None:
     """A trial's automl record (free text) gets a byte that is no UTF-8."""
-    i = _nth(lines, 8, 1)
+    i = _nth(lines, 8, 1, holding=b"/runs/t/")  # the record, not a dashboard attribute
     lines[i] = lines[i].replace(b"/runs/t/", b"/r\xffns/t/", 1)
 
 

@@ -38,6 +38,12 @@ class State:
     bodies: list[Any] = field(default_factory=list)
     errors: dict[tuple[str, str], int] = field(default_factory=dict)
     run_states: list[str] = field(default_factory=lambda: ["RUNNING", "SUCCEEDED"])
+    # Multi-user Kubeflow: every call needs this Authorization or Cookie header; experiments
+    # need a namespace, one of these.
+    token: str | None = None
+    cookie: str | None = None
+    namespaces: set[str] | None = None
+    headers: list[dict[str, str]] = field(default_factory=list)
 
     def add_pipeline(self, name: str) -> str:
         pid = str(uuid.uuid4())
@@ -78,6 +84,12 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         s = self.state
         s.calls.append((method, url.path, query))
+        s.headers.append({k.title(): v for k, v in self.headers.items()
+                          if k.lower() in ("authorization", "cookie")})
+        refused = self._refusal(method, url.path.removeprefix(API), query, raw)
+        if refused is not None:
+            self._answer(*refused)
+            return
         status = s.errors.get((method, url.path))
         if status is not None:
             self._answer(status, {"error": f"injected {status}", "code": status,
@@ -88,6 +100,28 @@ class _Handler(BaseHTTPRequestHandler):
             else None
         s.bodies.append(body)
         self._answer(200, self._respond(method, path, query, body, raw))
+
+    def _refusal(self, method: str, path: str, query: dict[str, str],
+                 raw: bytes) -> tuple[int, Any] | None:
+        """What a multi-user KFP (behind Kubeflow's auth) answers a call it refuses."""
+        s = self.state
+        if path == "/healthz":
+            return None
+        logged_in = ((s.token is None or self.headers.get("Authorization") == f"Bearer {s.token}")
+                     and (s.cookie is None or s.cookie in (self.headers.get("Cookie") or "")))
+        if not logged_in:
+            return 401, {"error": "Unauthenticated", "code": 16,
+                         "message": "Request header error: there is no user identity header."}
+        if s.namespaces is None or (method, path) != ("POST", "/experiments"):
+            return None
+        namespace = json.loads(raw).get("namespace") or ""
+        if not namespace:
+            return 400, {"error": "Invalid input error: In multi-user mode, CreateExperiment "
+                                  "requires namespace.", "code": 3}
+        if namespace not in s.namespaces:
+            return 403, {"error": f"User is not authorized to create experiments in namespace "
+                                  f"{namespace}", "code": 7}
+        return None
 
     def _respond(self, method: str, path: str, query: dict[str, str], body: Any,
                  raw: bytes) -> Any:

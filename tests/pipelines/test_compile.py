@@ -61,12 +61,14 @@ def test_tune_then_pipeline_with_a_volume(tmp_path: Path) -> None:
     outputs = pipeline.components["comp-tune"].output_definitions
     assert {k: v.artifact_type.schema_title for k, v in outputs.artifacts.items()} == {
         "trials": "system.Dataset", "tensorboard": "system.Artifact",
-        "summary": "system.Markdown", "metrics": "system.Metrics"}
+        "summary": "system.Markdown", "metrics": "system.Metrics",
+        "trial_logs": "system.Artifact"}
     assert {k: v.parameter_type for k, v in outputs.parameters.items()} == {
         "best_params": ParameterType.STRING, "goal_reached": ParameterType.BOOLEAN}
     mount = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-tune"]
     assert mount["pvcMount"][0]["mountPath"] == "/mnt/data"
     assert mount["pvcMount"][0]["constant"] == "data"
+    assert mount["activeDeadlineSeconds"] == str(5 * 60 + 300)  # the pod's own deadline
     # kfp's own loader reads it back
     assert components.load_component_from_file(str(out)).name == "tune-then"
 

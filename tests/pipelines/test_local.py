@@ -85,3 +85,30 @@ def test_an_unknown_backend_is_refused_inside_the_step(tmp_path: Path) -> None:
                                              "local, katib"):
         run_local(tuning_pipeline(spec(budget=BUDGET)), tmp_path / "kfp",
                   arguments={"backend": "trainer"}, quiet=True)
+
+
+def test_each_trials_logs_are_an_output_of_the_step(tmp_path: Path) -> None:
+    out = run_local(tuning_pipeline(spec(budget=BUDGET)), tmp_path / "kfp", quiet=True)
+    logs = out["outputs"]["tune"]["trial_logs"]
+    assert sorted(p.name for p in logs.iterdir()) == [f"t-{n:04d}" for n in range(4)]
+    assert "loss=" in (logs / "t-0000" / "stdout.log").read_text()
+    assert (logs / "t-0000" / "stderr.log").exists()
+
+
+def test_pipeline_run_local_shows_each_trial_and_exits_1_when_the_experiment_fails(
+        tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    experiment = spec(budget={"max_trials": 2, "parallel_trials": 1, "max_failed_trials": 1},
+                      args=["--exit=3"])
+    path = tmp_path / "exp.yaml"
+    path.write_text(automl.spec.spec_to_yaml(experiment))
+    done = subprocess.run([sys.executable, "-m", "automl", "pipeline", "run", str(path),
+                           "--local", "--root", str(tmp_path / "kfp")], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith("[1/2] t-0000 Failed loss=") and "(exit status 3;" in lines[0]
+    assert lines[-1] == ("error: pipeline task 'tune' failed: TuningFailed: experiment 't' "
+                         "ended Failed: ExperimentFailed: 1 trials failed (max 1)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from automl.errors import AutomlError
-from automl.pipelines.submit import submit_pipeline
+from automl.pipelines.submit import SubmitError, submit_pipeline
 from tests.pipelines.kfp_server import API, kfp_server
 
 PACKAGE = b"pipelineInfo:\n  name: tiny\nschemaVersion: 2.1.0\n"
@@ -110,8 +110,82 @@ def test_the_cli_compiles_submits_and_waits(tmp_path) -> None:
             capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
     (run_id,) = state.runs
-    assert result.stdout.splitlines() == [f"run {run_id}: SUCCEEDED",
-                                          f"{host}/#/runs/details/{run_id}"]
+    # the run's page first, to open while it runs; its state once it has ended
+    assert result.stdout.splitlines() == [f"run {run_id}: {host}/#/runs/details/{run_id}",
+                                          f"run {run_id}: SUCCEEDED"]
     (pipeline,) = state.pipelines.values()
     assert pipeline["display_name"] == "digits-svm-tuning"
     assert b"automl" in state.uploads[0] and b"pipelineInfo" in state.uploads[0]
+
+
+def test_a_token_reaches_every_call_and_a_refused_login_exits_5(package) -> None:
+    with kfp_server() as (host, state):
+        state.token = "secret"
+        submit_pipeline(package, host, name="tiny", namespace="team-a", token="secret")
+        assert all(h == {"Authorization": "Bearer secret"} for h in state.headers[1:])
+        with pytest.raises(SubmitError) as caught:
+            submit_pipeline(package, host, name="tiny", namespace="team-a", token="wrong")
+    assert caught.value.exit_code == 5
+    assert str(caught.value).startswith(f"KFP at {host} refused to look up the pipeline: "
+                                        "not authenticated")
+
+
+def test_a_session_cookie_logs_in_as_a_browser_does(package) -> None:
+    with kfp_server() as (host, state):
+        state.cookie = "authservice_session=abc"
+        done = submit_pipeline(package, host, name="tiny", namespace="team-a",
+                               cookie="authservice_session=abc")
+    assert done.run_id in state.runs
+    assert all("authservice_session=abc" in h.get("Cookie", "") for h in state.headers[1:])
+
+
+def test_the_in_cluster_service_account_token_is_read_from_its_volume(package, tmp_path,
+                                                                      monkeypatch) -> None:
+    token = tmp_path / "token"
+    token.write_text("sa-token")
+    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(token))
+    with kfp_server() as (host, state):
+        state.token = "sa-token"
+        submit_pipeline(package, host, name="tiny", namespace="team-a", in_cluster=True)
+    assert state.headers[-1] == {"Authorization": "Bearer sa-token"}
+    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "none"))
+    with pytest.raises(SubmitError, match="no service account token at") as caught:
+        submit_pipeline(package, "http://127.0.0.1:9", name="tiny", in_cluster=True)
+    assert caught.value.exit_code == 2
+
+
+def test_multi_user_kfp_needs_a_namespace_the_user_may_use(package) -> None:
+    with kfp_server() as (host, state):
+        state.namespaces = {"team-a"}
+        with pytest.raises(SubmitError) as missing:
+            submit_pipeline(package, host, name="tiny")
+        with pytest.raises(SubmitError) as other:
+            submit_pipeline(package, host, name="tiny", namespace="team-b")
+        done = submit_pipeline(package, host, name="tiny", namespace="team-a")
+    assert missing.value.exit_code == 2
+    assert str(missing.value) == (f"KFP at {host} is multi-user: give --namespace (your "
+                                  "profile's namespace) to create or find the experiment")
+    assert other.value.exit_code == 5 and "forbidden" in str(other.value)
+    assert state.runs[done.run_id]
+
+
+def test_an_unreachable_server_is_one_line_and_exit_status_3(tmp_path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    with socket.socket() as free:  # a port nothing listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "automl", "pipeline", "submit",
+         str(REPO / "examples/quickstart/experiment.yaml"), "--host",
+         f"http://127.0.0.1:{port}", "--namespace", "team-a"],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)})
+    assert result.returncode == 3
+    errors = [line for line in result.stderr.splitlines() if not line.startswith("warning")]
+    assert errors == [f"error: cannot reach KFP at http://127.0.0.1:{port} (to look up the "
+                      "pipeline): [Errno 111] Connection refused"]

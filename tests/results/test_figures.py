@@ -114,7 +114,9 @@ def test_importance_is_the_same_in_the_accessor_the_report_and_optuna_dashboard(
     from optuna_dashboard._inmemory_cache import InMemoryCache
 
     from automl.local.store import open_storage
+    from automl.results.dashboard import share_importance
 
+    share_importance()  # as automl dashboard does before it serves
     accessor = quick.trials.automl.importance()
     bars = quick.plot_importance().data[0]
     plotted = dict(zip(bars.y, bars.x, strict=True))

@@ -1,0 +1,150 @@
+"""What a pipeline's tuning step needs on a cluster: its experiments and their trials' files.
+
+A trial's command names its program as a path on this machine (``examples/quickstart/
+train.py``). Inside the step's container that path exists only if the image ships the file.
+These functions find the experiments a pipeline tunes, the files their trials name (and
+the modules those files import from beside them), and the packages those files import.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+import tempfile
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from automl.spec.source import read_first_document
+
+if TYPE_CHECKING:
+    from automl.pipelines.compile import PipelineSource
+    from automl.spec import ExperimentSpec
+
+__all__ = ["WORKDIR", "pipeline_experiments", "requirements", "trial_files", "trial_paths"]
+
+WORKDIR = "/workspace"
+"""The step image's working directory: a relative trial path is found under it."""
+
+_PROGRAMS = (".py", ".sh", ".R", ".jl", ".pl", ".rb")
+
+
+def pipeline_experiments(source: PipelineSource) -> list[ExperimentSpec]:
+    """The experiments a pipeline's tuning steps run, as the compiled pipeline carries them.
+
+    Args:
+        source: What :func:`automl.pipelines.load_pipeline` reads, or a compiled pipeline.
+    """
+    from automl._api import load
+    from automl.pipelines.compile import compile_pipeline
+
+    path = Path(source) if not callable(source) else None
+    if path is not None and path.suffix in (".yaml", ".yml", ".json"):
+        data = read_first_document(path)
+        if not (isinstance(data, dict) and "pipelineInfo" in data):
+            return [load(path)]
+        return _from_package(data)
+    with tempfile.TemporaryDirectory() as tmp:
+        package = compile_pipeline(source, Path(tmp) / "pipeline.yaml")
+        return _from_package(read_first_document(package))
+
+
+def _from_package(data: dict) -> list[ExperimentSpec]:
+    from automl._api import load
+
+    parameters = data.get("root", {}).get("inputDefinitions", {}).get("parameters", {})
+    found = parameters.get("spec_json", {}).get("defaultValue")
+    return [load(json.loads(found))] if found else []
+
+
+def trial_paths(spec: ExperimentSpec) -> list[str]:
+    """The words of a trial's command that are paths to files: its program and data.
+
+    A word counts when it names a file on this machine, or looks like a program
+    (``train.py``) without one; an option's value (``--data=data/x.csv``) counts the same.
+    """
+    trial = spec.trial
+    words = [*trial.command, *trial.args]
+    if trial.local is not None:
+        words += [*trial.local.command, *trial.local.args]
+    found = []
+    for word in words:
+        value = word.split("=", 1)[1] if word.startswith("-") and "=" in word else word
+        if "${" in value or "$(" in value or not value or value.startswith("-"):
+            continue
+        if Path(value).is_file() or (value.endswith(_PROGRAMS) and "/" in value):
+            found.append(value)
+    return list(dict.fromkeys(found))
+
+
+def trial_files(spec: ExperimentSpec, cwd: Path) -> dict[str, Path]:
+    """Path in the image → the file here, for every file the trials name that exists here.
+
+    A relative path lands under :data:`WORKDIR`, an absolute one at the same path; a Python
+    program brings the modules it imports from its own folder (``supernet.py`` beside
+    ``trial.py``).
+    """
+    shipped: dict[str, Path] = {}
+    for word in trial_paths(spec):
+        local = (cwd / word) if not Path(word).is_absolute() else Path(word)
+        if not local.is_file():
+            continue
+        inside = (str(PurePosixPath(WORKDIR) / PurePosixPath(word)) if not Path(word).is_absolute()
+                  else word)
+        for extra, file in _with_neighbours(local):
+            shipped[str(PurePosixPath(inside).parent / extra)] = file
+    return shipped
+
+
+def _with_neighbours(program: Path) -> Iterator[tuple[str, Path]]:
+    """The program, then each module it imports from its folder, recursively."""
+    seen: set[Path] = set()
+    todo = [program.resolve()]
+    folder = todo[0].parent
+    while todo:
+        file = todo.pop()
+        if file in seen:
+            continue
+        seen.add(file)
+        yield str(file.relative_to(folder)), file
+        if file.suffix == ".py":
+            for name in _imports(file):
+                for candidate in (folder / f"{name}.py", folder / name / "__init__.py"):
+                    if candidate.is_file():
+                        todo.append(candidate.resolve())
+
+
+def _imports(file: Path) -> set[str]:
+    """The top-level names a Python file imports (absolute imports only)."""
+    try:
+        tree = ast.parse(file.read_text(encoding="utf-8"), filename=str(file))
+    except (SyntaxError, UnicodeDecodeError, OSError):
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def requirements(files: list[Path]) -> list[str]:
+    """Pinned requirements (``scikit-learn==1.6.1``) for what ``files`` import.
+
+    A module of the standard library, or one shipped beside the files, needs nothing; an
+    installed package is pinned at the version installed here, where the trials ran; a
+    module found nowhere is left to the user (the image build will say).
+    """
+    shipped = {f.stem for f in files}
+    owners = metadata.packages_distributions()
+    pinned = set()
+    for file in files:
+        if file.suffix != ".py":
+            continue
+        for name in _imports(file) - shipped - set(sys.stdlib_module_names):
+            for distribution in owners.get(name, []):
+                pinned.add(f"{distribution}=={metadata.version(distribution)}")
+    return sorted(pinned, key=str.lower)

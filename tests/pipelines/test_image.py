@@ -1,0 +1,156 @@
+"""automl pipeline image: a build context whose install steps and step command work here, and
+pipeline compile warnings about what would fail on a cluster.
+
+No Docker daemon runs here: the Dockerfile is carried out by hand. COPY copies into a folder
+standing for the image's root, RUN's pip install runs in a fresh virtualenv, then the tuning
+step's work runs from the image's working directory with that virtualenv's Python.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from automl.pipelines.image import MANIFEST, build_context
+from tests.conftest import REPO
+
+QUICKSTART = REPO / "examples" / "quickstart" / "experiment.yaml"
+
+
+@pytest.fixture(scope="module")
+def context(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("context") / "build"
+    built = build_context(QUICKSTART, folder, image="registry.example.org/tune:1", cwd=REPO)
+    assert built.commands() == [f"docker build -t registry.example.org/tune:1 {folder}",
+                                "docker push registry.example.org/tune:1"]
+    return folder
+
+
+def test_the_context_ships_the_trial_program_automl_and_pinned_imports(context) -> None:
+    manifest = json.loads((context / MANIFEST).read_text())
+    assert manifest["files"] == ["/workspace/examples/quickstart/train.py"]
+    assert (context / "files/workspace/examples/quickstart/train.py").read_bytes() == (
+        REPO / "examples/quickstart/train.py").read_bytes()
+    pins = (context / "requirements.txt").read_text().split()
+    assert any(p.startswith("scikit-learn==") for p in pins)  # train.py imports sklearn
+    assert any(p.startswith("kfp==") for p in pins)  # the version the step was compiled by
+    assert [w.name for w in (context / "wheels").iterdir()] == ["automl-0.1.0-py3-none-any.whl"]
+
+
+def test_the_dockerfile_installs_and_the_step_runs_from_the_image_workdir(context,
+                                                                          tmp_path) -> None:
+    image_root, venv = tmp_path / "rootfs", tmp_path / "venv"
+    # This machine has automl's dependencies: the venv sees them, and only automl (the same
+    # version, installed here from the checkout) must come from the context's wheel.
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
+                   check=True)
+    python = venv / "bin" / "python"
+    workdir = None
+    for line in (context / "Dockerfile").read_text().splitlines():
+        word, _, rest = line.partition(" ")
+        if word == "WORKDIR":
+            workdir = rest
+        elif word == "COPY":
+            source, target = rest.split()
+            _copy(context / source, image_root / target.lstrip("/"))
+        elif word == "RUN":
+            argv = shlex.split(rest)
+            assert argv[:4] == ["python", "-m", "pip", "install"]
+            argv = [str(image_root / a.lstrip("/")) if a.startswith("/") else a
+                    for a in argv[4:]]
+            subprocess.run([str(python), "-m", "pip", "install", "-q", "--force-reinstall",
+                            "--no-deps", *argv], check=True, capture_output=True)
+    assert workdir == "/workspace"
+    # automl's own requirements are met (a venv's old setuptools upsets only torch's)
+    checked = subprocess.run([str(python), "-m", "pip", "check"], capture_output=True,
+                             text=True, check=False).stdout
+    assert not [line for line in checked.splitlines() if line.startswith("automl ")]
+    spec = _spec_json()
+    spec["budget"]["max_trials"] = 3  # its max_failed_trials
+    run = ("import json, sys, automl; from automl.pipelines.step import run_tuning; "
+           "r = run_tuning(sys.argv[1], trials_path='out/trials.csv', tensorboard_dir='out/tb',"
+           " summary_path='out/summary.md', root='.automl'); "
+           "print(json.dumps({'file': automl.__file__, 'trials': r.trials}))")
+    done = subprocess.run([str(python), "-c", run, json.dumps(spec)],
+                          cwd=image_root / "workspace", capture_output=True, text=True,
+                          timeout=300, env={"PATH": f"{venv / 'bin'}:/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["trials"] == 3
+    assert result["file"].startswith(str(venv))  # the wheel's automl, not this checkout's
+    table = (image_root / "workspace" / "out" / "trials.csv").read_text()
+    assert table.count("Succeeded") == 3  # train.py ran from the shipped path
+
+
+def _spec_json() -> dict:
+    import automl
+
+    return json.loads(automl.load(QUICKSTART).model_dump_json(by_alias=True))
+
+
+def _copy(source: Path, target: Path) -> None:
+    if source.is_dir():
+        shutil.copytree(source, target, dirs_exist_ok=True)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+
+
+def _compile(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "automl", "pipeline", "compile", *args],
+                          cwd=cwd, capture_output=True, text=True, timeout=180)
+
+
+def test_compile_warns_of_what_fails_on_a_cluster_and_strict_refuses(tmp_path) -> None:
+    done = _compile(str(QUICKSTART), "-o", str(tmp_path / "p.yaml"))
+    assert done.returncode == 0 and (tmp_path / "p.yaml").exists()
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 3
+    assert "image python:3.11-slim has no automl" in warnings[0]
+    assert "names examples/quickstart/train.py" in warnings[1]
+    assert "backend='katib'" in warnings[2]
+    refused = _compile(str(QUICKSTART), "-o", str(tmp_path / "q.yaml"), "--strict")
+    assert refused.returncode == 2 and not (tmp_path / "q.yaml").exists()
+    assert refused.stderr.count("error: ") == 3
+
+
+def test_compile_with_the_built_image_and_context_warns_of_nothing(context, tmp_path) -> None:
+    done = _compile(str(QUICKSTART), "-o", str(tmp_path / "p.yaml"), "--image",
+                    "registry.example.org/tune:1", "--context", str(context), "--strict")
+    assert done.returncode == 0, done.stderr
+    assert "warning" not in done.stderr
+    assert "image: registry.example.org/tune:1" in (tmp_path / "p.yaml").read_text()
+
+
+def test_an_image_other_than_the_contexts_is_named(context, tmp_path) -> None:
+    done = _compile(str(QUICKSTART), "-o", str(tmp_path / "p.yaml"), "--image", "other:2",
+                    "--context", str(context))
+    assert "runs other:2, but the build context was made for registry.example.org/tune:1" \
+        in done.stderr
+
+
+def test_the_katib_backend_needs_no_trial_files_in_the_step_image(tmp_path) -> None:
+    from automl.pipelines import compile_pipeline, tuning_pipeline
+    from automl.pipelines.check import cluster_problems
+
+    package = compile_pipeline(tuning_pipeline(QUICKSTART, backend="katib",
+                                               image="registry.example.org/tune:1"),
+                               tmp_path / "k.yaml")
+    problems = cluster_problems(package)
+    assert len(problems) == 1 and "has no automl" in problems[0]  # only the image is unknown
+
+
+def test_the_context_folder_must_be_new_or_empty(tmp_path) -> None:
+    from automl.errors import AutomlError
+
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "notes.txt").write_text("mine")
+    with pytest.raises(AutomlError, match="not empty"):
+        build_context(QUICKSTART, tmp_path / "build", image="x:1", cwd=REPO)
+    assert (tmp_path / "build" / "notes.txt").read_text() == "mine"
