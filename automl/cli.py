@@ -620,6 +620,10 @@ def pipeline_submit(
     in_cluster: Annotated[bool, typer.Option("--in-cluster", help="Log in with this pod's KFP "
                                                                   "service account token.")]
     = False,
+    service_account: Annotated[str | None, typer.Option(help="The run's Kubernetes service "
+                                                             "account (backend katib: it "
+                                                             "creates the Experiments).")]
+    = None,
 ) -> None:
     """Upload the pipeline (or a new version), create or reuse the experiment, start a run."""
     import tempfile
@@ -634,8 +638,11 @@ def pipeline_submit(
         done = submit_pipeline(package, host, name=name or own, experiment=experiment,
                                version=version, namespace=namespace, wait=wait, token=token,
                                cookie=cookie, in_cluster=in_cluster,
+                               service_account=service_account,
                                started=lambda run: typer.echo(f"run {run.run_id}: {run.url}",
-                                                              file=out))
+                                                              file=out),
+                               changed=lambda state: typer.echo(f"state: {state}",
+                                                                err=True))
     typer.echo(f"run {done.run_id}: {done.state}")
     if wait and done.state != "SUCCEEDED":
         raise typer.Exit(1)

@@ -60,8 +60,9 @@ def submit_pipeline(package: Path, host: str, *, name: str, experiment: str | No
                     version: str | None = None, namespace: str | None = None,
                     wait: bool = False, timeout: float = 3600, poll_seconds: float = 5,
                     token: str | None = None, cookie: str | None = None,
-                    in_cluster: bool = False,
-                    started: Callable[[Submitted], None] | None = None) -> Submitted:
+                    in_cluster: bool = False, service_account: str | None = None,
+                    started: Callable[[Submitted], None] | None = None,
+                    changed: Callable[[str], None] | None = None) -> Submitted:
     """Upload ``package`` (or a new version of it), then run it in an experiment.
 
     The pipeline is looked up by ``name``: a new one is uploaded, an existing one gets a new
@@ -82,7 +83,10 @@ def submit_pipeline(package: Path, host: str, *, name: str, experiment: str | No
         cookie: A session cookie, ``authservice_session=...``, as a browser logged in to
             the Kubeflow dashboard holds it.
         in_cluster: Use the pod's KFP service account token (:data:`SA_TOKEN`).
+        service_account: The Kubernetes service account the run's pods use: with
+            ``backend="katib"`` the tuning step creates Experiments with its rights.
         started: Called once the run exists (its URL is known), before any wait.
+        changed: Called with each new state while waiting (``RUNNING``, ...).
 
     Raises:
         SubmitError: A clear one-line reason for an unreachable server (exit status 3), a
@@ -100,7 +104,8 @@ def submit_pipeline(package: Path, host: str, *, name: str, experiment: str | No
     # kfp.Client prints "Pipeline details: <url>" lines; keep stdout for our own answer.
     with contextlib.redirect_stdout(sys.stderr):
         return _submit(package, host, name, experiment, version, namespace, wait, timeout,
-                       poll_seconds, _credentials(token, cookie, in_cluster), stamp, started)
+                       poll_seconds, _credentials(token, cookie, in_cluster), stamp,
+                       service_account, started, changed)
 
 
 def _credentials(token: str | None, cookie: str | None, in_cluster: bool) -> dict[str, Any]:
@@ -123,8 +128,9 @@ def _credentials(token: str | None, cookie: str | None, in_cluster: bool) -> dic
 
 def _submit(package: Path, host: str, name: str, experiment: str | None, version: str | None,
             namespace: str | None, wait: bool, timeout: float, poll_seconds: float,
-            login: dict[str, Any], stamp: str,
-            started: Callable[[Submitted], None] | None) -> Submitted:
+            login: dict[str, Any], stamp: str, service_account: str | None,
+            started: Callable[[Submitted], None] | None,
+            changed: Callable[[str], None] | None) -> Submitted:
     import kfp
     from kfp_server_api.exceptions import ApiException
     from urllib3.exceptions import HTTPError
@@ -157,7 +163,7 @@ def _submit(package: Path, host: str, name: str, experiment: str | None, version
                                                  namespace=namespace).experiment_id
         step = "start the run"
         run = client.run_pipeline(experiment_id, f"{name} {stamp}", pipeline_id=pipeline_id,
-                                  version_id=version_id)
+                                  version_id=version_id, service_account=service_account)
         url = f"{host.rstrip('/')}/#/runs/details/{run.run_id}"
         done = Submitted(pipeline_id, version_id, experiment_id, run.run_id, url,
                          run.state or "PENDING")
@@ -166,7 +172,7 @@ def _submit(package: Path, host: str, name: str, experiment: str | None, version
         if wait:
             step = "follow the run"
             done = dataclasses.replace(done, state=_wait(client, run.run_id, timeout,
-                                                         poll_seconds))
+                                                         poll_seconds, changed))
     except ApiException as exc:
         raise _refusal(host, step, exc, namespace) from None
     except HTTPError as exc:  # urllib3: refused, timed out, no such host
@@ -178,10 +184,15 @@ def _submit(package: Path, host: str, name: str, experiment: str | None, version
     return done
 
 
-def _wait(client: Any, run_id: str, timeout: float, poll_seconds: float) -> str:
+def _wait(client: Any, run_id: str, timeout: float, poll_seconds: float,
+          changed: Callable[[str], None] | None) -> str:
     deadline = time.monotonic() + timeout
+    last = None
     while True:
         state = client.get_run(run_id).state or "PENDING"
+        if state != last and changed is not None:
+            changed(state)
+        last = state
         if state in TERMINAL_STATES:
             return state
         if time.monotonic() > deadline:

@@ -154,3 +154,19 @@ def test_the_context_folder_must_be_new_or_empty(tmp_path) -> None:
     with pytest.raises(AutomlError, match="not empty"):
         build_context(QUICKSTART, tmp_path / "build", image="x:1", cwd=REPO)
     assert (tmp_path / "build" / "notes.txt").read_text() == "mine"
+
+
+def test_the_example_pipelines_context_ships_its_trial_program_at_the_path_it_names(
+        tmp_path) -> None:
+    import automl
+    from automl.pipelines.files import pipeline_experiments
+
+    source = REPO / "examples" / "pipeline" / "pipeline.py"
+    built = build_context(source, tmp_path / "build", image="r/t:1", cwd=tmp_path)
+    (experiment,) = pipeline_experiments(source)
+    program = experiment.trial.command[1]  # an absolute path: kfp.local runs from anywhere
+    assert list(built.files) == [program]
+    assert built.files[program] == Path(program)
+    assert (tmp_path / "build" / "files" / program.lstrip("/")).is_file()
+    assert any(p.startswith("scikit-learn==") for p in built.requirements)
+    assert isinstance(experiment, automl.ExperimentSpec)

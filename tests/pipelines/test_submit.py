@@ -113,6 +113,8 @@ def test_the_cli_compiles_submits_and_waits(tmp_path) -> None:
     # the run's page first, to open while it runs; its state once it has ended
     assert result.stdout.splitlines() == [f"run {run_id}: {host}/#/runs/details/{run_id}",
                                           f"run {run_id}: SUCCEEDED"]
+    states = [line for line in result.stderr.splitlines() if line.startswith("state: ")]
+    assert states == ["state: RUNNING", "state: SUCCEEDED"]  # followed while it ran
     (pipeline,) = state.pipelines.values()
     assert pipeline["display_name"] == "digits-svm-tuning"
     assert b"automl" in state.uploads[0] and b"pipelineInfo" in state.uploads[0]
@@ -189,3 +191,10 @@ def test_an_unreachable_server_is_one_line_and_exit_status_3(tmp_path) -> None:
     errors = [line for line in result.stderr.splitlines() if not line.startswith("warning")]
     assert errors == [f"error: cannot reach KFP at http://127.0.0.1:{port} (to look up the "
                       "pipeline): [Errno 111] Connection refused"]
+
+
+def test_the_run_uses_the_service_account_given(package) -> None:
+    with kfp_server() as (host, state):
+        done = submit_pipeline(package, host, name="tiny", namespace="team-a",
+                               service_account="katib-runner")
+    assert state.runs[done.run_id]["service_account"] == "katib-runner"
