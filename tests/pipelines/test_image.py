@@ -43,8 +43,8 @@ def test_the_context_ships_the_trial_program_automl_and_pinned_imports(context) 
     assert [w.name for w in (context / "wheels").iterdir()] == ["automl-0.1.0-py3-none-any.whl"]
 
 
-def test_the_dockerfile_installs_and_the_step_runs_from_the_image_workdir(context,
-                                                                          tmp_path) -> None:
+def _install(context: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """Carry out the Dockerfile: the image's root folder and the venv's Python."""
     image_root, venv = tmp_path / "rootfs", tmp_path / "venv"
     # This machine has automl's dependencies: the venv sees them, and only automl (the same
     # version, installed here from the checkout) must come from the context's wheel.
@@ -71,6 +71,23 @@ def test_the_dockerfile_installs_and_the_step_runs_from_the_image_workdir(contex
     checked = subprocess.run([str(python), "-m", "pip", "check"], capture_output=True,
                              text=True, check=False).stdout
     assert not [line for line in checked.splitlines() if line.startswith("automl ")]
+    return image_root, python
+
+
+def test_the_example_pipelines_context_installs(tmp_path) -> None:
+    source = REPO / "examples" / "pipeline" / "pipeline.py"
+    build_context(source, tmp_path / "build", image="r/t:1", cwd=REPO)
+    _, python = _install(tmp_path / "build", tmp_path)
+    done = subprocess.run([str(python), "-c", "import automl.pipelines.step, sklearn, kfp"],
+                          capture_output=True, text=True, check=False,
+                          env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_dockerfile_installs_and_the_step_runs_from_the_image_workdir(context,
+                                                                          tmp_path) -> None:
+    image_root, python = _install(context, tmp_path)
+    venv = python.parent.parent
     spec = _spec_json()
     spec["budget"]["max_trials"] = 3  # its max_failed_trials
     run = ("import json, sys, automl; from automl.pipelines.step import run_tuning; "
