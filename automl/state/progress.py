@@ -17,7 +17,11 @@ __all__ = ["STATUS_TOP", "Progress", "best_line", "best_text", "counts_line", "m
 
 
 class Progress:
-    """Trials done out of the budget, running, failed, best so far with its parameters, ETA."""
+    """Trials done out of the budget, running, failed, best so far with its parameters, ETA.
+
+    A Rich bar on a terminal (or on ``console``, a Rich console given to draw on), else a
+    plain line per finished trial on stderr (a pipe, a log, a notebook cell).
+    """
 
     def __init__(self, name: str, total: int | None, *, enabled: bool = True,
                  console: Any = None) -> None:
