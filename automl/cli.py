@@ -11,30 +11,29 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 import typer
 
 from automl import __version__
-from automl.backends import BACKENDS
+from automl._cli_shared import (
+    EXIT_BAD_INPUT,
+    INT32_MAX,
+    Backend,
+    Context,
+    Namespace,
+    Storage,
+    Wide,
+    _backend,
+    _check_output,
+    _cluster,
+    _echo,
+    _write,
+)
+from automl.cli_results import register as _register_results
 from automl.errors import AutomlError, Terminated
 
 __all__ = ["app", "main"]
-
-EXIT_BAD_INPUT = 2
-INT32_MAX = 2**31 - 1  # Katib's budget fields are int32
-
-Backend = Annotated[Literal[tuple(BACKENDS)],  # type: ignore[valid-type]
-                    typer.Option(help="local (this machine) or katib (a cluster).")]
-Namespace = Annotated[str | None, typer.Option(
-    help="katib: the namespace (default: the kubeconfig context's, else default).")]
-Context = Annotated[str | None, typer.Option(help="katib: the kubeconfig context.")]
-Storage = Annotated[str | None, typer.Option(help="local: Optuna storage URL or journal file.")]
-Wide = Annotated[bool, typer.Option("--wide", help="Every column whole, however wide the "
-                                                   "lines (a terminal gets the columns that "
-                                                   "fit).")]
-DbManager = Annotated[str | None, typer.Option(
-    help="katib: Katib's DB manager host:port, for the full observation logs.")]
 
 app = typer.Typer(
     name="automl",
@@ -315,158 +314,7 @@ def delete(
     typer.echo(f"deleted {name}")
 
 
-@app.command(epilog="Examples:  automl trials digits-svm --sort objective --top 5  |  "
-                    "automl trials digits-svm --format parquet -o trials.parquet")
-def trials(
-    name: Annotated[str, typer.Argument(help="The experiment.")],
-    fmt: Annotated[str, typer.Option("--format", "-f",
-                                     help="table, csv, json, parquet or markdown.")] = "table",
-    output: Annotated[Path | None, typer.Option("-o", "--output",
-                                                help="Write here instead of stdout.")] = None,
-    sort: Annotated[str | None, typer.Option(help="Sort by this column, as the table names "
-                                                  "it (C or params.C; objective: best "
-                                                  "first).")] = None,
-    desc: Annotated[bool, typer.Option("--desc", help="Reverse the sort.")] = False,
-    top: Annotated[int | None, typer.Option(min=1, help="Keep the first N rows.")] = None,
-    wide: Wide = False,
-    storage: Storage = None,
-    backend: Backend = "local",
-    namespace: Namespace = None,
-    context: Context = None,
-    db_manager: DbManager = None,
-) -> None:
-    """The trials table: one row per trial, typed params.* and metrics.* columns."""
-    _check_output(output)
-    from automl.results.export import write_table
-
-    results = _results(name, storage, backend, namespace, context, db_manager)
-    frame = results.trials
-    if sort is not None:
-        column = next((c for c in (sort, f"params.{sort}", f"metrics.{sort}")
-                       if c in frame.columns), None)
-        if column is None:
-            raise typer.BadParameter(f"no column {sort!r}; columns: {', '.join(frame.columns)}",
-                                     param_hint="--sort")
-        ascending = not (column == "objective" and results.maximize)
-        frame = frame.sort_values(column, ascending=ascending != desc, kind="stable")
-    if top is not None:
-        frame = frame.head(top)
-    write_table(frame, fmt, output, wide=wide)
-
-
-@app.command(epilog="Examples:  automl best digits-svm --top 3  |  automl best digits-svm -f json")
-def best(
-    name: Annotated[str, typer.Argument(help="The experiment.")],
-    top: Annotated[int, typer.Option(min=1, help="How many of the best trials.")] = 1,
-    fmt: Annotated[str, typer.Option("--format", "-f",
-                                     help="text (a line each), json or csv.")] = "text",
-    storage: Storage = None,
-    backend: Backend = "local",
-    namespace: Namespace = None,
-    context: Context = None,
-) -> None:
-    """The best trial (or the best N): objective and parameters."""
-    if fmt not in ("text", "json", "csv"):
-        raise typer.BadParameter(f"{fmt!r}: expected text, json or csv", param_hint="--format")
-    results = _results(name, storage, backend, namespace, context)
-    chosen = results.best(top)
-    if chosen.empty:
-        typer.echo(f"{name}: no trial has an objective value yet", err=fmt != "text")
-        raise typer.Exit(1)
-    if fmt != "text":
-        from automl.results.export import write_table
-
-        write_table(chosen, fmt, None)
-        return
-    for _, row in chosen.iterrows():
-        params = " ".join(f"{c.removeprefix('params.')}={row[c]}" for c in chosen.columns
-                          if c.startswith("params."))
-        value = f"{row['objective']:.6g}"
-        if "architecture" in chosen.columns:  # Katib's NAS assignments, said in words
-            params = f"architecture={row['architecture']}"
-            if results.spec.algorithm.name == "darts":  # the objective is the genotype
-                value, params = row["architecture"], ""
-        _echo(f"{row['trial']} {results.spec.objective.metric}={value} {params}".rstrip(" "))
-
-
-@app.command(epilog="Example:  automl compare digits-svm digits-svm-random --format markdown")
-def compare(
-    names: Annotated[list[str], typer.Argument(help="The experiments.")],
-    fmt: Annotated[str, typer.Option("--format", "-f",
-                                     help="table, csv, json, parquet or markdown.")] = "table",
-    output: Annotated[Path | None, typer.Option("-o", "--output",
-                                                help="Write here instead of stdout.")] = None,
-    storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
-    = None,
-    wide: Wide = False,
-) -> None:
-    """Several experiments' trials in one table, with an experiment column."""
-    _check_output(output)
-    from automl.results import compare as stack
-    from automl.results.export import write_table
-
-    write_table(stack(names, storage), fmt, output, wide=wide)
-
-
-@app.command(epilog="Examples:  automl report digits-svm -o report.html  |  automl report "
-                    "digits-compare-random digits-compare-tpe -o compare.html")
-def report(
-    names: Annotated[list[str], typer.Argument(help="The experiment, or several to compare.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")]
-    = Path("report.html"),
-    storage: Storage = None,
-    backend: Backend = "local",
-    namespace: Namespace = None,
-    context: Context = None,
-) -> None:
-    """One self-contained HTML file: summary, plots, trials (several: compared side by side)."""
-    _check_output(output)
-    from automl.results.report import write_report
-
-    write_report([_results(name, storage, backend, namespace, context) for name in names],
-                 output)
-    typer.echo(f"wrote {output}", err=True)
-
-
-@app.command(epilog="Example:  automl tensorboard digits-svm --logdir tb --serve")
-def tensorboard(
-    name: Annotated[str, typer.Argument(help="The experiment.")],
-    logdir: Annotated[Path, typer.Option(help="Where to write the logs.")] = Path("tb"),
-    serve: Annotated[bool, typer.Option("--serve", help="Then run TensorBoard on them.")]
-    = False,
-    port: Annotated[int, typer.Option(min=1, max=65535,
-                                      help="TensorBoard's port (with --serve).")] = 6006,
-    storage: Storage = None,
-    backend: Backend = "local",
-    namespace: Namespace = None,
-    context: Context = None,
-    db_manager: DbManager = None,
-) -> None:
-    """Write TensorBoard logs: a run per trial with its curves, and the HParams dashboard."""
-    from automl._output import check_folder
-
-    check_folder(logdir)
-    from automl.results.tensorboard import serve as serve_board
-
-    written = _results(name, storage, backend, namespace, context,
-                       db_manager).to_tensorboard(logdir)
-    typer.echo(f"wrote {written} (tensorboard --logdir {written})", err=True)
-    if serve:
-        serve_board(written, port=port)
-
-
-@app.command(epilog="Example:  automl dashboard --port 8080")
-def dashboard(
-    storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
-    = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
-) -> None:
-    """Serve optuna-dashboard on the experiments' storage (loopback by default)."""
-    from automl.local.store import DEFAULT_ROOT
-    from automl.results.dashboard import serve_dashboard
-
-    serve_dashboard(storage, DEFAULT_ROOT, host=host, port=port)
+_register_results(app)
 
 
 spaces_app = typer.Typer(help="The library of search spaces, by short name.",
@@ -498,50 +346,6 @@ def spaces_show(
     from automl.spec.search_space import search_space_file
 
     typer.echo(search_space_file(name).read_text(encoding="utf-8"), nl=False)
-
-
-def _cluster(namespace: str | None, context: str | None) -> Any:
-    from automl.katib.cluster import KatibCluster
-
-    return KatibCluster(namespace=namespace, context=context)
-
-
-def _results(name: str, storage: str | None, backend: str, namespace: str | None,
-             context: str | None, db_manager: str | None = None) -> Any:
-    """The experiment's Results from the backend it ran on."""
-    return _backend(backend, storage=storage, namespace=namespace, context=context,
-                    db_manager=db_manager).results(name)
-
-
-def _backend(name: str, **options: Any) -> Any:
-    from automl.backends import get_backend
-
-    return get_backend(name, **options)
-
-
-def _check_output(output: Path | None) -> None:
-    """Refuse a wrong output path before the work that would be lost on it."""
-    from automl._output import check_file
-
-    if output is not None:
-        check_file(output)
-
-
-def _echo(line: str) -> None:
-    """Print a line holding trial text (names, values, reasons), control characters escaped."""
-    from automl._terminal import visible
-
-    typer.echo(visible(line))
-
-
-def _write(text: str, output: Path | None) -> None:
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    from automl._output import write_file
-
-    write_file(output, text)
-    typer.echo(f"wrote {output}", err=True)
 
 
 def _print_error(exc: AutomlError) -> None:

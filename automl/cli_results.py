@@ -1,0 +1,190 @@
+"""The reading commands: trials, best, compare, report, tensorboard, dashboard.
+
+Each reads an experiment's results from the backend that ran it and shows or writes them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from automl._cli_shared import (
+    Backend,
+    Context,
+    DbManager,
+    Namespace,
+    Storage,
+    Wide,
+    _check_output,
+    _echo,
+    _results,
+)
+
+__all__ = ["register"]
+
+
+def trials(
+    name: Annotated[str, typer.Argument(help="The experiment.")],
+    fmt: Annotated[str, typer.Option("--format", "-f",
+                                     help="table, csv, json, parquet or markdown.")] = "table",
+    output: Annotated[Path | None, typer.Option("-o", "--output",
+                                                help="Write here instead of stdout.")] = None,
+    sort: Annotated[str | None, typer.Option(help="Sort by this column, as the table names "
+                                                  "it (C or params.C; objective: best "
+                                                  "first).")] = None,
+    desc: Annotated[bool, typer.Option("--desc", help="Reverse the sort.")] = False,
+    top: Annotated[int | None, typer.Option(min=1, help="Keep the first N rows.")] = None,
+    wide: Wide = False,
+    storage: Storage = None,
+    backend: Backend = "local",
+    namespace: Namespace = None,
+    context: Context = None,
+    db_manager: DbManager = None,
+) -> None:
+    """The trials table: one row per trial, typed params.* and metrics.* columns."""
+    _check_output(output)
+    from automl.results.export import write_table
+
+    results = _results(name, storage, backend, namespace, context, db_manager)
+    frame = results.trials
+    if sort is not None:
+        column = next((c for c in (sort, f"params.{sort}", f"metrics.{sort}")
+                       if c in frame.columns), None)
+        if column is None:
+            raise typer.BadParameter(f"no column {sort!r}; columns: {', '.join(frame.columns)}",
+                                     param_hint="--sort")
+        ascending = not (column == "objective" and results.maximize)
+        frame = frame.sort_values(column, ascending=ascending != desc, kind="stable")
+    if top is not None:
+        frame = frame.head(top)
+    write_table(frame, fmt, output, wide=wide)
+
+
+def best(
+    name: Annotated[str, typer.Argument(help="The experiment.")],
+    top: Annotated[int, typer.Option(min=1, help="How many of the best trials.")] = 1,
+    fmt: Annotated[str, typer.Option("--format", "-f",
+                                     help="text (a line each), json or csv.")] = "text",
+    storage: Storage = None,
+    backend: Backend = "local",
+    namespace: Namespace = None,
+    context: Context = None,
+) -> None:
+    """The best trial (or the best N): objective and parameters."""
+    if fmt not in ("text", "json", "csv"):
+        raise typer.BadParameter(f"{fmt!r}: expected text, json or csv", param_hint="--format")
+    results = _results(name, storage, backend, namespace, context)
+    chosen = results.best(top)
+    if chosen.empty:
+        typer.echo(f"{name}: no trial has an objective value yet", err=fmt != "text")
+        raise typer.Exit(1)
+    if fmt != "text":
+        from automl.results.export import write_table
+
+        write_table(chosen, fmt, None)
+        return
+    for _, row in chosen.iterrows():
+        params = " ".join(f"{c.removeprefix('params.')}={row[c]}" for c in chosen.columns
+                          if c.startswith("params."))
+        value = f"{row['objective']:.6g}"
+        if "architecture" in chosen.columns:  # Katib's NAS assignments, said in words
+            params = f"architecture={row['architecture']}"
+            if results.spec.algorithm.name == "darts":  # the objective is the genotype
+                value, params = row["architecture"], ""
+        _echo(f"{row['trial']} {results.spec.objective.metric}={value} {params}".rstrip(" "))
+
+
+def compare(
+    names: Annotated[list[str], typer.Argument(help="The experiments.")],
+    fmt: Annotated[str, typer.Option("--format", "-f",
+                                     help="table, csv, json, parquet or markdown.")] = "table",
+    output: Annotated[Path | None, typer.Option("-o", "--output",
+                                                help="Write here instead of stdout.")] = None,
+    storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
+    = None,
+    wide: Wide = False,
+) -> None:
+    """Several experiments' trials in one table, with an experiment column."""
+    _check_output(output)
+    from automl.results import compare as stack
+    from automl.results.export import write_table
+
+    write_table(stack(names, storage), fmt, output, wide=wide)
+
+
+def report(
+    names: Annotated[list[str], typer.Argument(help="The experiment, or several to compare.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")]
+    = Path("report.html"),
+    storage: Storage = None,
+    backend: Backend = "local",
+    namespace: Namespace = None,
+    context: Context = None,
+) -> None:
+    """One self-contained HTML file: summary, plots, trials (several: compared side by side)."""
+    _check_output(output)
+    from automl.results.report import write_report
+
+    write_report([_results(name, storage, backend, namespace, context) for name in names],
+                 output)
+    typer.echo(f"wrote {output}", err=True)
+
+
+def tensorboard(
+    name: Annotated[str, typer.Argument(help="The experiment.")],
+    logdir: Annotated[Path, typer.Option(help="Where to write the logs.")] = Path("tb"),
+    serve: Annotated[bool, typer.Option("--serve", help="Then run TensorBoard on them.")]
+    = False,
+    port: Annotated[int, typer.Option(min=1, max=65535,
+                                      help="TensorBoard's port (with --serve).")] = 6006,
+    storage: Storage = None,
+    backend: Backend = "local",
+    namespace: Namespace = None,
+    context: Context = None,
+    db_manager: DbManager = None,
+) -> None:
+    """Write TensorBoard logs: a run per trial with its curves, and the HParams dashboard."""
+    from automl._output import check_folder
+
+    check_folder(logdir)
+    from automl.results.tensorboard import serve as serve_board
+
+    written = _results(name, storage, backend, namespace, context,
+                       db_manager).to_tensorboard(logdir)
+    typer.echo(f"wrote {written} (tensorboard --logdir {written})", err=True)
+    if serve:
+        serve_board(written, port=port)
+
+
+def dashboard(
+    storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
+    = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
+) -> None:
+    """Serve optuna-dashboard on the experiments' storage (loopback by default)."""
+    from automl.local.store import DEFAULT_ROOT
+    from automl.results.dashboard import serve_dashboard
+
+    serve_dashboard(storage, DEFAULT_ROOT, host=host, port=port)
+
+
+
+_EPILOGS = {
+    trials: "Examples:  automl trials digits-svm --sort objective --top 5  |  "
+            "automl trials digits-svm --format parquet -o trials.parquet",
+    best: "Examples:  automl best digits-svm --top 3  |  automl best digits-svm -f json",
+    compare: "Example:  automl compare digits-svm digits-svm-random --format markdown",
+    report: "Examples:  automl report digits-svm -o report.html  |  automl report "
+            "digits-compare-random digits-compare-tpe -o compare.html",
+    tensorboard: "Example:  automl tensorboard digits-svm --logdir tb --serve",
+    dashboard: "Example:  automl dashboard --port 8080",
+}
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to ``app``, in this order (``automl --help`` lists them so)."""
+    for command, epilog in _EPILOGS.items():
+        app.command(epilog=epilog)(command)
