@@ -106,3 +106,24 @@ def test_compare_keeps_both_experiment_names_whole_at_80_columns(folder) -> None
     assert len(rows) == 10
     assert sum(f" {NAME} " in r and f" {NAME}-00" in r for r in rows) == 8
     assert sum(f" {OTHER} " in r and f" {OTHER}-00" in r for r in rows) == 2
+
+
+def test_a_darts_status_keeps_its_status_column_and_cuts_the_genotype(tmp_path) -> None:
+    from tests.local.helpers import darts
+    from tests.local.test_nas import GENOTYPE, _darts_trial, _run
+
+    _run(darts("darts-t", ["python", "t.py"], num_epochs=1), _darts_trial, tmp_path)
+    env = {**os.environ, "COLUMNS": "80"}
+    text = subprocess.run([sys.executable, "-m", "automl", "status", "darts-t", "--storage",
+                           str(tmp_path / "studies.journal")], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120, check=True).stdout
+    table = text[text.index("┏"):].splitlines()
+    assert max(len(line) for line in table) <= 80
+    (row,) = [line for line in table if "darts-t-0000" in line]
+    assert " Succeeded " in row and row.rstrip(" │").endswith("…")
+    assert GENOTYPE[:20] in row
+    wide = subprocess.run([sys.executable, "-m", "automl", "status", "darts-t", "--wide",
+                           "--storage", str(tmp_path / "studies.journal")], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=120,
+                          check=True).stdout
+    assert GENOTYPE in wide
