@@ -56,13 +56,16 @@ def pipeline_compile(
         compiled = compile_pipeline(source, Path(tmp) / output.name,
                                     image=image or (manifest or {}).get("image"))
         problems = cluster_problems(compiled, manifest)
-        for problem in problems:
-            typer.echo(f"{'error' if strict else 'warning'}: {problem}", err=True)
         if strict and problems:
+            for problem in problems:
+                typer.echo(f"error: {problem}", err=True)
             raise typer.Exit(2)
         from automl._output import write_file
 
+        # Written before the warnings: an output that cannot be written is one line alone.
         write_file(output, lambda path: shutil.copyfile(compiled, path))
+    for problem in problems:
+        typer.echo(f"warning: {problem}", err=True)
     typer.echo(f"wrote {output}", err=True)
 
 
