@@ -7,6 +7,7 @@ import json
 import logging
 import signal
 import threading
+import time
 import warnings
 from collections import Counter
 from collections.abc import Iterator
@@ -51,6 +52,9 @@ __all__ = ["LocalEngine"]
 logger = logging.getLogger(__name__)
 
 _TICK_SECONDS = 0.2
+_SNAPSHOT_SECONDS = 0.25
+"""Trials that end faster than this share one status snapshot (a save is a file written and
+renamed); the last change is saved on the next tick, and the run's end at once."""
 _COMPLETED = ("Succeeded", "Failed", "EarlyStopped", "MetricsUnavailable", "Killed")
 _FAILED = ("Failed", "MetricsUnavailable")
 # What Katib's experiment controller counts as completed when it decides how many trials to
@@ -96,6 +100,7 @@ class LocalEngine:
         # automl status reads what the engine saves there (automl.local.snapshot)
         journal = storage_file(self.storage) if isinstance(self.storage, JournalStorage) else None
         self.snapshots = SnapshotWriter(journal) if journal is not None else None
+        self._saved_at, self._unsaved = 0.0, False
         self._shown: dict[str, Any] = {}  # the study's record and its trials not in the tally
 
     def run(self) -> RunSummary:
@@ -175,7 +180,7 @@ class LocalEngine:
                     future = self._launch(pool, trial, name)
                     running[future] = (trial, name, tag)
                     changed = True
-                if changed:  # trials that ended (last tick) and started (now): one save
+                if changed or self._unsaved:  # trials that ended and started: one save
                     self._snapshot(tally, running)
                 if verdict is not None:
                     break
@@ -301,13 +306,22 @@ class LocalEngine:
         record.update(status=status, reason=reason)
         study.set_user_attr(ATTR, record)
         self._shown["record"] = record
-        self._snapshot(tally, {})
+        self._snapshot(tally, {}, now=True)
 
-    def _snapshot(self, tally: Tally, running: dict[Future, Any]) -> None:
-        """Save what ``automl status`` shows, after the journal writes it reflects."""
+    def _snapshot(self, tally: Tally, running: dict[Future, Any], now: bool = False) -> None:
+        """Save what ``automl status`` shows, after the journal writes it reflects.
+
+        At most every ``_SNAPSHOT_SECONDS`` unless ``now``: a status taken in between finds
+        the snapshot behind the journal and replays the journal, as it would without one.
+        """
         spec, shown = self.spec, self._shown
         if self.snapshots is None or shown["off"]:
             return
+        clock = time.monotonic()
+        if not now and clock - self._saved_at < _SNAPSHOT_SECONDS:
+            self._unsaved = True
+            return
+        self._saved_at, self._unsaved = clock, False
         rows = [running_row(name, assignments(spec, trial.params))
                 for trial, name, _ in running.values()]
         counts = tally.counts + shown["others"] + Counter({"Running": len(rows)})

@@ -156,3 +156,18 @@ def test_a_trial_enqueued_and_never_asked_leaves_status_to_the_journal(
     assert load_snapshot(root / "runs" / "fn", root / "studies.journal") is None
     shown = _shown(monkeypatch, root, "fn")
     assert "trials: 9 of 8" in shown and "1 Waiting" in shown
+
+
+def test_trials_ending_close_together_share_a_save_and_the_end_is_saved(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    saves = []
+    original = SnapshotWriter.save
+    monkeypatch.setattr(SnapshotWriter, "save",
+                        lambda self, *args: (saves.append(args[1]["total"]),
+                                             original(self, *args)))
+    root = tmp_path / ".automl"
+    _tune(root, "fn", trials=40)  # no-op trials: dozens end within a quarter second
+    monkeypatch.undo()
+    assert len(saves) < 40  # not one file write and rename per trial
+    assert saves[-1] == 40  # the run's end is saved whatever the interval
+    assert load_snapshot(root / "runs" / "fn", root / "studies.journal")["total"] == 40
