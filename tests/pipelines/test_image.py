@@ -187,3 +187,16 @@ def test_the_example_pipelines_context_ships_its_trial_program_at_the_path_it_na
     assert (tmp_path / "build" / "files" / program.lstrip("/")).is_file()
     assert any(p.startswith("scikit-learn==") for p in built.requirements)
     assert isinstance(experiment, automl.ExperimentSpec)
+
+
+def test_a_trial_program_brings_the_modules_it_imports_from_beside_it() -> None:
+    import automl
+    from automl.pipelines.files import requirements, trial_files
+
+    spec = automl.load(REPO / "examples" / "nas-darts" / "experiment.yaml")
+    files = trial_files(spec, REPO)
+    assert sorted(files) == ["/workspace/examples/nas-darts/supernet.py",
+                             "/workspace/examples/nas-darts/trial.py"]
+    pins = requirements(list(files.values()))
+    assert any(p.startswith("torch==") for p in pins)  # imported by both, pinned once
+    assert not any(p.startswith("supernet") for p in pins)
