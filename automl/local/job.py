@@ -34,7 +34,7 @@ from automl.spec.rules.trial import META_REFERENCE
 from automl.spec.shell import SHELL_WRAPPED, render_word, stdout_redirect, wrap_in_shell
 from automl.spec.trial import find_containers
 
-__all__ = ["KATIB_STDOUT", "TrialJob", "build_job", "start_failure"]
+__all__ = ["KATIB_STDOUT", "TrialJob", "build_job", "local_container", "start_failure"]
 
 KATIB_STDOUT = "metrics.log"
 """With ``katib_shell``: the file in the trial's folder a StdOut trial's output goes to."""
@@ -91,12 +91,7 @@ def build_job(spec: ExperimentSpec, name: str, assignments: dict[str, str], run_
     Raises:
         AutomlError: When the template cannot run here (e.g. it lives in a ConfigMap).
     """
-    container = _primary_container(spec)
-    local = spec.trial.local
-    if local is not None:
-        container = {"command": local.command, "args": local.args,
-                     "env": {**container.get("env", {}), **local.env},
-                     "workingDir": local.working_dir or container.get("workingDir")}
+    container = local_container(spec)
     values = _placeholder_values(spec, name, assignments)
     kind = spec.trial.metrics_collector.kind
     katib_shell = katib_shell and kind in SHELL_WRAPPED
@@ -146,6 +141,22 @@ def start_failure(job: TrialJob, exc: OSError) -> str:
         missing = "is not a folder" if job.cwd.exists() else "does not exist"
         return f"the trial's working directory (working_dir) {job.cwd} {missing}"
     return f"cannot start {job.argv[0]!r}: {exc.strerror or exc}"
+
+
+def local_container(spec: ExperimentSpec) -> dict[str, Any]:
+    """What the local engine runs of the trial: ``command``, ``args``, ``env``,
+    ``workingDir`` of the primary container, or of ``trial.local`` when given.
+
+    Raises:
+        AutomlError: When the template cannot run here (e.g. it lives in a ConfigMap).
+    """
+    container = _primary_container(spec)
+    local = spec.trial.local
+    if local is not None:
+        container = {"command": local.command, "args": local.args,
+                     "env": {**container.get("env", {}), **local.env},
+                     "workingDir": local.working_dir or container.get("workingDir")}
+    return container
 
 
 def _primary_container(spec: ExperimentSpec) -> dict[str, Any]:

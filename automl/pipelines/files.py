@@ -59,22 +59,30 @@ def _from_package(data: dict) -> list[ExperimentSpec]:
     return [load(json.loads(found))] if found else []
 
 
-def trial_paths(spec: ExperimentSpec) -> list[str]:
-    """The words of a trial's command that are paths to files: its program and data.
+def trial_paths(spec: ExperimentSpec, cwd: Path | None = None) -> list[str]:
+    """The words of the command the local engine runs that are paths to files.
 
-    A word counts when it names a file on this machine, or looks like a program
-    (``train.py``) without one; an option's value (``--data=data/x.csv``) counts the same.
+    That command is the primary container's, or ``trial.local``'s when given
+    (automl.local.job.local_container).
+    A word counts when it names a file under ``cwd`` (default: the current folder) or at
+    its absolute path, or looks like a program (``src/train.py``) without one; an option's
+    value (``--data=data/x.csv``) counts the same.
     """
-    trial = spec.trial
-    words = [*trial.command, *trial.args]
-    if trial.local is not None:
-        words += [*trial.local.command, *trial.local.args]
+    from automl.errors import AutomlError
+    from automl.local.job import local_container
+
+    try:
+        container = local_container(spec)
+    except AutomlError:  # a template in a ConfigMap: nothing here to name a file
+        return []
+    words = [*container.get("command", []), *container.get("args", [])]
+    here = Path(cwd) if cwd is not None else Path.cwd()
     found = []
     for word in words:
         value = word.split("=", 1)[1] if word.startswith("-") and "=" in word else word
         if "${" in value or "$(" in value or not value or value.startswith("-"):
             continue
-        if Path(value).is_file() or (value.endswith(_PROGRAMS) and "/" in value):
+        if (here / value).is_file() or (value.endswith(_PROGRAMS) and "/" in value):
             found.append(value)
     return list(dict.fromkeys(found))
 
@@ -87,8 +95,8 @@ def trial_files(spec: ExperimentSpec, cwd: Path) -> dict[str, Path]:
     ``trial.py``).
     """
     shipped: dict[str, Path] = {}
-    for word in trial_paths(spec):
-        local = (cwd / word) if not Path(word).is_absolute() else Path(word)
+    for word in trial_paths(spec, cwd):
+        local = cwd / word  # an absolute word stays itself
         if not local.is_file():
             continue
         inside = (str(PurePosixPath(WORKDIR) / PurePosixPath(word)) if not Path(word).is_absolute()

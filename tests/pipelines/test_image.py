@@ -200,3 +200,18 @@ def test_a_trial_program_brings_the_modules_it_imports_from_beside_it() -> None:
     pins = requirements(list(files.values()))
     assert any(p.startswith("torch==") for p in pins)  # imported by both, pinned once
     assert not any(p.startswith("supernet") for p in pins)
+
+
+def test_the_files_are_those_of_the_command_the_local_engine_runs() -> None:
+    import automl
+    from automl.pipelines.files import trial_paths
+
+    spec = automl.load({
+        "name": "t", "objective": {"metric": "accuracy", "type": "maximize"},
+        "parameters": [{"name": "C", "type": "double", "min": 0.1, "max": 10}],
+        "trial": {"image": "registry.example.org/svm:1",
+                  "command": ["python", "/opt/svm/train.py", "--C=${trialParameters.C}"],
+                  "local": {"command": ["python", "examples/quickstart/train.py",
+                                        "--C=${trialParameters.C}"]}}})
+    # /opt/svm/train.py is in the trial's own image: the local engine never runs it
+    assert trial_paths(spec, REPO) == ["examples/quickstart/train.py"]
