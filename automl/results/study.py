@@ -236,13 +236,18 @@ def importance_target(study: optuna.Study) -> Callable[[FrozenTrial], float]:
 
 
 def importance_evaluator() -> Any:
-    """Optuna's fANOVA with a fixed seed, so that every view repeats the same numbers.
+    """Optuna's fANOVA with a fixed seed, so that every view repeats the same numbers; when
+    scikit-learn (which fANOVA needs) is missing, PED-ANOVA, which needs nothing beyond Optuna.
 
-    Not PED-ANOVA, optuna-dashboard's own choice: it compares the best 10% of the trials
-    with the rest, which for a dozen trials is one trial, and it then ranks a parameter
-    that barely moves the objective first. ``automl dashboard`` serves the dashboard with
-    this evaluator instead (automl.results.dashboard).
+    fANOVA rather than PED-ANOVA, optuna-dashboard's own choice: PED-ANOVA compares the best
+    10% of the trials with the rest, which for a dozen trials is one trial, and it then
+    ranks a parameter that barely moves the objective first. ``automl dashboard`` serves the
+    dashboard with this evaluator instead (automl.results.dashboard).
     """
-    from optuna.importance import FanovaImportanceEvaluator
+    from optuna.importance import FanovaImportanceEvaluator, PedAnovaImportanceEvaluator
 
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        return PedAnovaImportanceEvaluator()
     return FanovaImportanceEvaluator(seed=0)
