@@ -40,6 +40,8 @@ class Results:
     spec: ExperimentSpec
     trials: pd.DataFrame
     _observations: pd.DataFrame | Callable[[], pd.DataFrame] = field(repr=False)
+    _study: tuple[pd.DataFrame, Any] | None = field(default=None, init=False, repr=False,
+                                                   compare=False)
 
     @property
     def observations(self) -> pd.DataFrame:
@@ -69,6 +71,16 @@ class Results:
 
         return best_rows(self.trials, k, maximize=self.maximize,
                          algorithm=self.spec.algorithm.name)
+
+    def _optuna_study(self) -> Any:
+        """The trials as an in-memory Optuna study (automl.results.study.to_study), built
+        once per trials table: a report draws three plots from it."""
+        # Kept with the table it was built from: a table put in its place gets its own.
+        if self._study is None or self._study[0] is not self.trials:
+            from automl.results.study import to_study
+
+            self._study = (self.trials, to_study(self))
+        return self._study[1]
 
     def plot_history(self) -> Any:
         """Each trial's objective and the best so far (a plotly figure; Optuna's plot).

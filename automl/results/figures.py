@@ -182,14 +182,12 @@ def _scored(results: Results) -> optuna.Study:
     """The experiment's study, when it has a trial with a numeric objective."""
     from optuna.trial import TrialState
 
-    from automl.results.study import to_study
-
     spec = results.spec
     if text_objective(spec.algorithm.name):
         raise NoFigure(f"a {spec.algorithm.name} objective ({spec.objective.metric}) is the "
                        "architecture found, not a number: see the learning curves and the "
                        "best architecture")
-    study = to_study(results)
+    study = results._optuna_study()
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         finished = results.trials["status"].isin(("Succeeded", "EarlyStopped")).sum()
         raise NoFigure("no trial has an objective value yet" if not finished else
