@@ -133,14 +133,15 @@ def fit(headers: Sequence[str], rows: Sequence[Sequence[object]], width: int | N
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *,
-                wide: bool = False, title: str | None = None,
+                wide: bool = False, title: str | None = None, priority: Sequence[str] = (),
                 console: Console | None = None) -> None:
     """Print a fitted table on stdout (or ``console``), with a line naming what it left out.
 
     The width is :func:`output_width`'s; a table wider than that (its keys alone, or
     ``wide``) is drawn whole, as kubectl draws it, for the terminal to wrap.
     """
-    fitted = fit(headers, rows, None if wide else output_width(), title=title)
+    fitted = fit(headers, rows, None if wide else output_width(), title=title,
+                 priority=priority)
     out = console or Console()
     asked = out.width
     out.width = fitted.width

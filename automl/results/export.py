@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from automl._output import write_file
-from automl._table import fit, output_width
+from automl._table import print_table
 from automl._terminal import visible
 from automl.errors import AutomlError
 from automl.results.schema import RAW_NAS_COLUMNS
@@ -48,7 +48,7 @@ def write_table(frame: pd.DataFrame, fmt: str, output: Path | None, *,
         frame[texts] = frame[texts].map(lambda v: visible(v) if isinstance(v, str) else v)
         frame.columns = [visible(c) for c in frame.columns]
     if fmt == "table":
-        text = _rich(frame, None if wide or output is not None else output_width())
+        text = _rich(frame, wide=wide or output is not None)
     elif fmt == "csv":
         text = frame.to_csv(index=False)
     elif fmt == "json":
@@ -89,7 +89,7 @@ _FIRST = ("objective", "architecture")
 _LAST = ("duration_s", "start_time", "completion_time")
 
 
-def _rich(frame: pd.DataFrame, width: int | None) -> str:
+def _rich(frame: pd.DataFrame, *, wide: bool) -> str:
     from rich.console import Console
 
     # One experiment, one backend: those columns say nothing; several (compare): keep them.
@@ -103,13 +103,10 @@ def _rich(frame: pd.DataFrame, width: int | None) -> str:
     headers = [str(c).removeprefix("params.").removeprefix("metrics.") for c in shown]
     middle = [h for h, c in zip(headers, shown, strict=True)
               if c.startswith(("params.", "metrics.")) and h not in _FIRST]
-    fitted = fit(headers, [[_cell(v) for v in row] for row in frame[shown].itertuples(index=False)],
-                 width, priority=(*_FIRST, *middle, *_LAST))
     buffer = io.StringIO()
-    console = Console(file=buffer, width=fitted.width, force_terminal=False)
-    console.print(fitted.table, crop=False)
-    if fitted.note():
-        console.print(fitted.note(), highlight=False, markup=False)
+    print_table(headers, [[_cell(v) for v in row] for row in frame[shown].itertuples(index=False)],
+                wide=wide, priority=(*_FIRST, *middle, *_LAST),
+                console=Console(file=buffer, force_terminal=False))
     return buffer.getvalue()
 
 
