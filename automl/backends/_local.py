@@ -81,9 +81,10 @@ class LocalBackend(Backend):
 
     def is_active(self, name: str) -> bool:
         from automl.local.lock import is_held
+        from automl.local.paths import RUN_LOCK
 
         # An engine holds its experiment's lock while it runs; an interrupted run holds none.
-        return is_held(self.root / "runs" / name / ".lock")
+        return is_held(self.root / "runs" / name / RUN_LOCK)
 
     def logs(self, name: str, trial: str, *, stderr: bool = False, tail: int | None = None,
              follow: bool = False) -> Iterator[str]:

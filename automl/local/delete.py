@@ -8,6 +8,7 @@ from pathlib import Path
 
 from automl.errors import AutomlError
 from automl.local.lock import ExperimentBusy, FileLock, database_lock, storage_lock
+from automl.local.paths import RUN_LOCK
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, server_url, storage_file
 from automl.spec.rules.experiment import name_problem
 
@@ -46,7 +47,7 @@ def delete_experiment(name: str, storage: str | None = None,
     with ExitStack() as held:
         if runs.is_dir():
             # The engine's own lock on its trials' folder (automl.local.engine._exclusive).
-            lock = FileLock(runs / ".lock")
+            lock = FileLock(runs / RUN_LOCK)
             if not lock.acquire(blocking=False):
                 raise ExperimentBusy(f"cannot delete experiment {name!r}: it is running here "
                                      "(an 'automl run' holds it); stop it first")

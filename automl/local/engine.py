@@ -27,6 +27,7 @@ from automl.local.job import build_job
 from automl.local.journal import one_write
 from automl.local.medianstop import MedianStop
 from automl.local.metrics import reduce_observations
+from automl.local.paths import RUN_LOCK
 from automl.local.runner import SubprocessRunner, TrialOutcome, TrialRunner
 from automl.local.samplers import make_sampler
 from automl.local.snapshot import SnapshotWriter
@@ -480,7 +481,7 @@ def _exclusive(storage: optuna.storages.BaseStorage, runs: Path, name: str) -> I
     from automl.local.lock import ExperimentBusy, database_lock, storage_lock
     from automl.local.store import server_url, storage_file
 
-    with open(runs / ".lock", "w") as lock:
+    with open(runs / RUN_LOCK, "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -16,7 +16,7 @@ from pathlib import Path
 from automl.errors import AutomlError
 from automl.local.job import KATIB_STDOUT
 from automl.local.lock import is_held
-from automl.local.paths import DEFAULT_ROOT
+from automl.local.paths import DEFAULT_ROOT, RUN_LOCK
 from automl.spec.rules.experiment import name_problem
 
 __all__ = ["trial_log", "trial_logs"]
@@ -75,7 +75,7 @@ def trial_logs(name: str, trial: str, root: Path = DEFAULT_ROOT, *, stderr: bool
     while True:
         # the engine records the end with observations.jsonl; a stopped engine ends nothing
         ended = not follow or (path.parent / "observations.jsonl").exists() or not is_held(
-            path.parent.parent / ".lock")
+            path.parent.parent / RUN_LOCK)
         if path.exists():
             with open(path, "rb") as file:
                 file.seek(offset)
