@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 from automl.errors import AutomlError
 from automl.pipelines.compile import PipelineSource, load_pipeline
+from automl.state.progress import PLAIN_LINE
 
 __all__ = ["PipelineFailed", "run_local"]
 
@@ -131,15 +132,11 @@ class _Trials(io.TextIOBase):
     def write(self, text: str) -> int:
         *lines, self.rest = (self.rest + text).split("\n")
         for line in lines:
-            found = _TRIAL_LINE.search(line)
+            found = PLAIN_LINE.search(line)
             if found:
                 self.out.write(found.group(0) + "\n")
                 self.out.flush()
         return len(text)
-
-
-_TRIAL_LINE = re.compile(r"\[\d+/[\d?]+\] .*")
-"""automl.state.progress's line per finished trial, off a terminal."""
 
 
 def _failure(message: str, logs: str) -> PipelineFailed:

@@ -71,8 +71,10 @@ def write_report(results: Results | Sequence[Results], path: Path) -> Path:
                                                         texts=_texts(one))]
         heading = f"automl report: {one.name}"
     else:
+        from automl.results.compare import compare
+
         sections = [_overview(many), *_plots_of_many(many), _table(
-            _stacked(many), [n for r in many for n in r.best()["trial"]],
+            compare(many), [n for r in many for n in r.best()["trial"]],
             texts=set().union(*(_texts(r) for r in many)))]
         heading = "automl report: " + ", ".join(r.name for r in many)
     title = html.escape(heading)
@@ -134,12 +136,6 @@ def _overview(many: list[Results]) -> str:
     return ('<section id="summary"><h2>Experiments</h2>\n<div class="scroll">'
             f'<table class="trials"><thead><tr>{head}</tr></thead>\n<tbody>\n'
             + "\n".join(rows) + "\n</tbody></table></div></section>")
-
-
-def _stacked(many: list[Results]) -> pd.DataFrame:
-    from automl.results.compare import compare
-
-    return compare(many)
 
 
 def _texts(results: Results) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Iterable
@@ -12,8 +13,13 @@ from automl._terminal import plain, visible
 if TYPE_CHECKING:
     from automl.spec import ExperimentSpec
 
-__all__ = ["STATUS_TOP", "Progress", "best_line", "best_text", "counts_line", "more_line",
-           "objective_text", "short_value"]
+__all__ = ["PLAIN_LINE", "STATUS_TOP", "Progress", "best_line", "best_text", "counts_line",
+           "more_line", "objective_text", "short_value"]
+
+
+PLAIN_LINE = re.compile(r"\[\d+/[\d?]+\] .*")
+"""A line :class:`Progress` prints per finished trial off a terminal (``[3/12] name ...``),
+as a reader of a step's log (automl.pipelines.local) finds it."""
 
 
 class Progress:
