@@ -64,6 +64,14 @@ def _wait_gone(tmp_path: Path, timeout: float = 10) -> list[int]:
     return trial_processes(tmp_path)
 
 
+def _wait_running(tmp_path: Path, timeout: float = 10) -> None:
+    """Until trials run again: two trials that ended together leave both slots empty until
+    the engine's next launch, and a signal sent then finds no trial to stop."""
+    deadline = time.time() + timeout
+    while not trial_processes(tmp_path) and time.time() < deadline:
+        time.sleep(0.02)
+
+
 def _finish(tmp_path: Path) -> list[dict]:
     result = subprocess.run([sys.executable, "-m", "automl", "run", "exp.yaml", "-q"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
@@ -76,11 +84,7 @@ def test_kill_9_keeps_finished_trials_leaves_no_orphans_and_resumes(tmp_path) ->
     _experiment(tmp_path)
     engine = _start(tmp_path)
     _wait_for_finished(tmp_path, 2)
-    # Two trials that ended together leave both slots empty until the engine's next launch:
-    # the kill must come once trials run again.
-    deadline = time.time() + 10
-    while not trial_processes(tmp_path) and time.time() < deadline:
-        time.sleep(0.02)
+    _wait_running(tmp_path)
     assert trial_processes(tmp_path), "trials should be running when the engine is killed"
     before = {t.number: t.user_attrs[ATTR] for t in _trials(tmp_path) if t.state.is_finished()}
     engine.send_signal(signal.SIGKILL)
@@ -100,6 +104,7 @@ def test_ctrl_c_stops_every_trial_and_the_run_resumes(tmp_path) -> None:
     _experiment(tmp_path)
     engine = _start(tmp_path)
     _wait_for_finished(tmp_path, 1)
+    _wait_running(tmp_path)
     engine.send_signal(signal.SIGINT)
     _, err = engine.communicate(timeout=30)
     assert engine.returncode == 130
@@ -123,6 +128,7 @@ def test_sigterm_stops_as_ctrl_c_does_and_its_cut_off_trials_are_not_failures(tm
     _experiment(tmp_path, max_failed_trials=1)
     engine = _start(tmp_path)
     _wait_for_finished(tmp_path, 1)
+    _wait_running(tmp_path)
     engine.send_signal(signal.SIGTERM)
     _, err = engine.communicate(timeout=30)
     assert engine.returncode == 143
