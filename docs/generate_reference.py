@@ -308,6 +308,10 @@ LOCAL_NOTES = {
     "bayesianoptimization": "needs PyTorch: `pip install -e '.[gp]'`",
     "hyperband": "configurations sampled at random, in Katib's brackets of successive halving "
                  "(`automl.local.hyperband`)",
+    "pbt": "nothing sampled by Optuna: the population of Katib's pbt service decides every "
+           "value (`automl.local.pbt_queue`); each trial's checkpoint folder is "
+           "`.automl/runs/<experiment>/<trial>/checkpoint`, put where the trial names "
+           "`suggestion_trial_dir` and in `$AUTOML_CHECKPOINT_DIR` (`automl.local.pbt`)",
     "enas": "multivariate, constant liar, over one choice per layer (`layer_<i>`: an operation "
             "id) and per possible skip (`skip_<i>_<j>`), turned into Katib's `architecture` and "
             "`nn_config` (`automl.spec.nas_assignments`); the controller settings apply on Katib "
@@ -319,7 +323,8 @@ LOCAL_NOTES = {
 
 # Modules besides the sampler factory that read an algorithm's settings locally.
 LOCAL_MODULES = {
-    "hyperband": "automl.local.hyperband",
+    "hyperband": ["automl.local.hyperband"],
+    "pbt": ["automl.local.pbt", "automl.local.pbt_queue"],
 }
 
 
@@ -358,7 +363,8 @@ def local_sampler(name: str) -> str:
     text = _source(factory)
     classes_text = text
     if name in LOCAL_MODULES:
-        text += inspect.getsource(importlib.import_module(LOCAL_MODULES[name]))
+        text += "".join(inspect.getsource(importlib.import_module(m))
+                        for m in LOCAL_MODULES[name])
     classes = ", ".join(f"`{n}`" for n in _sampler_names(classes_text)) or f"`{factory.__name__}`"
     settings = ALGORITHMS[name].settings if name in ALGORITHMS else {}
     read = [s for s in settings if s in _strings(text)]

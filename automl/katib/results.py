@@ -50,6 +50,7 @@ def trial_rows(spec: ExperimentSpec, trials: list[dict[str, Any]]) -> list[dict[
             "start": _epoch(status.get("startTime")),
             "end": _epoch(status.get("completionTime")),
             "backend": "katib",
+            "pbt": _lineage(t["metadata"].get("labels") or {}),
         })
     return rows
 
@@ -69,6 +70,17 @@ def _observations(spec: ExperimentSpec, logs: dict[str, list[Any]] | None) -> di
             columns["value"].append(log.metric.value)
             columns["timestamp"].append(_epoch(log.time_stamp))
     return columns
+
+
+_PBT_LABEL = "pbt.suggestion.katib.kubeflow.org/"
+
+
+def _lineage(labels: dict[str, str]) -> dict[str, Any] | None:
+    """A pbt trial's generation and parent, from the labels Katib's pbt service gives it."""
+    generation = labels.get(_PBT_LABEL + "generation")
+    if generation is None:
+        return None
+    return {"generation": int(generation), "parent": labels.get(_PBT_LABEL + "parent")}
 
 
 def trial_status(trial: dict[str, Any]) -> str:

@@ -22,7 +22,8 @@ from optuna.storages import JournalStorage
 from optuna.trial import TrialState
 
 from automl.errors import AutomlError, Terminated
-from automl.local.hyperband import Hyperband
+from automl.local import conditions
+from automl.local.conditions import COMPLETED, FAILED
 from automl.local.job import build_job
 from automl.local.journal import one_write
 from automl.local.medianstop import MedianStop
@@ -30,6 +31,7 @@ from automl.local.metrics import reduce_observations
 from automl.local.paths import RUN_LOCK
 from automl.local.runner import SubprocessRunner, TrialOutcome, TrialRunner
 from automl.local.samplers import make_sampler
+from automl.local.schedule import TAG, Step, make_schedule
 from automl.local.snapshot import SnapshotWriter
 from automl.local.space import assignments, search_space, trial_value
 from automl.local.status import running_row, status_view
@@ -56,14 +58,6 @@ _TICK_SECONDS = 0.2
 _SNAPSHOT_SECONDS = 0.25
 """Trials that end faster than this share one status snapshot (a save is a file written and
 renamed); the last change is saved on the next tick, and the run's end at once."""
-_COMPLETED = ("Succeeded", "Failed", "EarlyStopped", "MetricsUnavailable", "Killed")
-_FAILED = ("Failed", "MetricsUnavailable")
-# What Katib's experiment controller counts as completed when it decides how many trials to
-# create (ReconcileTrials in experiment_controller.go): MetricsUnavailable is left out, so such
-# a trial is replaced and the experiment can create more than maxTrialCount trials.
-_CREATION_COMPLETED = ("Succeeded", "Failed", "EarlyStopped", "Killed")
-# status_util.go, ExperimentSuggestionEndReachedReason: the service has no more suggestions.
-_SUGGESTION_END = "ExperimentSuggestionEndReached: hyperband ran every bracket"
 
 
 class LocalEngine:
@@ -96,7 +90,7 @@ class LocalEngine:
         self.storage = open_storage(storage, root)
         self.runs = root / "runs" / spec.name
         self.cancel = threading.Event()
-        self.hyperband = Hyperband(spec) if spec.algorithm.name == "hyperband" else None
+        self.schedule = make_schedule(spec, self.runs, seed)
         self.median = MedianStop(spec)  # rebuilt from the stored trials by each run()
         # automl status reads what the engine saves there (automl.local.snapshot)
         journal = storage_file(self.storage) if isinstance(self.storage, JournalStorage) else None
@@ -147,39 +141,24 @@ class LocalEngine:
         # ask: a snapshot would count it twice, so this run leaves status to the journal.
         self._shown = {"record": dict(study.user_attrs[ATTR]), "others": unrecorded,
                        "study_id": study._study_id, "off": waiting}
-        running: dict[Future, tuple[optuna.trial.Trial, str, dict[str, int] | None]] = {}
+        running: dict[Future, tuple[optuna.trial.Trial, str, dict[str, Any] | None]] = {}
         budget = spec.budget
         verdict = None
         with ThreadPoolExecutor(max_workers=budget.parallel_trials) as pool, \
                 Progress(spec.name, budget.max_trials, enabled=self.show_progress) as bar, \
                 _interrupt_sets(self.cancel) as caught, _cancel_on_error(self.cancel):
-            bar.update(tally.total, 0, tally.count(*_FAILED), best_text(spec, tally.best_summary()))
+            bar.update(tally.total, 0, tally.count(*FAILED), best_text(spec, tally.best_summary()))
             changed = True
             while not self.cancel.is_set():
-                verdict = _verdict(spec, tally)
+                verdict = conditions.verdict(spec, tally)
                 if verdict is not None:
                     break
-                while len(running) < budget.parallel_trials and _may_create(
-                        budget.max_trials, tally, len(running)):
-                    tag = None
-                    if self.hyperband is not None:
-                        tags = [t for _, _, t in running.values()]
-                        step = self.hyperband.next(tally.records, tags)
-                        if step is None and not running:
-                            verdict = ("Succeeded", _SUGGESTION_END)
-                        if not isinstance(step, tuple):
-                            break
-                        rung, fixed = step
-                        study.enqueue_trial(_typed(space, fixed), skip_if_exists=False)
-                        tag = rung.tag
-                    with warnings.catch_warnings():
-                        # hyperband sets its resource beyond the declared range, as Katib does
-                        warnings.filterwarnings("ignore", "Fixed parameter .* out of range")
-                        with one_write(self.storage):  # the trial and its values, one fsync
-                            trial = study.ask(space)
-                    name = f"{spec.name}-{trial.number:04d}"
-                    future = self._launch(pool, trial, name)
-                    running[future] = (trial, name, tag)
+                steps = self._steps(tally, running)
+                if steps is None:  # the schedule ran every trial it has
+                    verdict, steps = ("Succeeded", self.schedule.end), []
+                for step in steps:
+                    future, trial, name = self._create(study, space, pool, step)
+                    running[future] = (trial, name, None if step is None else step.tag)
                     changed = True
                 if changed or self._unsaved:  # trials that ended and started: one save
                     self._snapshot(tally, running)
@@ -219,11 +198,11 @@ class LocalEngine:
             trial, name, tag = running.pop(future)
             record = self._tell(study, trial, name, future.result(), tag)
             self._add(tally, record, trial.number)
-            bar.update(tally.total, len(running), tally.count(*_FAILED),
+            bar.update(tally.total, len(running), tally.count(*FAILED),
                        best_text(spec, tally.best_summary()),
                        _trial_line(record, spec.objective.metric))
         if not done:
-            bar.update(tally.total, len(running), tally.count(*_FAILED),
+            bar.update(tally.total, len(running), tally.count(*FAILED),
                        best_text(spec, tally.best_summary()))
         return bool(done)
 
@@ -232,14 +211,39 @@ class LocalEngine:
         tally.add(record, number)
         self.median.add(record)
 
-    def _launch(self, pool: ThreadPoolExecutor, trial: optuna.trial.Trial, name: str) -> Future:
-        spec = self.spec
-        job = build_job(spec, name, assignments(spec, trial.params), self.runs / name,
-                        rule=self.median.rule(), katib_shell=self.katib_shell)
-        return pool.submit(self.runner.run, job, self.cancel)
+    def _steps(self, tally: Tally, running: dict[Future, Any]) -> list[Step | None] | None:
+        """The trials to create now, None for one the sampler alone chooses; None when the
+        schedule has run every trial it has and none still runs."""
+        free = conditions.free_slots(self.spec, tally, len(running))
+        if self.schedule is None or not free:
+            return [None] * free
+        steps = self.schedule.take(free, tally.records, [t for _, _, t in running.values()])
+        if steps is None:
+            return None if not running else []
+        return list(steps)
+
+    def _create(self, study: optuna.Study, space: dict[str, Any], pool: ThreadPoolExecutor,
+                step: Step | None) -> tuple[Future, optuna.trial.Trial, str]:
+        """One trial asked of the study (with a step's fixed values and tag) and started."""
+        if step is not None:
+            study.enqueue_trial(_typed(space, step.params), skip_if_exists=False)
+        with warnings.catch_warnings():
+            # a schedule sets values off the declared range or grid, as Katib's services do
+            warnings.filterwarnings("ignore", "Fixed parameter .* out of range")
+            with one_write(self.storage):  # the trial, its values and its tag: one fsync
+                trial = study.ask(space)
+                if step is not None:
+                    trial.set_user_attr(TAG, step.tag)
+        name = f"{self.spec.name}-{trial.number:04d}"
+        mounts = {}
+        if step is not None and self.schedule is not None:
+            mounts = self.schedule.start(step, name, self.runs / name)
+        job = build_job(self.spec, name, assignments(self.spec, trial.params), self.runs / name,
+                        rule=self.median.rule(), katib_shell=self.katib_shell, mounts=mounts)
+        return pool.submit(self.runner.run, job, self.cancel), trial, name
 
     def _tell(self, study: optuna.Study, trial: optuna.trial.Trial, name: str,
-              outcome: TrialOutcome, tag: dict[str, int] | None = None) -> dict[str, Any]:
+              outcome: TrialOutcome, tag: dict[str, Any] | None = None) -> dict[str, Any]:
         spec = self.spec
         values = reduce_observations(outcome.observations, spec.objective.metrics)
         objective = values[spec.objective.metric].value(spec.objective.strategy(
@@ -263,9 +267,9 @@ class LocalEngine:
             "history": history[:_history_length(spec)],
             "params": assignments(spec, trial.params),
         }
-        if tag is not None:
-            record["hyperband"] = tag
-            note = self.hyperband.katib_note(tag, outcome.status) if self.hyperband else None
+        if tag is not None and self.schedule is not None:
+            record[self.schedule.key] = tag
+            note = self.schedule.note(tag, outcome.status)
             if note is not None:
                 record["reason"] = f"{record['reason']}; {note}" if record["reason"] else note
         try:
@@ -286,7 +290,7 @@ class LocalEngine:
         for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             name = f"{self.spec.name}-{t.number:04d}"
             stored = t.user_attrs.get(ATTR)
-            if stored is not None and stored.get("status") in _COMPLETED:
+            if stored is not None and stored.get("status") in COMPLETED:
                 # killed between recording the trial and telling Optuna: the record stands
                 _tell_optuna(study, t.number, stored, self.spec)
                 continue
@@ -295,6 +299,8 @@ class LocalEngine:
                       "exit_code": None, "start": None, "end": None, "objective": None,
                       "metrics": {}, "history": [],
                       "params": assignments(self.spec, t.params)}
+            if self.schedule is not None and TAG in t.user_attrs:
+                record[self.schedule.key] = t.user_attrs[TAG]
             trial_id = self.storage.get_trial_id_from_study_id_trial_number(study_id, t.number)
             with one_write(self.storage):
                 for key, value in {ATTR: record, **dashboard_attrs(record, self.spec)}.items():
@@ -330,32 +336,6 @@ class LocalEngine:
                            counts=counts, leaders=list(tally.leaders()), running=rows)
         self.snapshots.save(self.runs, view, shown["study_id"],
                             [trial._trial_id for trial, _, _ in running.values()])
-
-
-# ---- Katib's experiment conditions, computed from the trial records ---------------------
-
-def _verdict(spec: ExperimentSpec, tally: Tally) -> tuple[str, str] | None:
-    """Katib's order: goal reached, then max failed, then max trials; None = keep going."""
-    goal = spec.objective.goal
-    best = tally.best
-    if goal is not None and best is not None and isinstance(best["objective"], float):
-        value = best["objective"]
-        if (value >= goal) if spec.objective.type == "maximize" else (value <= goal):
-            return "Succeeded", f"ExperimentGoalReached: {spec.objective.metric}={value:.6g}"
-    failed = tally.count(*_FAILED)
-    max_failed = spec.budget.max_failed_trials
-    # status_util.go: failed != 0 && failed >= max, so 0 fails at the first failed trial
-    if max_failed is not None and failed and failed >= max_failed:
-        return "Failed", f"ExperimentFailed: {failed} trials failed (max {max_failed})"
-    max_trials = spec.budget.max_trials
-    if max_trials is not None and tally.count(*_COMPLETED) >= max_trials:
-        return "Succeeded", f"ExperimentMaxTrialsReached: {max_trials} trials completed"
-    return None
-
-
-def _may_create(max_trials: int | None, tally: Tally, running: int) -> bool:
-    """Katib's arithmetic for one more trial (the caller caps ``running`` at the parallelism)."""
-    return max_trials is None or tally.count(*_CREATION_COMPLETED) + running < max_trials
 
 
 def _trial_line(record: dict[str, Any], metric: str) -> str:

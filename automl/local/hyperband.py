@@ -15,9 +15,11 @@ did go on (see ``automl.spec.deviations``).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from automl.local.schedule import Schedule, Step
 from automl.spec import ExperimentSpec
 from automl.spec.algorithms import hyperband_brackets
 from automl.state import ranking
@@ -43,8 +45,11 @@ class Rung:
         return {"bracket": self.bracket, "rung": self.rung}
 
 
-class Hyperband:
+class Hyperband(Schedule):
     """The schedule of rungs, and the configuration each new trial of it runs."""
+
+    key = "hyperband"
+    end = "ExperimentSuggestionEndReached: hyperband ran every bracket"
 
     def __init__(self, spec: ExperimentSpec) -> None:
         settings = spec.algorithm.settings
@@ -66,8 +71,8 @@ class Hyperband:
         """Trials the whole schedule runs."""
         return sum(r.size for r in self.plan)
 
-    def next(self, finished: list[dict[str, Any]],
-             running: list[dict[str, int]]) -> tuple[Rung, dict[str, Any]] | str | None:
+    def next(self, finished: list[Mapping[str, Any]],
+             running: list[Mapping[str, Any]]) -> tuple[Rung, dict[str, Any]] | str | None:
         """The rung and fixed parameters of the next trial, WAIT, or None when all have run.
 
         Args:
@@ -91,7 +96,21 @@ class Hyperband:
             return rung, params
         return None
 
-    def katib_note(self, tag: dict[str, int], status: str) -> str | None:
+    def take(self, count: int, finished: Sequence[Mapping[str, Any]],
+             running: Sequence[Mapping[str, Any]]) -> list[Step] | None:
+        """The next trials of the schedule, one :meth:`next` at a time."""
+        steps: list[Step] = []
+        while len(steps) < count:
+            step = self.next(list(finished), [*running, *(s.tag for s in steps)])
+            if step is None and not steps:
+                return None
+            if not isinstance(step, tuple):
+                break
+            rung, params = step
+            steps.append(Step(params, rung.tag))
+        return steps
+
+    def note(self, tag: Mapping[str, Any], status: str) -> str | None:
         """What Katib does with a trial of rung ``tag`` that ended ``status``, when it differs.
 
         Katib's service promotes from a rung only when every trial of it succeeded; otherwise
@@ -103,7 +122,7 @@ class Hyperband:
         return ("on Katib, hyperband stalls here: its service promotes from a rung only when "
                 "every trial of it succeeded")
 
-    def _ranked(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _ranked(self, records: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         # Katib's hyperband service (_get_top_trial) ranks only the succeeded trials
         succeeded = [r for r in records if r.get("status") == "Succeeded"]
         order = ranking(((r["status"], r.get("objective")) for r in succeeded),

@@ -13,7 +13,9 @@ a metrics file after the last command, and only that file collected.
 from __future__ import annotations
 
 import os
+import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -34,10 +36,13 @@ from automl.spec.rules.trial import META_REFERENCE
 from automl.spec.shell import SHELL_WRAPPED, render_word, stdout_redirect, wrap_in_shell
 from automl.spec.trial import find_containers
 
-__all__ = ["KATIB_STDOUT", "TrialJob", "build_job", "local_container", "start_failure"]
+__all__ = ["CHECKPOINT_ENV", "KATIB_STDOUT", "TrialJob", "build_job", "local_container",
+           "start_failure"]
 
 KATIB_STDOUT = "metrics.log"
 """With ``katib_shell``: the file in the trial's folder a StdOut trial's output goes to."""
+CHECKPOINT_ENV = "AUTOML_CHECKPOINT_DIR"
+"""The local folder that stands for a pbt trial's ``suggestion_trial_dir``."""
 
 
 @dataclass
@@ -75,7 +80,7 @@ class TrialJob:
 
 def build_job(spec: ExperimentSpec, name: str, assignments: dict[str, str], run_dir: Path,
               *, rule: StopRule | None = None, cwd: Path | None = None,
-              katib_shell: bool = False) -> TrialJob:
+              katib_shell: bool = False, mounts: Mapping[str, Path] | None = None) -> TrialJob:
     """Render the trial template for one assignment of parameter values.
 
     Args:
@@ -87,6 +92,8 @@ def build_job(spec: ExperimentSpec, name: str, assignments: dict[str, str], run_
         cwd: Working directory when the template sets none (default: the current folder).
         katib_shell: Run the trial under ``sh -c`` as Katib does for the StdOut, File and
             TensorFlowEvent collectors (other kinds run as argument lists there too).
+        mounts: A folder of the trial's container → the local folder that stands for it
+            (pbt's ``suggestion_trial_dir``), put in wherever the command or env names it.
 
     Raises:
         AutomlError: When the template cannot run here (e.g. it lives in a ConfigMap).
@@ -109,6 +116,8 @@ def build_job(spec: ExperimentSpec, name: str, assignments: dict[str, str], run_
         argv = [a.replace(remote, str(local_path)) for a in argv]
         env = {k: v.replace(remote, str(local_path)) for k, v in env.items()}
         env["AUTOML_METRICS_PATH"] = str(local_path)
+    for remote, local in (mounts or {}).items():
+        argv, env = _mounted(argv, env, remote, local)
     if watch_file is not None and kind == "Push":
         env[METRICS_FILE_ENV] = str(watch_file)
     if katib_shell:
@@ -203,6 +212,17 @@ def _placeholder_values(spec: ExperimentSpec, name: str,
                 "APIVersion": str(body.get("apiVersion")),
             }[what]
     return values
+
+
+def _mounted(argv: list[str], env: dict[str, str], remote: str, local: Path
+             ) -> tuple[list[str], dict[str, str]]:
+    """``remote`` (a folder, with or without its trailing /) replaced by ``local``."""
+    folder = re.compile(re.escape(remote.rstrip("/") or "/") + r"(?![\w.-])")
+    # a callable replacement: the path is put in as it is, never read as a pattern
+    argv = [folder.sub(lambda _: str(local), a) for a in argv]
+    env = {k: folder.sub(lambda _: str(local), v) for k, v in env.items()}
+    env[CHECKPOINT_ENV] = str(local)
+    return argv, env
 
 
 def _collector(spec: ExperimentSpec, run_dir: Path

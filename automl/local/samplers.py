@@ -1,8 +1,8 @@
 """Katib algorithm names → Optuna samplers, with Katib's setting names.
 
 Each factory receives the experiment and returns the Optuna sampler that stands in for the
-Katib suggestion service of the same name. hyperband is not a sampler: it decides which
-configuration runs next and with how much resource (see ``automl.local.hyperband``).
+Katib suggestion service of the same name. hyperband and pbt are not samplers: they decide
+which configurations run next (see ``automl.local.schedule``); their trials' values are fixed.
 """
 
 from __future__ import annotations
@@ -175,6 +175,7 @@ SAMPLERS: dict[str, Callable[[ExperimentSpec, int | None], optuna.samplers.BaseS
     "bayesianoptimization": _gp,
     "hyperband": _random,  # Katib's hyperband samples each bracket's configurations at random
     "enas": _enas,
+    "pbt": _random,  # nothing to sample: the population fixes every value (automl.local.pbt)
     "darts": _random,  # nothing to sample: every DARTS trial gets the same arguments
 }
 """Katib algorithm name → factory of the Optuna sampler that runs it locally."""

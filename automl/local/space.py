@@ -73,7 +73,7 @@ def trial_value(value: Any, service: str | None = None) -> str:
     return setting_text(value)
 
 
-_PYTHON_SERVICES = ("hyperopt", "optuna", "skopt", "hyperband")
+_PYTHON_SERVICES = ("hyperopt", "optuna", "skopt", "hyperband", "pbt")
 
 
 def search_space(spec: ExperimentSpec) -> dict[str, BaseDistribution]:

@@ -128,11 +128,49 @@ def curves(results: Results, metric: str | None = None) -> Any:
         raise NoFigure(f"no trial reported {metric} as a number yet")
     if obs.groupby("trial", observed=True).size().max() < 2:
         raise NoFigure(f"each trial reported {metric} once: there is no curve to draw")
+    if "parent" in results.trials.columns:
+        return _lineage_curves(results, obs, metric)
     figure = go.Figure()
     for trial, rows in obs.groupby("trial", sort=False, observed=True):
         figure.add_trace(go.Scatter(x=rows["step"], y=rows["value"], mode="lines+markers",
                                     name=str(trial), marker={"size": 4}))
     figure.update_layout(title="Learning curves", xaxis_title="report (step)",
+                         yaxis_title=metric, template="plotly_white")
+    return figure
+
+
+def _lineage_curves(results: Results, obs: Any, metric: str) -> Any:
+    """pbt: each trial's curve drawn on from its parent's last point, a colour per lineage."""
+    import plotly.colors
+    import plotly.graph_objects as go
+
+    from automl.results.lineage import continued_steps, lineage_roots
+
+    trials = results.trials
+    obs = continued_steps(trials, obs)
+    parents = dict(zip(trials["trial"].astype(str), trials["parent"].fillna(""), strict=True))
+    roots = lineage_roots(trials)
+    palette = plotly.colors.qualitative.Plotly
+    colours = {root: palette[i % len(palette)]
+               for i, root in enumerate(dict.fromkeys(roots.values()))}
+    ends = {str(t): (rows["step"].iloc[-1], rows["value"].iloc[-1])
+            for t, rows in obs.groupby("trial", sort=False, observed=True)}
+    figure = go.Figure()
+    shown: set[str] = set()
+    for trial, rows in obs.groupby("trial", sort=False, observed=True):
+        x, y = rows["step"].tolist(), rows["value"].tolist()
+        parent = parents.get(str(trial))
+        if parent in ends:  # joined to where the parent ended
+            x, y = [ends[parent][0], *x], [ends[parent][1], *y]
+        root = roots.get(str(trial), str(trial))
+        figure.add_trace(go.Scatter(
+            x=x, y=y, mode="lines+markers", name=f"lineage of {root}", legendgroup=root,
+            showlegend=root not in shown, line={"color": colours.get(root)},
+            marker={"size": 4}, hovertext=str(trial), hoverinfo="text+x+y"))
+        shown.add(root)
+    figure.update_layout(title="Learning curves by lineage (each trial goes on from its "
+                               "parent's checkpoint)", xaxis_title="report (step), "
+                         "counted from the lineage's first trial",
                          yaxis_title=metric, template="plotly_white")
     return figure
 

@@ -20,7 +20,8 @@ STATUSES = ["Succeeded", "Failed", "EarlyStopped", "MetricsUnavailable", "Runnin
 TRIAL_COLUMNS = ["experiment", "trial", "status", "objective", "start_time", "completion_time",
                  "duration_s", "backend"]
 """The fixed columns of the trials table; ``params.<name>`` and ``metrics.<name>`` follow
-``objective``, and a NAS experiment has ``architecture`` (in words) between them."""
+``objective``, and between them a NAS experiment has ``architecture`` (in words) and a pbt
+experiment ``generation`` and ``parent`` (the trial whose checkpoint it started from)."""
 
 RAW_NAS_COLUMNS = frozenset(f"params.{name}" for name in (
     "architecture", "nn_config", "algorithm-settings", "search-space", "num-layers"))
@@ -34,7 +35,8 @@ def trials_frame(rows: list[dict[str, Any]], spec: ExperimentSpec) -> pd.DataFra
     """The trials table from one dict per trial.
 
     Each row has the fixed columns (times as epoch seconds or None), ``params`` (name → the
-    string the trial received) and ``metrics`` (name → the value after the metric strategy).
+    string the trial received), ``metrics`` (name → the value after the metric strategy) and,
+    for pbt, ``pbt`` (``generation`` and ``parent``).
     """
     import pandas as pd
 
@@ -51,6 +53,10 @@ def trials_frame(rows: list[dict[str, Any]], spec: ExperimentSpec) -> pd.DataFra
     for name in params:
         values = [r.get("params", {}).get(name) for r in rows]
         columns[f"params.{name}"] = _typed(values, types.get(name, "categorical"))
+    if spec.algorithm.name == "pbt":
+        lineage = [r.get("pbt") or {} for r in rows]
+        columns["generation"] = pd.array([t.get("generation") for t in lineage], dtype="Int64")
+        columns["parent"] = pd.array([t.get("parent") for t in lineage], dtype="string")
     if spec.nas is not None:
         columns["architecture"] = pd.array([architecture(spec, r) for r in rows], dtype="string")
     for name in metrics:

@@ -38,6 +38,7 @@ from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 from tensorboard.summary.writer.record_writer import RecordWriter
 
 from automl._output import check_folder, outputs
+from automl.results.lineage import continued_steps
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -110,7 +111,8 @@ def write_tensorboard(results: Results, logdir: Path) -> Path:
     runs = {logdir: [(0, float(created), _plugin_value(
         metadata.EXPERIMENT_TAG, plugin_data_pb2.HParamsPluginData(experiment=experiment)))]}
 
-    curves = _curves(results.observations)
+    # a pbt trial's curve goes on from its parent's last step (automl.results.lineage)
+    curves = _curves(continued_steps(trials, results.observations))
     names = trials["trial"].astype(str).tolist()
     statuses = trials["status"].astype(object).tolist()
     values = {h.column: trials[h.column].tolist() for h in hparams}

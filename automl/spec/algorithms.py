@@ -164,10 +164,6 @@ def _pbt(spec: ExperimentSpec) -> Iterator[Finding]:
         yield Finding(("resume_policy",),
                       "pbt shares checkpoints through the suggestion volume, which Katib creates "
                       "only with FromVolume")
-    if "resample_probability" in spec.algorithm.settings:
-        yield Finding(("algorithm", "settings", "resample_probability"),
-                      "Katib's pbt service fails validation whenever this is set (it compares "
-                      "the string to numbers); leave it out to perturb by x0.8/x1.2")
 
 
 def _graph(spec: ExperimentSpec) -> Iterator[Finding]:

@@ -98,6 +98,56 @@ def _trial_name_used(spec: ExperimentSpec) -> Iterator[Finding]:
                           "Katib")
 
 
+def _pbt(check: Callable[[ExperimentSpec], Iterable[Finding]]
+         ) -> Callable[[ExperimentSpec], Iterable[Finding]]:
+    """``check`` for pbt experiments only."""
+    def checked(spec: ExperimentSpec) -> Iterable[Finding]:
+        return check(spec) if spec.algorithm.name == "pbt" else ()
+    return checked
+
+
+@_pbt
+def _pbt_exploit(spec: ExperimentSpec) -> Iterator[Finding]:
+    if float(spec.algorithm.settings.get("truncation_threshold", 0)) > 0:
+        yield Finding(("algorithm", "settings", "truncation_threshold"),
+                      "on Katib a trial that exploits a better one copies its parameters but "
+                      "goes on from its own checkpoint, not the better trial's")
+
+
+@_pbt
+def _pbt_resample(spec: ExperimentSpec) -> Iterator[Finding]:
+    if "resample_probability" in spec.algorithm.settings:
+        yield Finding(("algorithm", "settings", "resample_probability"),
+                      "Katib's pbt service refuses every experiment that sets it (its check "
+                      "compares the setting's text to numbers): the Suggestion, then the "
+                      "Experiment, fail at once")
+
+
+@_pbt
+def _pbt_int_clip(spec: ExperimentSpec) -> Iterator[Finding]:
+    for i, parameter in enumerate(spec.parameters):
+        if parameter.type == "int":
+            yield Finding(("parameters", i),
+                          "on Katib a value perturbed past min or max reaches the trial as a "
+                          f"float ('{parameter.max}.0'), and the service fails when it perturbs "
+                          "that trial again")
+
+
+@_pbt
+def _pbt_push(spec: ExperimentSpec) -> Iterator[Finding]:
+    if spec.trial.metrics_collector.kind == "Push":
+        yield Finding(("trial", "metrics_collector", "kind"),
+                      "with the Push collector Katib mounts no checkpoint folder at "
+                      "suggestion_trial_dir: each trial starts from nothing")
+
+
+@_pbt
+def _pbt_restart(spec: ExperimentSpec) -> Iterator[Finding]:
+    yield Finding(("resume_policy",),
+                  "a pbt experiment on Katib does not continue after a restart: its service "
+                  "kept the population in memory and fails on the first trial it does not know")
+
+
 DEVIATIONS: tuple[Deviation, ...] = (
     Deviation(
         "values-through-json",
@@ -161,6 +211,46 @@ DEVIATIONS: tuple[Deviation, ...] = (
         source="pkg/webhook/v1beta1/pod/utils.go wrapWorkerContainer",
         check=shell_findings,
     ),
+    Deviation(
+        "pbt-exploit-checkpoint",
+        "an exploit child gets a top trial's parameters but the replaced trial as its parent, "
+        "so it starts from the replaced trial's own checkpoint",
+        "an exploit child's parent is the top trial it copies: it starts from that trial's "
+        "checkpoint with that trial's parameters (population-based training's exploit)",
+        "pkg/suggestion/v1beta1/pbt/service.py: PbtJobQueue.generate",
+        _pbt_exploit),
+    Deviation(
+        "pbt-resample-probability",
+        "ValidateAlgorithmSettings compares the `resample_probability` text with 0 and 1, "
+        "which raises TypeError: the Suggestion fails validation and the Experiment fails",
+        "`resample_probability` in [0, 1] resamples each parameter with that probability "
+        "instead of perturbing it, as the service's GetSuggestions would",
+        "pkg/suggestion/v1beta1/pbt/service.py: PbtService.ValidateAlgorithmSettings",
+        _pbt_resample),
+    Deviation(
+        "pbt-int-clip",
+        "an int perturbed past min or max is clipped to a float and sent as `10.0`; "
+        "perturbing that trial again raises ValueError (`int('10.0')`) in the service",
+        "a clipped int stays an int (`10`)",
+        "pkg/suggestion/v1beta1/pbt/service.py: HyperParameterSampler.perturb",
+        _pbt_int_clip),
+    Deviation(
+        "pbt-push-checkpoint",
+        "with the Push metrics collector the pod webhook returns before its mutations, the "
+        "suggestion volume's mount included: trials get no checkpoint folder to share",
+        "every trial gets its checkpoint folder, whatever the collector",
+        "pkg/webhook/v1beta1/pod/inject_webhook.go: Mutate, mutateSuggestionVolume",
+        _pbt_push),
+    Deviation(
+        "pbt-restart",
+        "the pbt service keeps the population in memory: after a restart (a larger "
+        "maxTrialCount, FromVolume) the new service raises KeyError on the first finished "
+        "trial the controller reports (PbtJobQueue.update pops it from an empty `running`)",
+        "the population is saved in `.automl/runs/<experiment>/pbt.json` at each change; a "
+        "resumed or continued run goes on with it, trials cut short queued again",
+        "pkg/suggestion/v1beta1/pbt/service.py: PbtService.GetSuggestions, "
+        "PbtJobQueue.update",
+        _pbt_restart),
 )
 
 

@@ -63,8 +63,8 @@ def test_only_succeeded_trials_with_a_value_are_promoted() -> None:
 
 def test_a_trial_that_did_not_succeed_in_a_rung_before_the_last_says_katib_stalls() -> None:
     hb = _hyperband(10, 3, 9)
-    note = hb.katib_note({"bracket": 2, "rung": 0}, "Failed")
+    note = hb.note({"bracket": 2, "rung": 0}, "Failed")
     assert note == ("on Katib, hyperband stalls here: its service promotes from a rung only "
                     "when every trial of it succeeded")
-    assert hb.katib_note({"bracket": 2, "rung": 0}, "Succeeded") is None
-    assert hb.katib_note({"bracket": 2, "rung": 2}, "Failed") is None  # nothing follows it
+    assert hb.note({"bracket": 2, "rung": 0}, "Succeeded") is None
+    assert hb.note({"bracket": 2, "rung": 2}, "Failed") is None  # nothing follows it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,20 @@ def _ignored_settings(spec: ExperimentSpec) -> Iterator[Finding]:
                       f"service reads only: {', '.join(sorted(known)) or 'none'})")
 
 
-ADVICE: tuple[Adviser, ...] = (_ignored_settings, unreadable_metric_names)
+def _checkpoint_folder_unnamed(spec: ExperimentSpec) -> Iterator[Finding]:
+    # Katib mounts the folder at that path; locally the path is replaced where it is named
+    folder = str(spec.algorithm.settings.get("suggestion_trial_dir", "")).rstrip("/")
+    if spec.algorithm.name != "pbt" or not folder:
+        return
+    if folder not in json.dumps(spec.trial.model_dump(mode="json")):
+        yield Finding(("algorithm", "settings", "suggestion_trial_dir"),
+                      f"the trial never names {folder}: on Katib its checkpoint folder is "
+                      "mounted there, but a local trial finds it only where its command or "
+                      "env names that path, or in $AUTOML_CHECKPOINT_DIR")
+
+
+ADVICE: tuple[Adviser, ...] = (_ignored_settings, unreadable_metric_names,
+                               _checkpoint_folder_unnamed)
 """Checks whose findings are warnings wherever the experiment runs."""
 
 
