@@ -86,6 +86,9 @@ def _json(frame: pd.DataFrame) -> str:
 _FIRST = ("objective", "architecture")
 """After the keys, the columns the trials table finds room for first; times come last."""
 
+_LINEAGE = ("generation", "parent")
+"""pbt's columns, found room for after the parameters, before the metrics."""
+
 _LAST = ("duration_s", "start_time", "completion_time")
 
 
@@ -101,11 +104,12 @@ def _rich(frame: pd.DataFrame, *, wide: bool) -> str:
         hidden |= {c for c in frame.columns if c in RAW_NAS_COLUMNS}
     shown = [c for c in frame.columns if c not in hidden]
     headers = [str(c).removeprefix("params.").removeprefix("metrics.") for c in shown]
-    middle = [h for h, c in zip(headers, shown, strict=True)
-              if c.startswith(("params.", "metrics.")) and h not in _FIRST]
+    params, metrics = ([h for h, c in zip(headers, shown, strict=True)
+                        if c.startswith(prefix) and h not in _FIRST]
+                       for prefix in ("params.", "metrics."))
     buffer = io.StringIO()
     print_table(headers, [[_cell(v) for v in row] for row in frame[shown].itertuples(index=False)],
-                wide=wide, priority=(*_FIRST, *middle, *_LAST),
+                wide=wide, priority=(*_FIRST, *params, *_LINEAGE, *metrics, *_LAST),
                 console=Console(file=buffer, force_terminal=False))
     return buffer.getvalue()
 
