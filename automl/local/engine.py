@@ -112,6 +112,8 @@ class LocalEngine:
         # Locked first: an engine refused changes nothing in the study (not even its budget).
         with _exclusive(self.storage, self.runs, spec.name):
             study = open_study(spec, self.storage, sampler, _katib_yaml(spec))
+            if self.schedule is not None:
+                self.schedule.begin(fresh=not study.get_trials(deepcopy=False))
             self._recover(study)
             try:
                 return self._loop(study)

@@ -54,9 +54,12 @@ class Pbt(Schedule):
         self.runs = runs
         self.mount = str(spec.algorithm.settings["suggestion_trial_dir"])
         self.state_file = runs / STATE_FILE
-        if self.state_file.exists():
-            self.queue.restore(json.loads(self.state_file.read_text(encoding="utf-8")))
         self._seen = 0  # how many of the finished records the queue has been given
+
+    def begin(self, fresh: bool) -> None:
+        """Go on with the saved population, unless the study is new (then it is another's)."""
+        if self.state_file.exists() and not fresh:
+            self.queue.restore(json.loads(self.state_file.read_text(encoding="utf-8")))
 
     def take(self, count: int, finished: Sequence[Mapping[str, Any]],
              running: Sequence[Mapping[str, Any]]) -> list[Step]:

@@ -47,7 +47,8 @@ class Job:
     Attributes:
         id: Unique within the experiment, in the order the queue made the jobs.
         params: Parameter name → the value the trial receives (a string, as Katib sends it).
-        generation: 0 for random samples; a child's is its parent's plus one.
+        generation: 0 for random samples; a child's is one more than that of the trial it
+            continues or replaces (Katib counts an exploit child from the replaced trial).
         parent: The trial whose checkpoint the child starts from (None in generation 0).
     """
 
@@ -118,7 +119,7 @@ class PbtQueue:
         self.pending: list[Job] = []
         self.running: dict[str, Job] = {}
         # the trials of the two pools, with their scaled values; ``done``: every trial seen
-        self.completed: dict[str, tuple[Job, float | None]] = {}
+        self.completed: dict[str, tuple[Job, float]] = {}
         self.done: set[str] = set()
         self.pools: dict[str, list[str]] = {"previous": [], "current": []}
         self._seed(self.population)
@@ -164,7 +165,7 @@ class PbtQueue:
         self.pools["current"].append(name)
 
     def generate(self, count: int) -> None:
-        """Queue at least ``count`` more jobs: random ones, or children of a pool."""
+        """Queue more jobs for a request of ``count``: random ones, or children of a pool."""
         if len(self.pools["current"]) <= self.population:
             if not self.pools["previous"]:
                 self._seed(count)

@@ -65,6 +65,9 @@ class Schedule(ABC):
             when the schedule has run every trial it will ever run.
         """
 
+    def begin(self, fresh: bool) -> None:  # noqa: B027 (a hook most schedules leave alone)
+        """The study is open; ``fresh``: it holds no trial yet (anything saved is stale)."""
+
     def start(self, step: Step, trial: str, run_dir: Path) -> dict[str, Path]:
         """``step`` runs as the trial named ``trial``, its folder ``run_dir``.
 

@@ -126,10 +126,10 @@ def curves(results: Results, metric: str | None = None) -> Any:
     obs = obs[(obs["metric"] == metric) & obs["value"].notna()]
     if obs.empty:
         raise NoFigure(f"no trial reported {metric} as a number yet")
+    if "parent" in results.trials.columns:  # a lineage's curve runs through its trials
+        return _lineage_curves(results, obs, metric)
     if obs.groupby("trial", observed=True).size().max() < 2:
         raise NoFigure(f"each trial reported {metric} once: there is no curve to draw")
-    if "parent" in results.trials.columns:
-        return _lineage_curves(results, obs, metric)
     figure = go.Figure()
     for trial, rows in obs.groupby("trial", sort=False, observed=True):
         figure.add_trace(go.Scatter(x=rows["step"], y=rows["value"], mode="lines+markers",

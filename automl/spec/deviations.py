@@ -142,6 +142,17 @@ def _pbt_push(spec: ExperimentSpec) -> Iterator[Finding]:
 
 
 @_pbt
+def _pbt_request(spec: ExperimentSpec) -> Iterator[Finding]:
+    population = int(spec.algorithm.settings.get("n_population", 0))
+    if spec.budget.parallel_trials > population:
+        yield Finding(("budget", "parallel_trials"),
+                      f"on Katib, more parallel trials than n_population ({population}) can "
+                      "ask the pbt service for more trials than a new generation holds: it "
+                      "raises 'Pending queue is empty!', and the jobs it took for that "
+                      "request never run")
+
+
+@_pbt
 def _pbt_restart(spec: ExperimentSpec) -> Iterator[Finding]:
     yield Finding(("resume_policy",),
                   "a pbt experiment on Katib does not continue after a restart: its service "
@@ -241,6 +252,15 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "every trial gets its checkpoint folder, whatever the collector",
         "pkg/webhook/v1beta1/pod/inject_webhook.go: Mutate, mutateSuggestionVolume",
         _pbt_push),
+    Deviation(
+        "pbt-request-size",
+        "GetSuggestions takes as many jobs from the queue as the controller asks for; when a "
+        "new generation (n_population jobs) holds fewer than the free parallel slots it raises "
+        "'Pending queue is empty!' for that request, and the jobs it had taken for it never run",
+        "the free slots take the jobs there are; the next request makes more from the "
+        "generation before, as the service does when its queue runs short",
+        "pkg/suggestion/v1beta1/pbt/service.py: PbtService.GetSuggestions, PbtJobQueue.get",
+        _pbt_request),
     Deviation(
         "pbt-restart",
         "the pbt service keeps the population in memory: after a restart (a larger "

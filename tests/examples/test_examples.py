@@ -50,7 +50,7 @@ def test_examples_validate() -> None:
     files = sorted(EXAMPLES.glob("*/*.yaml"))
     names = {f.parent.name for f in files}
     assert {"hyperband", "early-stopping", "file-collector", "tfevent-collector",
-            "multi-metric", "compare", "nas-enas", "nas-darts"} <= names
+            "multi-metric", "compare", "nas-enas", "nas-darts", "pbt"} <= names
     for file in files:
         if file.name != "broken.yaml":
             automl.load(file)
@@ -78,6 +78,33 @@ def test_hyperband_runs_its_whole_schedule(tmp_path: Path) -> None:
     promoted = trials.iloc[2]
     assert promoted["params.alpha"] == pytest.approx(better["params.alpha"])
     assert promoted["params.eta0"] == pytest.approx(better["params.eta0"])
+
+
+def test_pbt_children_train_on_from_their_parents_networks(tmp_path: Path) -> None:
+    import pickle
+
+    data = shrunk("pbt/experiment.yaml", max_trials=8, parallel_trials=2)
+    data["algorithm"]["settings"]["n_population"] = 5
+    data["trial"]["command"] = [w.replace("--epochs=3", "--epochs=1")
+                                for w in data["trial"]["command"]]
+    summary, results = run(data, tmp_path)
+    trials = results.trials
+    assert summary.status == "Succeeded"
+    assert_accuracies(trials)
+    children = trials[trials["parent"].notna()]
+    # generation 0 ends once 6 trials completed; 2 at a time, a 7th may have started by then
+    assert 1 <= len(children) <= 2
+    runs = tmp_path / ".automl" / "runs" / "digits-pbt"
+
+    def epochs(trial: str) -> int:
+        with open(runs / trial / "checkpoint" / "model.pkl", "rb") as file:
+            return pickle.load(file)["epoch"]
+
+    for child in children.itertuples():
+        assert epochs(child.trial) == epochs(child.parent) + 1
+    # the child's curve goes on from its parent's in the report's learning curves
+    figure = results.plot_curves()
+    assert figure.layout.title.text.startswith("Learning curves by lineage")
 
 
 def test_early_stopping_stops_a_bad_trial(tmp_path: Path) -> None:

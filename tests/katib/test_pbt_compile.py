@@ -68,6 +68,9 @@ def test_what_katib_does_otherwise_is_said_at_validate_katib_time() -> None:
     push = {**PBT, "trial": {**PBT["trial"], "metrics_collector": {"kind": "Push"}}}
     assert any("pbt-push-checkpoint" in f.message for f in advice(automl.load(push),
                                                                   cluster=True))
+    wide = {**PBT, "budget": {"max_trials": 24, "parallel_trials": 9}}
+    assert [str(f.path) for f in advice(automl.load(wide), cluster=True)
+            if "pbt-request-size" in f.message] == ["('budget', 'parallel_trials')"]
     # a local run alone says nothing of Katib
     assert not [f for f in advice(automl.load(PBT)) if "Katib differs" in f.message]
 

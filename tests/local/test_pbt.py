@@ -192,3 +192,15 @@ def test_katibs_simple_pbt_example_imports_and_runs_here(tmp_path, monkeypatch) 
         saved = (tmp_path / ".automl" / "runs" / "simple-pbt" / row["name"] / "checkpoint"
                  / "training.ckpt")
         assert json.loads(saved.read_text())["step"] == 4  # 3 epochs from step 1
+
+
+def test_a_new_study_of_the_same_name_starts_a_new_population(tmp_path, monkeypatch) -> None:
+    # the runs folder outlives a deleted study: its saved population belongs to the old one
+    monkeypatch.chdir(tmp_path)
+    run(spec(**_pbt(max_trials=8)), tmp_path, seed=0)
+    (tmp_path / ".automl" / "studies.journal").unlink()
+    summary = run(spec(**_pbt(max_trials=5)), tmp_path, seed=0)
+    assert summary.counts == {"Succeeded": 5}
+    rows = records(tmp_path, "pop")
+    assert [r["pbt"]["generation"] for r in rows] == [0] * 5
+    assert all(_checkpoint(tmp_path, r["name"])["trials"] == [r["name"]] for r in rows)
