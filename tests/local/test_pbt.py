@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 import automl
+from automl.local.schedule import TAG
 from automl.local.store import ATTR, open_storage
 from tests.local.helpers import records, run, spec
 
@@ -131,7 +132,7 @@ def test_kill_9_mid_generation_resumes_the_population_with_nothing_lost_or_run_t
     deadline = time.time() + 60
     # past the first generation: children run when the engine dies
     while time.time() < deadline and not any(
-            t.user_attrs.get("automl.tag", {}).get("parent") for t in _trials(tmp_path)):
+            t.user_attrs.get(TAG, {}).get("parent") for t in _trials(tmp_path)):
         time.sleep(0.05)
     engine.send_signal(signal.SIGKILL)
     engine.wait(timeout=10)
