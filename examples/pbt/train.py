@@ -7,7 +7,7 @@ saves the network back for its children. On Katib the folder is the suggestion v
 sub-path mounted at ``suggestion_trial_dir``; locally automl puts a folder of the runs folder
 in its place.
 
-    python examples/pbt/train.py --lr=0.05 --batch-size=64 --epochs=3 --checkpoint=/tmp/ckpt
+    python examples/pbt/train.py --lr=0.05 --batch-size=64 --epochs=3 --checkpoint=ckpt
 """
 
 from __future__ import annotations
