@@ -113,7 +113,7 @@ class LocalEngine:
         with _exclusive(self.storage, self.runs, spec.name):
             study = open_study(spec, self.storage, sampler, _katib_yaml(spec))
             if self.schedule is not None:
-                self.schedule.begin(fresh=not study.get_trials(deepcopy=False))
+                self.schedule.begin(fresh=self.storage.get_n_trials(study._study_id) == 0)
             self._recover(study)
             try:
                 return self._loop(study)

@@ -71,8 +71,8 @@ class Hyperband(Schedule):
         """Trials the whole schedule runs."""
         return sum(r.size for r in self.plan)
 
-    def next(self, finished: list[Mapping[str, Any]],
-             running: list[Mapping[str, Any]]) -> tuple[Rung, dict[str, Any]] | str | None:
+    def next(self, finished: Sequence[Mapping[str, Any]],
+             running: Sequence[Mapping[str, Any]]) -> tuple[Rung, dict[str, Any]] | str | None:
         """The rung and fixed parameters of the next trial, WAIT, or None when all have run.
 
         Args:
@@ -101,7 +101,7 @@ class Hyperband(Schedule):
         """The next trials of the schedule, one :meth:`next` at a time."""
         steps: list[Step] = []
         while len(steps) < count:
-            step = self.next(list(finished), [*running, *(s.tag for s in steps)])
+            step = self.next(finished, [*running, *(s.tag for s in steps)])
             if step is None and not steps:
                 return None
             if not isinstance(step, tuple):

@@ -144,11 +144,11 @@ def _lineage_curves(results: Results, obs: Any, metric: str) -> Any:
     import plotly.colors
     import plotly.graph_objects as go
 
-    from automl.results.lineage import continued_steps, lineage_roots
+    from automl.results.lineage import continued_steps, lineage_roots, parents
 
     trials = results.trials
     obs = continued_steps(trials, obs)
-    parents = dict(zip(trials["trial"].astype(str), trials["parent"].fillna(""), strict=True))
+    parent_of = parents(trials)
     roots = lineage_roots(trials)
     palette = plotly.colors.qualitative.Plotly
     colours = {root: palette[i % len(palette)]
@@ -159,7 +159,7 @@ def _lineage_curves(results: Results, obs: Any, metric: str) -> Any:
     shown: set[str] = set()
     for trial, rows in obs.groupby("trial", sort=False, observed=True):
         x, y = rows["step"].tolist(), rows["value"].tolist()
-        parent = parents.get(str(trial))
+        parent = parent_of.get(str(trial))
         if parent in ends:  # joined to where the parent ended
             x, y = [ends[parent][0], *x], [ends[parent][1], *y]
         root = roots.get(str(trial), str(trial))

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["continued_steps", "lineage_roots", "step_offsets"]
+__all__ = ["continued_steps", "lineage_roots", "parents", "step_offsets"]
 
 
-def _parents(trials: pd.DataFrame) -> dict[str, str | None]:
+def parents(trials: pd.DataFrame) -> dict[str, str | None]:
+    """Trial → its parent (None in generation 0); empty for other algorithms."""
     if "parent" not in trials.columns:
         return {}
     parents = trials["parent"].astype(object).where(trials["parent"].notna(), None)
@@ -30,16 +31,16 @@ def step_offsets(trials: pd.DataFrame, observations: pd.DataFrame) -> dict[str, 
     A trial's length is one more than the last step it reported of any metric; an ancestor
     missing from the table counts as none.
     """
-    parents = _parents(trials)
-    if not parents:
+    parent_of = parents(trials)
+    if not parent_of:
         return {}
     lengths = (observations.groupby("trial", observed=True)["step"].max() + 1).to_dict()
     offsets: dict[str, int] = {}
-    for trial in parents:
+    for trial in parent_of:
         chain, node = [], trial
         while node is not None and node not in offsets and node not in chain:
             chain.append(node)
-            node = parents.get(node)
+            node = parent_of.get(node)
         # the first ancestor already placed ends where this chain begins
         base = (offsets[node] + int(lengths.get(node, 0) or 0)) if node in offsets else 0
         for member in reversed(chain):  # from the oldest ancestor down to ``trial``
@@ -61,12 +62,12 @@ def continued_steps(trials: pd.DataFrame, observations: pd.DataFrame) -> pd.Data
 
 def lineage_roots(trials: pd.DataFrame) -> dict[str, str]:
     """Trial → its generation-0 ancestor (itself for a trial without a parent)."""
-    parents = _parents(trials)
+    parent_of = parents(trials)
     roots: dict[str, str] = {}
-    for trial in parents:
+    for trial in parent_of:
         seen, node = {trial}, trial
-        while parents.get(node) is not None and parents[node] not in seen:
-            node = parents[node]  # type: ignore[assignment]
+        while parent_of.get(node) is not None and parent_of[node] not in seen:
+            node = parent_of[node]  # type: ignore[assignment]
             seen.add(node)
         roots[trial] = node
     return roots

@@ -46,6 +46,15 @@ def records(root: Path, name: str = "t") -> list[dict[str, Any]]:
     return [t.user_attrs.get(ATTR, {"state": t.state.name}) for t in study.get_trials()]
 
 
+def study_trials(root: Path, name: str) -> list[optuna.trial.FrozenTrial]:
+    """The stored trials of experiment ``name`` under ``root`` (none while it has no study)."""
+    try:
+        return optuna.load_study(study_name=name,
+                                 storage=open_storage(None, root / ".automl")).get_trials()
+    except KeyError:
+        return []
+
+
 def darts(name: str, program: list[str], **settings: Any) -> ExperimentSpec:
     """A DARTS experiment: ``program`` gets Katib's three arguments and prints
     ``Best-Genotype=Genotype(...)`` and ``Validation-Accuracy=...``."""

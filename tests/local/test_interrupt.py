@@ -13,7 +13,7 @@ import yaml
 
 from automl.local.store import ATTR, open_storage
 from tests.faults.helpers import trial_processes
-from tests.local.helpers import TRIAL
+from tests.local.helpers import TRIAL, study_trials
 
 MAX_TRIALS = 6
 
@@ -40,18 +40,10 @@ def _start(tmp_path: Path) -> subprocess.Popen:
                             text=True)
 
 
-def _trials(tmp_path: Path) -> list[optuna.trial.FrozenTrial]:
-    storage = open_storage(None, tmp_path / ".automl")
-    try:
-        return optuna.load_study(study_name="slow", storage=storage).get_trials()
-    except KeyError:
-        return []
-
-
 def _wait_for_finished(tmp_path: Path, count: int, timeout: float = 60) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if sum(t.state.is_finished() for t in _trials(tmp_path)) >= count:
+        if sum(t.state.is_finished() for t in study_trials(tmp_path, "slow")) >= count:
             return
         time.sleep(0.1)
     raise AssertionError(f"fewer than {count} trials finished in {timeout}s")
@@ -77,7 +69,7 @@ def _finish(tmp_path: Path) -> list[dict]:
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("slow: Succeeded (ExperimentMaxTrialsReached")
-    return [t.user_attrs[ATTR] for t in _trials(tmp_path)]
+    return [t.user_attrs[ATTR] for t in study_trials(tmp_path, "slow")]
 
 
 def test_kill_9_keeps_finished_trials_leaves_no_orphans_and_resumes(tmp_path) -> None:
@@ -86,7 +78,8 @@ def test_kill_9_keeps_finished_trials_leaves_no_orphans_and_resumes(tmp_path) ->
     _wait_for_finished(tmp_path, 2)
     _wait_running(tmp_path)
     assert trial_processes(tmp_path), "trials should be running when the engine is killed"
-    before = {t.number: t.user_attrs[ATTR] for t in _trials(tmp_path) if t.state.is_finished()}
+    before = {t.number: t.user_attrs[ATTR] for t in study_trials(tmp_path, "slow")
+              if t.state.is_finished()}
     engine.send_signal(signal.SIGKILL)
     engine.wait(timeout=10)
     assert _wait_gone(tmp_path) == []  # the trials died with their engine
@@ -111,9 +104,9 @@ def test_ctrl_c_stops_every_trial_and_the_run_resumes(tmp_path) -> None:
     assert "finished trials are kept" in err
     assert "Traceback" not in err
     assert _wait_gone(tmp_path, timeout=2) == []
-    states = {t.state for t in _trials(tmp_path)}
+    states = {t.state for t in study_trials(tmp_path, "slow")}
     assert optuna.trial.TrialState.RUNNING not in states  # the study is consistent
-    killed = [t.user_attrs[ATTR] for t in _trials(tmp_path)
+    killed = [t.user_attrs[ATTR] for t in study_trials(tmp_path, "slow")
               if t.user_attrs[ATTR]["status"] == "Killed"]
     assert killed
 
@@ -135,7 +128,7 @@ def test_sigterm_stops_as_ctrl_c_does_and_its_cut_off_trials_are_not_failures(tm
     assert "stopped by SIGTERM" in err and "run the same command to resume" in err
     assert "Traceback" not in err
     assert _wait_gone(tmp_path, timeout=2) == []
-    found = _trials(tmp_path)
+    found = study_trials(tmp_path, "slow")
     assert optuna.trial.TrialState.RUNNING not in {t.state for t in found}
     statuses = [t.user_attrs[ATTR]["status"] for t in found]
     assert "Killed" in statuses and "Failed" not in statuses

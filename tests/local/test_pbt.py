@@ -9,14 +9,13 @@ import sys
 import time
 from pathlib import Path
 
-import optuna
 import pytest
 import yaml
 
 import automl
 from automl.local.schedule import TAG
-from automl.local.store import ATTR, open_storage
-from tests.local.helpers import records, run, spec
+from automl.local.store import ATTR
+from tests.local.helpers import records, run, spec, study_trials
 
 PBT_TRIAL = str(Path(__file__).resolve().parents[1] / "data" / "pbt_trial.py")
 KATIB_DIR = "/var/log/katib/checkpoints/"
@@ -114,14 +113,6 @@ def _queued_again(row: dict, rows: list[dict], state: dict) -> bool:
 
 # ---- kill -9 and resume, with the CLI in a process of its own ------------------------------
 
-def _trials(tmp_path: Path) -> list[optuna.trial.FrozenTrial]:
-    storage = open_storage(None, tmp_path / ".automl")
-    try:
-        return optuna.load_study(study_name="pop", storage=storage).get_trials()
-    except KeyError:
-        return []
-
-
 def test_kill_9_mid_generation_resumes_the_population_with_nothing_lost_or_run_twice(
         tmp_path) -> None:
     (tmp_path / "exp.yaml").write_text(yaml.safe_dump(
@@ -132,17 +123,18 @@ def test_kill_9_mid_generation_resumes_the_population_with_nothing_lost_or_run_t
     deadline = time.time() + 60
     # past the first generation: children run when the engine dies
     while time.time() < deadline and not any(
-            t.user_attrs.get(TAG, {}).get("parent") for t in _trials(tmp_path)):
+            t.user_attrs.get(TAG, {}).get("parent") for t in study_trials(tmp_path, "pop")):
         time.sleep(0.05)
     engine.send_signal(signal.SIGKILL)
     engine.wait(timeout=10)
-    before = {t.number: t.user_attrs[ATTR] for t in _trials(tmp_path) if t.state.is_finished()}
-    cut = [t for t in _trials(tmp_path) if not t.state.is_finished()]
+    before = {t.number: t.user_attrs[ATTR] for t in study_trials(tmp_path, "pop")
+              if t.state.is_finished()}
+    cut = [t for t in study_trials(tmp_path, "pop") if not t.state.is_finished()]
     assert cut, "trials should have been running when the engine was killed"
 
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    rows = [t.user_attrs[ATTR] for t in _trials(tmp_path)]
+    rows = [t.user_attrs[ATTR] for t in study_trials(tmp_path, "pop")]
     for number, record in before.items():
         assert rows[number] == record  # finished trials kept as they were
     interrupted = [rows[t.number] for t in cut]
