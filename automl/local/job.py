@@ -37,7 +37,7 @@ from automl.spec.shell import SHELL_WRAPPED, render_word, stdout_redirect, wrap_
 from automl.spec.trial import find_containers
 
 __all__ = ["CHECKPOINT_ENV", "KATIB_STDOUT", "TrialJob", "build_job", "local_container",
-           "start_failure"]
+           "replace_paths", "start_failure"]
 
 KATIB_STDOUT = "metrics.log"
 """With ``katib_shell``: the file in the trial's folder a StdOut trial's output goes to."""
@@ -105,19 +105,22 @@ def build_job(spec: ExperimentSpec, name: str, assignments: dict[str, str], run_
     words = [*container.get("command", []), *container.get("args", [])]
     argv = [render_word(w, values, unquote=kind in SHELL_WRAPPED and not katib_shell)
             for w in words]
-    env = dict(os.environ)
-    for key, value in container.get("env", {}).items():
-        env[key] = render_word(value, values, unquote=False)
-    env["KATIB_TRIAL_NAME"] = name
+    # only what the template wrote is rewritten below, never the environment inherited here
+    written = {key: render_word(value, values, unquote=False)
+               for key, value in container.get("env", {}).items()}
     run_dir.mkdir(parents=True, exist_ok=True)
     collector, watch, watch_file, local_path = _collector(spec, run_dir)
-    if local_path is not None:  # each trial gets its own copy of the collector's path
-        remote = spec.trial.metrics_collector.effective_path
-        argv = [a.replace(remote, str(local_path)) for a in argv]
-        env = {k: v.replace(remote, str(local_path)) for k, v in env.items()}
+    # each trial gets its own copy of the collector's path, and of pbt's checkpoint folder
+    paths = dict(mounts or {})
+    if local_path is not None:
+        paths = {spec.trial.metrics_collector.effective_path: local_path, **paths}
+    argv = [replace_paths(a, paths) for a in argv]
+    written = {k: replace_paths(v, paths) for k, v in written.items()}
+    env = {**os.environ, **written, "KATIB_TRIAL_NAME": name}
+    if local_path is not None:
         env["AUTOML_METRICS_PATH"] = str(local_path)
-    for remote, local in (mounts or {}).items():
-        argv, env = _mounted(argv, env, remote, local)
+    for local in (mounts or {}).values():
+        env[CHECKPOINT_ENV] = str(local)
     if watch_file is not None and kind == "Push":
         env[METRICS_FILE_ENV] = str(watch_file)
     if katib_shell:
@@ -214,15 +217,24 @@ def _placeholder_values(spec: ExperimentSpec, name: str,
     return values
 
 
-def _mounted(argv: list[str], env: dict[str, str], remote: str, local: Path
-             ) -> tuple[list[str], dict[str, str]]:
-    """``remote`` (a folder, with or without its trailing /) replaced by ``local``."""
-    folder = re.compile(re.escape(remote.rstrip("/") or "/") + r"(?![\w.-])")
+def replace_paths(text: str, paths: Mapping[str, Path]) -> str:
+    """Each path of the trial's container in ``paths`` replaced by its local stand-in wherever
+    ``text`` names it whole: the exact value, a prefix followed by ``/``, the value of
+    ``--flag=path`` or ``VAR=path``, or a word of a shell line (after a space, quote or
+    redirect).
+
+    A path that merely starts or ends the same (``/out/model.pt`` or ``/data/out/m`` for
+    ``/out/m``) is left alone; a trailing ``/`` of a container path does not matter. All are
+    replaced in one pass, so that a stand-in is never rewritten by another.
+    """
+    if not paths:
+        return text
+    local = {remote.rstrip("/") or "/": str(path) for remote, path in paths.items()}
+    # the longest first: of /out and /out/m, /out/m/x is /out/m's
+    names = "|".join(re.escape(n) for n in sorted(local, key=len, reverse=True))
+    pattern = re.compile(r"(?<![\w./~-])(" + names + r")(?![\w.~-])")
     # a callable replacement: the path is put in as it is, never read as a pattern
-    argv = [folder.sub(lambda _: str(local), a) for a in argv]
-    env = {k: folder.sub(lambda _: str(local), v) for k, v in env.items()}
-    env[CHECKPOINT_ENV] = str(local)
-    return argv, env
+    return pattern.sub(lambda m: local[m.group(1)], text)
 
 
 def _collector(spec: ExperimentSpec, run_dir: Path

@@ -19,11 +19,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from automl._fs import copy_tree, remove_tree
 from automl.local.pbt_queue import PbtQueue
 from automl.local.schedule import Schedule, Step
 from automl.spec import ExperimentSpec
@@ -80,11 +80,12 @@ class Pbt(Schedule):
         """Fill the trial's checkpoint folder with its parent's; the mount that stands for it."""
         job = self.queue.started(step.tag["job"], trial)
         folder = run_dir / CHECKPOINT
-        if folder.exists():
-            shutil.rmtree(folder)
+        remove_tree(folder)
         parent = None if job.parent is None else self.runs / job.parent / CHECKPOINT
         if parent is not None and parent.is_dir():
-            shutil.copytree(parent, folder)
+            # links kept as links; a FIFO or an unreadable file skipped with a warning, or
+            # every child of this parent would fail on it, on every resume
+            copy_tree(parent, folder)
         else:
             if parent is not None:
                 logger.warning("trial %s: the checkpoint of its parent %s is gone (%s); it "
