@@ -79,15 +79,29 @@ def pipeline_image(
     tag: Annotated[str, typer.Option(help="The image to build.")] = "automl-tune:latest",
     base_image: Annotated[str, typer.Option(help="The image to start from (Python 3.10+, "
                                                  "pip).")] = "python:3.11-slim",
+    allow_outside: Annotated[list[Path] | None, typer.Option(
+        "--allow-outside", metavar="PATH",
+        help="Ship the files the trials name under PATH (a file or folder outside the "
+             "current folder; repeatable). Without it such a file is refused (exit 2).")]
+    = None,
 ) -> None:
-    """Write the tuning step's image build context: Dockerfile, automl, the trials' files."""
+    """Write the tuning step's image build context: Dockerfile, automl, the trials' files.
+
+    Only files under the current folder (the project) are shipped; a file the trials name
+    outside it (an absolute path, '..', a symlink leading out) is refused unless
+    --allow-outside names it. System programs (/bin/sh, /usr/bin/..., any python) are never
+    copied: the image has its own. Nothing is written outside -o.
+    """
     from automl.pipelines.image import build_context
 
-    context = build_context(source, output, image=tag, base_image=base_image)
+    context = build_context(source, output, image=tag, base_image=base_image,
+                            allow_outside=allow_outside or ())
     typer.echo(f"wrote {output}: Dockerfile, automl, requirements.txt "
                f"({len(context.requirements)} pinned), {len(context.files)} trial file(s)")
     for path in sorted(context.files):
         typer.echo(f"  {path}")
+    for program in context.own:
+        typer.echo(f"  {program}: not copied, the image's own")
     typer.echo("build and push it, then compile with it:")
     for command in context.commands():
         typer.echo(f"  {command}")

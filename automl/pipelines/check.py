@@ -13,10 +13,10 @@ import itertools
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
-from automl.pipelines.files import WORKDIR, trial_paths
+from automl.pipelines.files import image_path, trial_paths
 from automl.spec.source import read_first_document
 
 __all__ = ["cluster_problems", "set_tuning_image", "tuning_executors"]
@@ -78,8 +78,7 @@ def cluster_problems(package_path: Path, manifest: dict[str, Any] | None = None)
         return problems  # on Katib each trial runs in its own image: its paths are its own
     spec = load(json.loads(spec_json))
     for word in trial_paths(spec):
-        inside = word if word.startswith("/") else str(PurePosixPath(WORKDIR) / word)
-        if inside not in shipped:
+        if image_path(word) not in shipped:
             problems.append(
                 f"experiment {spec.name!r}: the trial command names {word}, a file on this "
                 "machine that the tuning step's image does not ship: build the image with "

@@ -4,31 +4,45 @@ A trial's command names its program as a path on this machine (``examples/quicks
 train.py``). Inside the step's container that path exists only if the image ships the file.
 These functions find the experiments a pipeline tunes, the files their trials name (and
 the modules those files import from beside them), and the packages those files import.
+
+Only files of the project (the folder the trials' relative paths start from) are shipped: a
+file the command names outside it (an absolute path, ``..``, a symlink leading out) could be
+anything on this machine (a key, a host's binary), so it is refused unless the user allows
+its folder. A system program (``/bin/sh``, ``python``) is never copied: the image has its own.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import os
+import posixpath
+import re
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from importlib import metadata
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from automl._fs import PathEscape, is_inside
 from automl.spec.source import read_first_document
 
 if TYPE_CHECKING:
     from automl.pipelines.compile import PipelineSource
     from automl.spec import ExperimentSpec
 
-__all__ = ["WORKDIR", "pipeline_experiments", "requirements", "trial_files", "trial_paths"]
+__all__ = ["WORKDIR", "image_path", "is_system_program", "pipeline_experiments", "requirements",
+           "system_programs", "trial_files", "trial_paths"]
 
 WORKDIR = "/workspace"
 """The step image's working directory: a relative trial path is found under it."""
 
 _PROGRAMS = (".py", ".sh", ".R", ".jl", ".pl", ".rb")
+_SYSTEM = ("/bin", "/sbin", "/lib", "/lib64", "/usr", "/etc")
+"""The operating system's folders: the image has its own (of its own distribution)."""
+_INTERPRETER = re.compile(r"python[0-9.]*")
+"""Any Python a trial names (a virtualenv's, pyenv's): the image's runs the step."""
 
 
 def pipeline_experiments(source: PipelineSource) -> list[ExperimentSpec]:
@@ -59,69 +73,121 @@ def _from_package(data: dict) -> list[ExperimentSpec]:
     return [load(json.loads(found))] if found else []
 
 
-def trial_paths(spec: ExperimentSpec, cwd: Path | None = None) -> list[str]:
-    """The words of the command the local engine runs that are paths to files.
+def is_system_program(word: str) -> bool:
+    """Whether a command word names a program the image has itself, never copied into it:
+    anything in the system's folders (``/bin/sh``, ``/usr/bin/python3``) or a Python
+    interpreter at any path (a virtualenv's ``.venv/bin/python``)."""
+    path = posixpath.normpath(word)
+    if posixpath.isabs(path) and any(path == f or path.startswith(f + "/") for f in _SYSTEM):
+        return True
+    return "/" in word and _INTERPRETER.fullmatch(posixpath.basename(path)) is not None
 
-    That command is the primary container's, or ``trial.local``'s when given
-    (automl.local.job.local_container).
-    A word counts when it names a file under ``cwd`` (default: the current folder) or at
-    its absolute path, or looks like a program (``src/train.py``) without one; an option's
-    value (``--data=data/x.csv``) counts the same.
-    """
+
+def image_path(word: str) -> str:
+    """Where a path a trial names is in the image: an absolute one where it says, a relative
+    one under :data:`WORKDIR` (``..`` resolved, as the trial's process resolves it there)."""
+    return posixpath.normpath(posixpath.join(WORKDIR, word))
+
+
+def _words(spec: ExperimentSpec) -> list[str]:
+    """The words of the command the local engine runs, an option's value (``--data=x``) on
+    its own; none for a template in a ConfigMap (nothing here names a file)."""
     from automl.errors import AutomlError
     from automl.local.job import local_container
 
     try:
         container = local_container(spec)
-    except AutomlError:  # a template in a ConfigMap: nothing here to name a file
+    except AutomlError:
         return []
-    words = [*container.get("command", []), *container.get("args", [])]
-    here = Path(cwd) if cwd is not None else Path.cwd()
-    found = []
-    for word in words:
+    words = []
+    for word in [*container.get("command", []), *container.get("args", [])]:
         value = word.split("=", 1)[1] if word.startswith("-") and "=" in word else word
         if "${" in value or "$(" in value or not value or value.startswith("-"):
             continue
-        if (here / value).is_file() or (value.endswith(_PROGRAMS) and "/" in value):
-            found.append(value)
+        words.append(value)
+    return words
+
+
+def system_programs(spec: ExperimentSpec) -> list[str]:
+    """The words of the trial's command that name a system program (:func:`is_system_program`)."""
+    return list(dict.fromkeys(w for w in _words(spec) if is_system_program(w)))
+
+
+def trial_paths(spec: ExperimentSpec, cwd: Path | None = None) -> list[str]:
+    """The words of the command the local engine runs that are paths to files to ship.
+
+    That command is the primary container's, or ``trial.local``'s when given
+    (automl.local.job.local_container).
+    A word counts when it names a file under ``cwd`` (default: the current folder) or at
+    its absolute path, or looks like a program (``src/train.py``) without one; an option's
+    value (``--data=data/x.csv``) counts the same. A system program does not count.
+    """
+    here = Path(cwd) if cwd is not None else Path.cwd()
+    found = [w for w in _words(spec) if not is_system_program(w)
+             and ((here / w).is_file() or (w.endswith(_PROGRAMS) and "/" in w))]
     return list(dict.fromkeys(found))
 
 
-def trial_files(spec: ExperimentSpec, cwd: Path) -> dict[str, Path]:
+def trial_files(spec: ExperimentSpec, cwd: Path, allow_outside: Sequence[Path] = ()
+                ) -> dict[str, Path]:
     """Path in the image → the file here, for every file the trials name that exists here.
 
     A relative path lands under :data:`WORKDIR`, an absolute one at the same path; a Python
     program brings the modules it imports from its own folder (``supernet.py`` beside
-    ``trial.py``).
+    ``trial.py``), a symlinked one as the file it leads to.
+
+    Args:
+        spec: The experiment.
+        cwd: The project folder: where relative paths start, and what may be shipped.
+        allow_outside: Files or folders outside ``cwd`` that may be shipped all the same.
+
+    Raises:
+        PathEscape: Naming every file (or the file a symlink leads to) outside ``cwd`` and
+            ``allow_outside``.
     """
     shipped: dict[str, Path] = {}
+    outside: list[str] = []
     for word in trial_paths(spec, cwd):
         local = cwd / word  # an absolute word stays itself
         if not local.is_file():
             continue
-        inside = (str(PurePosixPath(WORKDIR) / PurePosixPath(word)) if not Path(word).is_absolute()
-                  else word)
+        folder = posixpath.dirname(image_path(word))
         for extra, file in _with_neighbours(local):
-            shipped[str(PurePosixPath(inside).parent / extra)] = file
+            if not any(is_inside(file, f) for f in (cwd, *allow_outside)):
+                shown = file.relative_to(cwd) if file.is_relative_to(cwd) else file
+                outside.append(f"{shown} (a link to {os.path.realpath(file)})"
+                               if file.is_symlink() else str(shown))
+                continue
+            shipped[posixpath.join(folder, extra)] = file
+    if outside:
+        raise PathEscape(
+            f"experiment {spec.name!r}: the trial command names files outside the project "
+            f"folder {cwd}: {', '.join(dict.fromkeys(outside))}; the image ships only the "
+            "project's files: move them into it, or ship them with --allow-outside PATH")
     return shipped
 
 
 def _with_neighbours(program: Path) -> Iterator[tuple[str, Path]]:
-    """The program, then each module it imports from its folder, recursively."""
+    """The program, then each module it imports from its folder, recursively: each as its
+    path beside the program in the image, and the file here.
+
+    The folder is the one of the file the program's symlinks lead to, where Python looks for
+    its imports; a module is named as its folder has it, a symlink too.
+    """
+    folder = Path(os.path.realpath(program)).parent
+    yield program.name, program
     seen: set[Path] = set()
-    todo = [program.resolve()]
-    folder = todo[0].parent
+    todo = [program]
     while todo:
         file = todo.pop()
-        if file in seen:
+        if file.suffix != ".py":
             continue
-        seen.add(file)
-        yield str(file.relative_to(folder)), file
-        if file.suffix == ".py":
-            for name in _imports(file):
-                for candidate in (folder / f"{name}.py", folder / name / "__init__.py"):
-                    if candidate.is_file():
-                        todo.append(candidate.resolve())
+        for name in sorted(_imports(file)):
+            for candidate in (folder / f"{name}.py", folder / name / "__init__.py"):
+                if candidate.is_file() and candidate not in seen and candidate != program:
+                    seen.add(candidate)
+                    todo.append(candidate)
+                    yield str(candidate.relative_to(folder)), candidate
 
 
 def _imports(file: Path) -> set[str]:

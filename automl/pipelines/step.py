@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from automl._fs import join_under
 from automl.errors import AutomlError
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ def _keep_logs(backend: Any, results: Any, logs_dir: str | Path | None) -> None:
     if logs_dir is None:
         return
     for trial in results.trials["trial"]:
-        folder = Path(logs_dir) / str(trial)
+        folder = join_under(Path(logs_dir), str(trial), "trial name")
         folder.mkdir(parents=True, exist_ok=True)
         for stream, stderr in (("stdout.log", False), ("stderr.log", True)):
             try:

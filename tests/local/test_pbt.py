@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -99,6 +100,30 @@ def test_a_failed_trial_is_queued_again_with_its_values_generation_and_parent(
         # the last trials may end after the population's last request: not yet seen by it
         assert _queued_again(row, rows, state) or row["name"] in state["running"], row["name"]
     assert any(_queued_again(row, rows, state) for row in failed)
+
+
+def test_a_fifo_and_a_dangling_link_in_a_parents_checkpoint_never_fail_its_children(
+        tmp_path, monkeypatch, caplog) -> None:
+    monkeypatch.chdir(tmp_path)
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    (dataset / "big.bin").write_bytes(b"x" * 1000)
+    # every trial leaves them in its checkpoint: each child finds its parent's
+    summary = run(spec(**_pbt(max_trials=10, extra=[f"--leave={dataset}"])), tmp_path, seed=0)
+    assert summary.status == "Succeeded"
+    rows = records(tmp_path, "pop")
+    assert {r["status"] for r in rows} == {"Succeeded"}
+    children = [r for r in rows if r["pbt"]["parent"] is not None]
+    assert children, "a second generation should have run"
+    runs = tmp_path / ".automl" / "runs" / "pop"
+    for row in children:
+        folder = runs / row["name"] / "checkpoint"
+        assert _checkpoint(tmp_path, row["name"])["trials"][-1] == row["name"]
+        assert os.readlink(folder / "dangling") == "/nonexistent/automl-test"
+        assert os.readlink(folder / "data") == str(dataset)  # a link, not a copy in full
+        # the child's own trial made a FIFO again after it started without its parent's
+        parent_pipe = runs / row["pbt"]["parent"] / "checkpoint" / "pipe"
+        assert f"not copied: {parent_pipe}: a FIFO, not a file" in caplog.messages
 
 
 def _queued_again(row: dict, rows: list[dict], state: dict) -> bool:

@@ -179,7 +179,9 @@ def test_the_example_pipelines_context_ships_its_trial_program_at_the_path_it_na
     from automl.pipelines.files import pipeline_experiments
 
     source = REPO / "examples" / "pipeline" / "pipeline.py"
-    built = build_context(source, tmp_path / "build", image="r/t:1", cwd=tmp_path)
+    # run from elsewhere, the program is outside the project folder: shipped when allowed
+    built = build_context(source, tmp_path / "build", image="r/t:1", cwd=tmp_path,
+                          allow_outside=[REPO / "examples"])
     (experiment,) = pipeline_experiments(source)
     program = experiment.trial.command[1]  # an absolute path: kfp.local runs from anywhere
     assert list(built.files) == [program]
