@@ -146,7 +146,9 @@ FIELDS: dict[str, tuple[str, str]] = {
     "trial.metrics_collector.path": (
         "spec.metricsCollectorSpec.source.fileSystemPath.path",
         "File: default `/var/log/katib/metrics.log`; TensorFlowEvent: default "
-        "`/var/log/katib/tfevent/`; absolute"),
+        "`/var/log/katib/tfevent/`; absolute; locally each trial gets its own, put where "
+        "the command, args or the env the trial writes name the path whole (`/out/m`, "
+        "`/out/m/x`, `--f=/out/m`; not `/out/model.pt`)"),
     "trial.metrics_collector.path_kind": ("spec.metricsCollectorSpec.source.fileSystemPath.kind",
                                           "Custom only (File for File, Directory for "
                                           "TensorFlowEvent)"),
@@ -535,7 +537,9 @@ CONCEPTS = """\
   from their own with values moved by ×0.8 or ×1.2 (or resampled with `resample_probability`).
   Locally a trial's folder is `.automl/runs/<experiment>/<trial>/checkpoint`, put where the
   command or env names `suggestion_trial_dir` and in `$AUTOML_CHECKPOINT_DIR`; the trials table
-  has `generation` and `parent` columns, and learning curves follow each lineage.
+  has `generation` and `parent` columns, and learning curves follow each lineage. A child's
+  copy of its parent's folder keeps symlinks as links (a link to a dataset is not copied); a
+  FIFO, socket, device or unreadable file in it is skipped with a warning naming it.
 - **Parameters** — Katib's four types: `double` and `int` (a range `min`..`max`, inclusive,
   optional `step`), `discrete` (a `list` of numbers) and `categorical` (a `list` of strings);
   `distribution` is `uniform`, `logUniform`, `normal` or `logNormal`. Trials receive values as

@@ -105,7 +105,7 @@ def test_remove_tree_removes_read_only_folders_and_never_follows_a_link(tree, tm
     remove_tree(tmp_path / "missing")  # nothing there: nothing to do
 
 
-@pytest.mark.parametrize("name", ["logs/../../escape", "../escape", "/etc/passwd", "", "a/.."])
+@pytest.mark.parametrize("name", ["logs/../../escape", "../escape", "/absolute/name", "", "a/.."])
 def test_join_under_refuses_a_path_that_leaves_the_folder(tmp_path, name) -> None:
     with pytest.raises(PathEscape, match="not a relative path inside") as refused:
         join_under(tmp_path / "out", name, "trial name")
