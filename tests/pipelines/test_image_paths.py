@@ -136,3 +136,15 @@ def test_refused_in_the_api_with_the_same_error(tmp_path) -> None:
     assert trial_files(automl.load(project / "exp.yaml"), project,
                        allow_outside=[tmp_path / "important.txt"])[
         "/important.txt"] == project / "../../../keys/../important.txt"
+
+
+def test_a_fifo_a_dangling_and_a_looping_link_named_by_the_command_are_not_shipped(
+        tmp_path) -> None:
+    project = _project(tmp_path, [*BASE, "src/fifo.py", "src/loop.py", "src/gone.py"])
+    (project / "src").mkdir()
+    os.mkfifo(project / "src" / "fifo.py")  # read, it would block the build for ever
+    (project / "src" / "loop.py").symlink_to("loop.py")
+    (project / "src" / "gone.py").symlink_to(tmp_path / "missing.py")
+    spec = automl.load(project / "exp.yaml")
+    assert trial_files(spec, project) == {"/workspace/train.py": project / "train.py",
+                                          "/workspace/helper.py": project / "helper.py"}
