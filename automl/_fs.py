@@ -22,6 +22,7 @@ __all__ = ["PathEscape", "copy_tree", "is_inside", "join_under", "remove_tree"]
 
 logger = logging.getLogger(__name__)
 
+
 class PathEscape(AutomlError):
     """A user-named path that would lead out of the folder it is joined under (exit 2)."""
 

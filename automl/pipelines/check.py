@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from automl._fs import is_inside
 from automl.pipelines.files import image_path, trial_paths
 from automl.spec.source import read_first_document
 
@@ -79,10 +80,13 @@ def cluster_problems(package_path: Path, manifest: dict[str, Any] | None = None)
     spec = load(json.loads(spec_json))
     for word in trial_paths(spec):
         if image_path(word) not in shipped:
+            how = ("'automl pipeline image', which copies it in" if is_inside(Path(word), Path())
+                   else "'automl pipeline image --allow-outside PATH' (it is outside the "
+                        "current folder, the project)")
             problems.append(
                 f"experiment {spec.name!r}: the trial command names {word}, a file on this "
-                "machine that the tuning step's image does not ship: build the image with "
-                "'automl pipeline image', which copies it in")
+                f"machine that the tuning step's image does not ship: build the image with "
+                f"{how}")
     image = spec.trial.image
     if image and spec.name not in built_for:
         problems.append(

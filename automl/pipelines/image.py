@@ -115,8 +115,10 @@ def build_context(source: PipelineSource, folder: Path, *, image: str,
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(local, target)
         except OSError as exc:
-            raise AutomlError(f"cannot copy {local} into the context as {inside}: "
-                              f"{exc.strerror or exc}") from None
+            error = AutomlError(f"cannot copy {local} into the context as {inside}: "
+                                f"{exc.strerror or exc}")
+            error.exit_code = 1  # this machine's, not the command line's
+            raise error from None
     automl = _automl(folder / "wheels")
     pins = sorted({*requirements(list(files.values())), f"kfp=={metadata.version('kfp')}"},
                   key=str.lower)

@@ -148,3 +148,22 @@ def test_a_fifo_a_dangling_and_a_looping_link_named_by_the_command_are_not_shipp
     spec = automl.load(project / "exp.yaml")
     assert trial_files(spec, project) == {"/workspace/train.py": project / "train.py",
                                           "/workspace/helper.py": project / "helper.py"}
+
+
+def test_compile_says_how_to_ship_a_file_outside_the_project_and_never_asks_for_bin_sh(
+        tmp_path, monkeypatch) -> None:
+    from automl.pipelines import compile_pipeline
+    from automl.pipelines.check import cluster_problems
+
+    project = _project(tmp_path, ["/bin/sh", "-c", "true", "--", *BASE,
+                                  "--notes=../../../important.txt"])
+    monkeypatch.chdir(project)
+    problems = cluster_problems(compile_pipeline(project / "exp.yaml", tmp_path / "p.yaml"))
+    unshipped = [p for p in problems if "does not ship" in p]
+    assert unshipped == [
+        "experiment 't': the trial command names train.py, a file on this machine that the "
+        "tuning step's image does not ship: build the image with 'automl pipeline image', "
+        "which copies it in",
+        "experiment 't': the trial command names ../../../important.txt, a file on this "
+        "machine that the tuning step's image does not ship: build the image with 'automl "
+        "pipeline image --allow-outside PATH' (it is outside the current folder, the project)"]
