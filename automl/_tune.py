@@ -30,6 +30,7 @@ def tune(
     max_trial_count: int = 10,
     parallel_trial_count: int = 1,
     max_failed_trial_count: int | None = None,
+    resources_per_trial: Mapping[str, Any] | None = None,
     metrics_collector: str = "StdOut",
     base_image: str = BASE_IMAGE,
     packages_to_install: Sequence[str] = (),
@@ -72,6 +73,9 @@ def tune(
         max_trial_count: Trials to run.
         parallel_trial_count: Trials at once.
         max_failed_trial_count: Failed trials after which the experiment fails.
+        resources_per_trial: Each trial's requests and limits, as KatibClient.tune takes
+            them (``{"cpu": "2", "memory": "4Gi", "gpu": 1}``; ``gpu`` is
+            ``nvidia.com/gpu``). Locally each trial gets that many GPUs of its own.
         metrics_collector: ``StdOut`` or ``Push``.
         base_image: The image trials run in on a cluster.
         packages_to_install: pip packages each cluster trial installs first.
@@ -127,6 +131,7 @@ def tune(
                    "max_failed_trials": max_failed_trial_count},
         "parameters": [p.model_dump(by_alias=True) for p in tuned.values()],
         "trial": {"image": base_image, **container,
+                  "resources": _resources(resources_per_trial),
                   "metrics_collector": {"kind": metrics_collector}},
     })
     spec = load(spec)  # Katib's rules
@@ -139,6 +144,14 @@ def tune(
     chosen = get_backend(backend, storage=storage, root=root, namespace=namespace,
                          context=context, runner=FunctionRunner(objective, fixed))
     return chosen.run(spec, progress=progress)
+
+
+def _resources(per_trial: Mapping[str, Any] | None) -> dict[str, dict[str, str]]:
+    """KatibClient.tune's ``resources_per_trial``: the same amounts as requests and limits."""
+    if not per_trial:
+        return {}
+    amounts = {("nvidia.com/gpu" if k == "gpu" else str(k)): str(v) for k, v in per_trial.items()}
+    return {"requests": amounts, "limits": dict(amounts)}
 
 
 def _is_parameter(value: Any) -> bool:

@@ -108,7 +108,10 @@ FIELDS: dict[str, tuple[str, str]] = {
                       "placeholders; run without a shell locally"),
     "trial.args": (f"{_JOB}.args", "appended to command"),
     "trial.env": (f"{_JOB}.env[]", "`{NAME: value}` becomes `{name, value}` items"),
-    "trial.resources": (f"{_JOB}.resources", "e.g. `{limits: {cpu: \"1\", memory: 2Gi}}`"),
+    "trial.resources": (f"{_JOB}.resources", "e.g. `{limits: {cpu: \"1\", memory: 2Gi}}`; "
+                        "locally `nvidia.com/gpu` gives each running trial that many GPUs of "
+                        "its own (`CUDA_VISIBLE_DEVICES`), and no more trials run at once than "
+                        "the GPUs this process sees allow"),
     "trial.working_dir": (f"{_JOB}.workingDir", ""),
     "trial.active_deadline_seconds": (
         "spec.trialTemplate.trialSpec.spec.activeDeadlineSeconds",

@@ -24,6 +24,7 @@ from optuna.trial import TrialState
 from automl.errors import AutomlError, Terminated
 from automl.local import conditions
 from automl.local.conditions import COMPLETED, FAILED
+from automl.local.devices import DevicePool
 from automl.local.job import build_job
 from automl.local.journal import one_write
 from automl.local.medianstop import MedianStop
@@ -92,6 +93,8 @@ class LocalEngine:
         self.cancel = threading.Event()
         self.schedule = make_schedule(spec, self.runs, seed)
         self.median = MedianStop(spec)  # rebuilt from the stored trials by each run()
+        self.devices = DevicePool.for_spec(spec)
+        self._held: dict[Future, list[str] | None] = {}  # the GPUs each running trial holds
         # automl status reads what the engine saves there (automl.local.snapshot)
         journal = storage_file(self.storage) if isinstance(self.storage, JournalStorage) else None
         self.snapshots = SnapshotWriter(journal) if journal is not None else None
@@ -111,7 +114,8 @@ class LocalEngine:
         self.runs.mkdir(parents=True, exist_ok=True)
         # Locked first: an engine refused changes nothing in the study (not even its budget).
         with _exclusive(self.storage, self.runs, spec.name):
-            study = open_study(spec, self.storage, sampler, _katib_yaml(spec))
+            study = open_study(spec, self.storage, sampler, _katib_yaml(spec),
+                               self.runner.identity())
             if self.schedule is not None:
                 self.schedule.begin(fresh=self.storage.get_n_trials(study._study_id) == 0)
             self._recover(study)
@@ -198,6 +202,7 @@ class LocalEngine:
         done, _ = wait(running, timeout=_TICK_SECONDS, return_when=FIRST_COMPLETED)
         for future in done:
             trial, name, tag = running.pop(future)
+            self.devices.give(self._held.pop(future, None))
             record = self._tell(study, trial, name, future.result(), tag)
             self._add(tally, record, trial.number)
             bar.update(tally.total, len(running), tally.count(*FAILED),
@@ -216,7 +221,7 @@ class LocalEngine:
     def _steps(self, tally: Tally, running: dict[Future, Any]) -> list[Step | None] | None:
         """The trials to create now, None for one the sampler alone chooses; None when the
         schedule has run every trial it has and none still runs."""
-        free = conditions.free_slots(self.spec, tally, len(running))
+        free = self.devices.limit(conditions.free_slots(self.spec, tally, len(running)))
         if self.schedule is None or not free:
             return [None] * free
         steps = self.schedule.take(free, tally.records, [t for _, _, t in running.values()])
@@ -242,7 +247,11 @@ class LocalEngine:
             mounts = self.schedule.start(step, name, self.runs / name)
         job = build_job(self.spec, name, assignments(self.spec, trial.params), self.runs / name,
                         rule=self.median.rule(), katib_shell=self.katib_shell, mounts=mounts)
-        return pool.submit(self.runner.run, job, self.cancel), trial, name
+        devices = self.devices.take()
+        job.env.update(self.devices.environment(devices))
+        future = pool.submit(self.runner.run, job, self.cancel)
+        self._held[future] = devices
+        return future, trial, name
 
     def _tell(self, study: optuna.Study, trial: optuna.trial.Trial, name: str,
               outcome: TrialOutcome, tag: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from automl.local import supervisor
 from automl.local.conclusion import conclude
+from automl.local.fingerprint import function_fingerprint
 from automl.local.job import TrialJob
 from automl.local.metrics import Observation
 from automl.local.runner import TrialOutcome, TrialRunner, Watcher, wait_trial
@@ -43,6 +44,11 @@ class FunctionRunner(TrialRunner):
                  fixed: Mapping[str, Any] | None = None) -> None:
         self.function = function
         self.fixed = dict(fixed or {})
+
+    def identity(self) -> dict[str, str]:
+        """The function's name and digest (automl.local.fingerprint)."""
+        name = getattr(self.function, "__qualname__", type(self.function).__qualname__)
+        return {"function": f"{name} {function_fingerprint(self.function, self.fixed)}"}
 
     def run(self, job: TrialJob, cancel: threading.Event,
             on_observation: Callable[[str, Observation], None] | None = None) -> TrialOutcome:

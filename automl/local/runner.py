@@ -65,6 +65,11 @@ class TrialRunner(abc.ABC):
             on_observation: Callable[[str, Observation], None] | None = None) -> TrialOutcome:
         """Run ``job``; stop it (status Killed) as soon as ``cancel`` is set."""
 
+    def identity(self) -> dict[str, str]:
+        """What the trials run beyond the experiment's spec (a function's digest), kept with
+        the study so that a run of other code under the same name is refused, not resumed."""
+        return {}
+
 
 class SubprocessRunner(TrialRunner):
     """Runs the trial's command as a process (an argument list, never a shell).

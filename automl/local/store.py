@@ -215,8 +215,16 @@ def _sqlite_file(url: str) -> Path | None:
 
 
 def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.samplers.BaseSampler,
-               katib_yaml: str | None) -> optuna.Study:
+               katib_yaml: str | None, identity: dict[str, str] | None = None) -> optuna.Study:
     """Create the experiment's study, or load it to resume.
+
+    Args:
+        spec: The experiment.
+        storage: Where the study lives.
+        sampler: The study's sampler.
+        katib_yaml: The Katib manifest kept with the study (None when it has none).
+        identity: What the trials run beyond ``spec`` (TrialRunner.identity), compared as
+            the spec is.
 
     Raises:
         AutomlError: When a study of that name exists with another definition; as in Katib,
@@ -231,21 +239,37 @@ def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.sampl
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             study.set_metric_names([spec.objective.metric])
+    identity = identity or {}
     if record is None:
         study.set_user_attr(ATTR, {"spec": mine, "katib": katib_yaml, "status": "Running",
-                                   "reason": ""})
+                                   "reason": "", "identity": identity})
         return study
     theirs = record["spec"]
     changed = sorted(k for k in set(mine) | set(theirs)
                      if k != "budget" and mine.get(k) != theirs.get(k))
+    # a study from before identities were kept has none: it takes this run's
+    stored = record.get("identity", identity)
+    changed += [_identity_change(k, stored.get(k), identity.get(k))
+                for k in sorted(set(stored) | set(identity)) if stored.get(k) != identity.get(k)]
     if changed:
         raise AutomlError(f"experiment {spec.name!r} already exists in this storage with a "
                           f"different {', '.join(changed)}; only the budget may change between "
-                          "runs (as in Katib). Use another name, or delete the experiment")
-    if record["spec"].get("budget") != mine.get("budget"):
-        _check_restart(spec, record, len(study.get_trials(deepcopy=False)))
-        study.set_user_attr(ATTR, {**record, "spec": mine, "katib": katib_yaml})
+                          "runs (as in Katib). Use another name, or start fresh with "
+                          f"'automl delete {spec.name}'")
+    if theirs.get("budget") != mine.get("budget") or "identity" not in record:
+        if theirs.get("budget") != mine.get("budget"):
+            _check_restart(spec, record, len(study.get_trials(deepcopy=False)))
+        study.set_user_attr(ATTR, {**record, "spec": mine, "katib": katib_yaml,
+                                   "identity": identity})
     return study
+
+
+def _identity_change(key: str, before: str | None, now: str | None) -> str:
+    """How one identity entry changed, in words: ``function (train: its code or values)``."""
+    if key == "function" and before and now:
+        name = now.split(" ")[0]
+        return f"function ({name}: its code, fixed values or the plain values it reads)"
+    return f"{key} ({before or 'none'} before, {now or 'none'} now)"
 
 
 def dashboard_attrs(record: dict[str, Any], spec: ExperimentSpec) -> dict[str, Any]:

@@ -24,6 +24,7 @@ META_REFERENCE = re.compile(
 )
 """A trial-metadata reference such as ``${trialSpec.Name}`` or ``${trialSpec.Labels[key]}``."""
 
+_GPU = "nvidia.com/gpu"
 _CONTAINER_FIELDS = ("image", "command", "args", "env", "resources", "working_dir",
                      "active_deadline_seconds")
 _KNOWN_KINDS = ", ".join(TRIAL_KINDS)
@@ -63,9 +64,13 @@ def _source(trial: TrialTemplate) -> Iterator[Finding]:
                                         "[python, train.py, --lr=${trialParameters.lr}]")
     if trial.active_deadline_seconds is not None and trial.active_deadline_seconds <= 0:
         yield Finding((*at, "active_deadline_seconds"), "expected an integer > 0")
-    for key in trial.resources:
+    for key, amounts in trial.resources.items():
         if key not in ("limits", "requests"):
             yield Finding((*at, "resources", key), "expected limits or requests")
+        gpus = str(amounts.get(_GPU, "0"))
+        if not gpus.isdigit():  # Kubernetes refuses the pod: extended resources are counts
+            yield Finding((*at, "resources", key, _GPU),
+                          f"expected a whole number of GPUs, got {gpus!r}")
     if trial.trial_spec is not None:
         yield from _trial_spec(trial)
     if trial.kind is None and (trial.effective_success_condition is None
