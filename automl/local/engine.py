@@ -23,6 +23,7 @@ from optuna.trial import TrialState
 
 from automl.errors import AutomlError, Terminated
 from automl.local import conditions
+from automl.local.conclusion import INTERRUPTED
 from automl.local.conditions import COMPLETED, FAILED
 from automl.local.job import build_job
 from automl.local.journal import one_write
@@ -157,7 +158,7 @@ class LocalEngine:
                     break
                 steps = self._steps(tally, running)
                 if steps is None:  # the schedule ran every trial it has
-                    verdict, steps = ("Succeeded", self.schedule.end), []
+                    verdict, steps = ("Succeeded", self.schedule.ending(tally.records)), []
                 for step in steps:
                     future, trial, name = self._create(study, space, pool, step)
                     running[future] = (trial, name, None if step is None else step.tag)
@@ -297,7 +298,7 @@ class LocalEngine:
                 _tell_optuna(study, t.number, stored, self.spec)
                 continue
             record = {"name": name, "status": "Failed", "log_dir": str(self.runs / name),
-                      "reason": "interrupted: the engine stopped while this trial ran",
+                      "reason": INTERRUPTED,
                       "exit_code": None, "start": None, "end": None, "objective": None,
                       "metrics": {}, "history": [],
                       "params": assignments(self.spec, t.params)}
