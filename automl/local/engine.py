@@ -112,7 +112,8 @@ class LocalEngine:
         self.runs.mkdir(parents=True, exist_ok=True)
         # Locked first: an engine refused changes nothing in the study (not even its budget).
         with _exclusive(self.storage, self.runs, spec.name):
-            study = open_study(spec, self.storage, sampler, _katib_yaml(spec))
+            study = open_study(spec, self.storage, sampler, _katib_yaml(spec),
+                               options={"katib_shell": self.katib_shell})
             if self.schedule is not None:
                 self.schedule.begin(fresh=self.storage.get_n_trials(study._study_id) == 0)
             self._recover(study)
