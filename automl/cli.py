@@ -165,7 +165,8 @@ def run(
     katib_shell: Annotated[bool, typer.Option(
         "--katib-shell", help="local: run each trial's command as Katib does for the StdOut, "
                               "File and TensorFlowEvent collectors: joined with spaces under "
-                              "sh -c, StdOut's output redirected after the last command.")
+                              "sh -c, StdOut's output redirected after the last command. "
+                              "Kept with the experiment: a resume must give it alike.")
     ] = False,
 ) -> None:
     """Run an experiment until Katib would call it done; run again to resume.

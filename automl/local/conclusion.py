@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from automl.local.job import KATIB_STDOUT
 from automl.local.metrics import StdOutCollector, reduce_observations
@@ -19,9 +20,25 @@ if TYPE_CHECKING:
     from automl.local.job import TrialJob
     from automl.local.runner import TrialOutcome, Watcher
 
-__all__ = ["conclude"]
+__all__ = ["INTERRUPTED", "STOPPED", "conclude", "cut_short"]
 
 _SAID = 200  # characters of a failed trial's last stderr lines in its reason
+
+STOPPED = "stopped by the experiment"
+"""The reason of a trial the engine killed when it was stopped (Ctrl-C, SIGTERM)."""
+INTERRUPTED = "interrupted: the engine stopped while this trial ran"
+"""The reason of a trial whose engine died while it ran (kill -9), recorded by the next run."""
+
+
+def cut_short(record: Mapping[str, Any]) -> bool:
+    """Whether the trial of ``record`` ended because its engine stopped, not by itself.
+
+    On Katib an experiment controller that restarts leaves its trials running; here the
+    engine's stop ends them, so a schedule runs such a trial again on resume.
+    """
+    reason = record.get("reason") or ""
+    return ((record.get("status") == "Killed" and reason.startswith(STOPPED))
+            or (record.get("status") == "Failed" and reason.startswith(INTERRUPTED)))
 
 
 def conclude(outcome: TrialOutcome, ended: str, job: TrialJob,
@@ -35,7 +52,7 @@ def conclude(outcome: TrialOutcome, ended: str, job: TrialJob,
 
 def _condition(outcome: TrialOutcome, ended: str, job: TrialJob, watcher: Watcher) -> None:
     if ended == "killed":
-        outcome.status, outcome.reason = "Killed", "stopped by the experiment"
+        outcome.status, outcome.reason = "Killed", STOPPED
         return
     if ended == "deadline":
         outcome.status = "Failed"

@@ -23,6 +23,7 @@ from optuna.trial import TrialState
 
 from automl.errors import AutomlError, Terminated
 from automl.local import conditions
+from automl.local.conclusion import INTERRUPTED
 from automl.local.conditions import COMPLETED, FAILED
 from automl.local.devices import DevicePool
 from automl.local.job import build_job
@@ -115,7 +116,8 @@ class LocalEngine:
         # Locked first: an engine refused changes nothing in the study (not even its budget).
         with _exclusive(self.storage, self.runs, spec.name):
             study = open_study(spec, self.storage, sampler, _katib_yaml(spec),
-                               self.runner.identity())
+                               self.runner.identity(),
+                               options={"katib_shell": self.katib_shell})
             if self.schedule is not None:
                 self.schedule.begin(fresh=self.storage.get_n_trials(study._study_id) == 0)
             self._recover(study)
@@ -161,7 +163,7 @@ class LocalEngine:
                     break
                 steps = self._steps(tally, running)
                 if steps is None:  # the schedule ran every trial it has
-                    verdict, steps = ("Succeeded", self.schedule.end), []
+                    verdict, steps = ("Succeeded", self.schedule.ending(tally.records)), []
                 for step in steps:
                     future, trial, name = self._create(study, space, pool, step)
                     running[future] = (trial, name, None if step is None else step.tag)
@@ -306,7 +308,7 @@ class LocalEngine:
                 _tell_optuna(study, t.number, stored, self.spec)
                 continue
             record = {"name": name, "status": "Failed", "log_dir": str(self.runs / name),
-                      "reason": "interrupted: the engine stopped while this trial ran",
+                      "reason": INTERRUPTED,
                       "exit_code": None, "start": None, "end": None, "objective": None,
                       "metrics": {}, "history": [],
                       "params": assignments(self.spec, t.params)}

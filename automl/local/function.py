@@ -55,12 +55,12 @@ class FunctionRunner(TrialRunner):
         job.watch, job.watch_file = "file", job.run_dir / "stdout.log"
         watcher = Watcher(job, on_observation)
         params = {**self.fixed, **job.assignments}
-        start = time.time()
+        start, began = time.time(), time.monotonic()  # when (recorded); how long (deadline)
         # fork: the child starts with the parent's modules and the function itself, whatever
         # module (or notebook) defined it.
         try:
             trial = supervisor.fork(lambda: _child(self.function, params, job))
-            ended = wait_trial(trial, watcher, cancel, start)
+            ended = wait_trial(trial, watcher, cancel, began)
             code = trial.result()
         except OSError as exc:  # no process could be forked (out of memory or processes)
             return TrialOutcome("Failed", f"cannot fork the trial: {exc.strerror or exc}",

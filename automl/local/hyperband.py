@@ -9,16 +9,20 @@ so r_l=10, eta=3 gives rungs of 1, 3 and 9, not 10). As in Katib, ``n`` is the n
 parallel trials, and a rung starts only when the one before it has completed.
 
 Katib's service stops at a rung whose trials did not all succeed; here the best of those that
-did go on (see ``automl.spec.deviations``).
+did go on (see ``automl.spec.deviations``). A trial the engine's own stop cut short (Ctrl-C,
+SIGTERM, kill -9) is run again on resume, with its configuration, before the schedule goes on:
+on Katib a restarted controller leaves its trials running, so its service never loses one.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from automl.local.conclusion import cut_short
 from automl.local.schedule import Schedule, Step
 from automl.spec import ExperimentSpec
 from automl.spec.algorithms import hyperband_brackets
@@ -75,26 +79,48 @@ class Hyperband(Schedule):
              running: Sequence[Mapping[str, Any]]) -> tuple[Rung, dict[str, Any]] | str | None:
         """The rung and fixed parameters of the next trial, WAIT, or None when all have run.
 
+        A trial cut short by the engine's stop (:func:`~automl.local.conclusion.cut_short`)
+        does not count: its rung runs it again, with the same configuration, before any
+        later rung starts, as Katib's service would see it run on.
+
         Args:
             finished: Records of finished trials (with ``hyperband`` tags and ``params``).
             running: The tags of trials still running.
         """
-        tags = [r.get("hyperband") for r in finished] + list(running)
+        kept = [r for r in finished if not cut_short(r)]
         for index, rung in enumerate(self.plan):
-            launched = sum(t == rung.tag for t in tags)
-            if launched >= rung.size:
+            busy = sum(t == rung.tag for t in running)
+            done = [r for r in kept if r.get("hyperband") == rung.tag]
+            if len(done) + busy >= rung.size:
                 continue
             if rung.rung == 0:
                 return rung, {self.resource_name: rung.resource}
-            before = self.plan[index - 1]
-            if any(t == before.tag for t in running):
+            if any(t == self.plan[index - 1].tag for t in running):
                 return WAIT
-            ranked = self._ranked([r for r in finished if r.get("hyperband") == before.tag])
-            if launched >= len(ranked):
+            todo = self._not_run(self._promoted(kept, index), done)
+            if busy >= len(todo):
                 continue  # fewer survivors than planned (the rung before had failures)
-            params = {**ranked[launched]["params"], self.resource_name: rung.resource}
-            return rung, params
+            # The running ones took the first of todo: each start takes the first not taken.
+            return rung, {**todo[busy]["params"], self.resource_name: rung.resource}
         return None
+
+    def ending(self, finished: Sequence[Mapping[str, Any]]) -> str:
+        """"ran every bracket" only when each rung's trials are recorded: all it planned, or
+        all the rung before promoted when some of its trials failed; else which rungs lack."""
+        kept = [r for r in finished if not cut_short(r)]
+        short: list[str] = []
+        lacking = False  # whether the rung before lacks trials (then this one lacks all)
+        for index, rung in enumerate(self.plan):
+            done = [r for r in kept if r.get("hyperband") == rung.tag]
+            want = (rung.size if rung.rung == 0 or lacking
+                    else len(self._promoted(kept, index)))
+            lacking = len(done) < want
+            if lacking:
+                short.append(f"bracket {rung.bracket} rung {rung.rung}: {len(done)} of {want}")
+        if not short:
+            return self.end
+        return ("ExperimentSuggestionEndReached: hyperband stopped with rungs not run in full "
+                f"({'; '.join(short)})")
 
     def take(self, count: int, finished: Sequence[Mapping[str, Any]],
              running: Sequence[Mapping[str, Any]]) -> list[Step] | None:
@@ -121,6 +147,30 @@ class Hyperband(Schedule):
             return None
         return ("on Katib, hyperband stalls here: its service promotes from a rung only when "
                 "every trial of it succeeded")
+
+    def _promoted(self, kept: Sequence[Mapping[str, Any]],
+                  index: int) -> list[Mapping[str, Any]]:
+        """The records of the rung before ``self.plan[index]`` whose configurations it runs."""
+        before = self.plan[index - 1].tag
+        ranked = self._ranked([r for r in kept if r.get("hyperband") == before])
+        return ranked[:self.plan[index].size]
+
+    def _not_run(self, promoted: list[Mapping[str, Any]],
+                 done: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """``promoted`` (best first) without the configurations ``done`` ran, each once."""
+        left = Counter(self._config(r) for r in done)
+        todo = []
+        for record in promoted:
+            key = self._config(record)
+            if left[key]:
+                left[key] -= 1
+            else:
+                todo.append(record)
+        return todo
+
+    def _config(self, record: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+        return tuple(sorted((k, v) for k, v in record["params"].items()
+                            if k != self.resource_name))
 
     def _ranked(self, records: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         # Katib's hyperband service (_get_top_trial) ranks only the succeeded trials

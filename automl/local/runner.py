@@ -88,7 +88,7 @@ class SubprocessRunner(TrialRunner):
     def run(self, job: TrialJob, cancel: threading.Event,
             on_observation: Callable[[str, Observation], None] | None = None) -> TrialOutcome:
         watcher = Watcher(job, on_observation)
-        start = time.time()
+        start, began = time.time(), time.monotonic()  # when (recorded); how long (deadline)
         with contextlib.ExitStack() as stack:
             try:
                 logs = [_Log(stack.enter_context(open(job.run_dir / name, "wb", buffering=0)),
@@ -108,7 +108,7 @@ class SubprocessRunner(TrialRunner):
             pump = threading.Thread(target=_pump, args=([trial.stdout, trial.stderr], logs,
                                                         gone), daemon=True)
             pump.start()
-            ended = wait_trial(trial, watcher, cancel, start)
+            ended = wait_trial(trial, watcher, cancel, began)
             try:
                 code = trial.result()
             except OSError as exc:
@@ -124,11 +124,17 @@ class SubprocessRunner(TrialRunner):
 
 
 def wait_trial(trial: supervisor.Supervised, watcher: Watcher, cancel: threading.Event,
-               start: float) -> str:
+               began: float) -> str:
     """Watch a trial until it exits (``exited``) or must stop (Watcher.stop_reason).
 
     A trial told to stop gets SIGTERM, then ``_GRACE_SECONDS`` to end before it and all its
     processes are killed.
+
+    Args:
+        trial: The trial under its supervisor.
+        watcher: Its output's watcher.
+        cancel: Set when the experiment stops.
+        began: ``time.monotonic()`` when it started.
     """
     # A blocking wait in its own thread sees the exit at once; polling with sleeps would be
     # most of a short trial's overhead.
@@ -138,7 +144,7 @@ def wait_trial(trial: supervisor.Supervised, watcher: Watcher, cancel: threading
         if exited.wait(_POLL_SECONDS):
             return "exited"
         watcher.poll_file()
-        stop = watcher.stop_reason(cancel, start)
+        stop = watcher.stop_reason(cancel, began)
         if stop is not None:
             trial.stop()
             if not exited.wait(_GRACE_SECONDS):
@@ -231,13 +237,20 @@ class Watcher:
         if high is None or number > high[2]:
             held["max"] = item
 
-    def stop_reason(self, cancel: threading.Event, start: float) -> str | None:
-        """Why the trial must stop now (``killed``, ``early``, ``deadline``), or None."""
+    def stop_reason(self, cancel: threading.Event, began: float) -> str | None:
+        """Why the trial must stop now (``killed``, ``early``, ``deadline``), or None.
+
+        Args:
+            cancel: Set when the experiment stops.
+            began: ``time.monotonic()`` when the trial started: a deadline counts the time
+                that passed, which a step of the wall clock (NTP, a suspended laptop's
+                resume, a manual change) does not alter.
+        """
         if cancel.is_set():
             return "killed"
         if self.early_stop:
             return "early"
-        if self.job.deadline and time.time() - start > self.job.deadline:
+        if self.job.deadline and time.monotonic() - began > self.job.deadline:
             return "deadline"
         return None
 

@@ -76,6 +76,14 @@ class Schedule(ABC):
         """
         return {}
 
+    def ending(self, finished: Sequence[Mapping[str, Any]]) -> str:
+        """The experiment's reason once :meth:`take` returned None, from the trials recorded.
+
+        Args:
+            finished: Records of the finished trials.
+        """
+        return self.end
+
     def note(self, tag: Mapping[str, Any], status: str) -> str | None:
         """What Katib would do differently with a trial of ``tag`` that ended ``status``."""
         return None

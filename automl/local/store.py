@@ -7,6 +7,7 @@ import logging
 import os
 import warnings
 import weakref
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,8 @@ from automl.local.lock import FileLock, database_lock
 from automl.local.paths import DEFAULT_ROOT, JOURNAL
 from automl.spec import ExperimentSpec
 
-__all__ = ["ATTR", "DEFAULT_ROOT", "JOURNAL", "StorageError", "dashboard_attrs", "open_storage",
-           "open_study", "server_url", "storage_file", "stored_spec"]
+__all__ = ["ATTR", "DEFAULT_ROOT", "JOURNAL", "RUN_OPTIONS", "StorageError", "dashboard_attrs",
+           "open_storage", "open_study", "server_url", "storage_file", "stored_spec"]
 
 logger = logging.getLogger(__name__)
 
@@ -214,8 +215,14 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(parsed.database).resolve()
 
 
+RUN_OPTIONS = {"katib_shell": "--katib-shell"}
+"""The options that change how trials run (name → its flag of ``automl run``): kept with the
+study by its first run, so that a resume cannot mix two ways of running trials in one study."""
+
+
 def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.samplers.BaseSampler,
-               katib_yaml: str | None, identity: dict[str, str] | None = None) -> optuna.Study:
+               katib_yaml: str | None, identity: dict[str, str] | None = None,
+               options: Mapping[str, bool] | None = None) -> optuna.Study:
     """Create the experiment's study, or load it to resume.
 
     Args:
@@ -225,10 +232,11 @@ def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.sampl
         katib_yaml: The Katib manifest kept with the study (None when it has none).
         identity: What the trials run beyond ``spec`` (TrialRunner.identity), compared as
             the spec is.
+        options: The values of :data:`RUN_OPTIONS` this run has.
 
     Raises:
-        AutomlError: When a study of that name exists with another definition; as in Katib,
-            only the budget may change between runs.
+        AutomlError: When a study of that name exists with another definition (as in Katib,
+            only the budget may change between runs) or was run with other options.
     """
     direction = "maximize" if spec.objective.type == "maximize" else "minimize"
     study = optuna.create_study(study_name=spec.name, storage=storage, sampler=sampler,
@@ -240,10 +248,15 @@ def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.sampl
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             study.set_metric_names([spec.objective.metric])
     identity = identity or {}
+    options = dict(options or {})
     if record is None:
         study.set_user_attr(ATTR, {"spec": mine, "katib": katib_yaml, "status": "Running",
-                                   "reason": "", "identity": identity})
+                                   "reason": "", "identity": identity, "options": options})
         return study
+    _check_options(spec.name, record.get("options"), options)
+    if "options" not in record:  # a study from before options were kept: from now on
+        record = {**record, "options": options}
+        study.set_user_attr(ATTR, record)
     theirs = record["spec"]
     changed = sorted(k for k in set(mine) | set(theirs)
                      if k != "budget" and mine.get(k) != theirs.get(k))
@@ -288,6 +301,20 @@ def dashboard_attrs(record: dict[str, Any], spec: ExperimentSpec) -> dict[str, A
         if value is not None:
             attrs[f"metrics.{metric}"] = value
     return attrs
+
+
+def _check_options(name: str, stored: Mapping[str, bool] | None,
+                   given: Mapping[str, bool]) -> None:
+    """Refuse a resume whose trials would run otherwise than the study's first run's."""
+    for option, flag in RUN_OPTIONS.items():
+        if stored is None or option not in stored:
+            continue
+        before, now = bool(stored[option]), bool(given.get(option, False))
+        if before != now:
+            was = "with" if before else "without"
+            raise AutomlError(f"experiment {name!r} was started {was} {flag}, and its trials "
+                              f"must all run one way: run it again {was} {flag}, or start "
+                              f"fresh (automl delete {name}, or another name)")
 
 
 def _check_restart(spec: ExperimentSpec, record: dict[str, Any], trials: int) -> None:

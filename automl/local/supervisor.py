@@ -8,6 +8,13 @@ the engine dies (``PR_SET_PDEATHSIG``, set in the supervisor, which then still r
 supervisor kills every descendant it has and reaps them, so no trial process outlives its
 trial or its experiment, as no process outlives its pod on Katib.
 
+A trial that kills its supervisor (``kill -9 $PPID``) leaves that sweep undone. The trial
+runs in the supervisor's session (in a process group of its own), so the engine, seeing the
+supervisor end without the trial's status, kills every process still in that session itself
+(:meth:`Supervised.result`): a session rather than a group, so that a trial's shell with job
+control, whose pipelines get groups of their own, is swept too. The engine sweeps before it
+reaps the supervisor, so that the session's id, the supervisor's pid, is no other process's.
+
 Being forked from the engine, the supervisor closes every file the engine had open (its
 locks, its journal, other trials' pipes) before anything starts, so a trial holds none of
 them, and it costs no interpreter start-up. Signals to the supervisor: ``SIGTERM`` is passed
@@ -21,12 +28,16 @@ import ctypes
 import errno
 import fcntl
 import gc
+import logging
 import os
 import signal
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["Supervised", "fork", "spawn"]
+__all__ = ["Supervised", "end_session", "fork", "spawn"]
+
+logger = logging.getLogger(__name__)
 
 _STOP = signal.SIGTERM
 _END = signal.SIGUSR1
@@ -34,6 +45,9 @@ _WATCHED = {signal.SIGCHLD, _STOP, _END}
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 _STATUS_FD = 3
+_SWEEP_SECONDS = 5.0
+_SWEEP_POLL = 0.01
+_GONE = (b"Z", b"X")
 _RESET = (signal.SIGPIPE, signal.SIGXFSZ)
 """Signals Python ignores at start-up that a trial program gets at their default again."""
 
@@ -78,16 +92,21 @@ class Supervised:
         Raises:
             OSError: When the trial's program could not be started.
         """
-        _, wait_status = os.waitpid(self.pid, 0)
-        self._reaped = True
+        self.wait_exit()
         try:
             text = os.read(self._status, 64).decode()
         finally:
             os.close(self._status)
+        if not text:
+            # The supervisor was killed (maybe by the trial) before it killed the trial's
+            # processes; unreaped, it still holds its pid, the session's id.
+            end_session(self.pid)
+        _, wait_status = os.waitpid(self.pid, 0)
+        self._reaped = True
         if text.startswith("error "):
             number = int(text.split()[1])
             raise OSError(number, os.strerror(number))
-        # Nothing written: the supervisor itself was killed; its own status is all there is.
+        # Nothing written: the supervisor's own status is all there is.
         return int(text) if text else os.waitstatus_to_exitcode(wait_status)
 
     def _signal(self, number: int) -> None:
@@ -262,19 +281,46 @@ def _kill_all(trial: int, status: int | None) -> int:
         status = _reap(trial, status)
 
 
-def _descendants(root: int) -> list[int]:
-    """Every live or zombie process below ``root``, from each process's parent in /proc."""
-    children: dict[int, list[int]] = {}
+def end_session(session: int) -> None:
+    """SIGKILL every process of ``session`` until none is left (the engine's own sweep).
+
+    Its processes have no supervisor left: whoever adopted them reaps them. One that forks
+    meanwhile leaves a child in the session for the next round.
+    """
+    deadline = time.monotonic() + _SWEEP_SECONDS
+    while True:
+        members = [pid for pid, _, sid, state in _processes()
+                   if sid == session and state not in _GONE]
+        if not members:
+            return
+        if time.monotonic() > deadline:  # e.g. stuck in the kernel (state D)
+            logger.warning("processes %s of a trial whose supervisor was killed did not end",
+                           members)
+            return
+        for pid in members:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(_SWEEP_POLL)
+
+
+def _processes() -> Iterator[tuple[int, int, int, bytes]]:
+    """Each process's id, parent's id, session id and state (``Z``: a zombie), from /proc."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat", "rb") as file:
-                stat = file.read()
+                fields = file.read().rsplit(b")", 1)[1].split()  # the name may hold ") "
         except OSError:  # it exited meanwhile
             continue
-        parent = int(stat.rsplit(b")", 1)[1].split()[1])  # the name may hold ") "
-        children.setdefault(parent, []).append(int(entry))
+        yield int(entry), int(fields[1]), int(fields[3]), fields[0]
+
+
+def _descendants(root: int) -> list[int]:
+    """Every live or zombie process below ``root``, from each process's parent in /proc."""
+    children: dict[int, list[int]] = {}
+    for pid, parent, _, _ in _processes():
+        children.setdefault(parent, []).append(pid)
     found, todo = [], [root]
     while todo:
         for child in children.get(todo.pop(), ()):

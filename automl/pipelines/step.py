@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from automl._fs import join_under
+from automl._markdown import cell
+from automl._markdown import table as markdown_table
 from automl.errors import AutomlError
 
 if TYPE_CHECKING:
@@ -173,11 +175,11 @@ def _markdown(results: Any, status: str, reason: str, best: dict[str, Any] | Non
         lines += [f"Best trial `{best['name']}`: **{spec.objective.metric} = "
                   f"{shown}** ({spec.objective.type})", "",
                   "| parameter | value |", "|---|---|"]
-        lines += [f"| {k} | {v} |" for k, v in best["params"].items()]
+        lines += [f"| {cell(k)} | {cell(str(v))} |" for k, v in best["params"].items()]
         lines.append("")
     table = results.best(_TOP_TRIALS) if best is not None else results.trials.head(_TOP_TRIALS)
     columns = [c for c in table.columns
                if c in ("trial", "status", "objective") or c.startswith("params.")]
     lines += [f"## Trials ({len(table)} of {len(results.trials)} shown)", "",
-              table[columns].to_markdown(index=False), ""]
+              markdown_table(table[columns]), ""]
     return "\n".join(lines)

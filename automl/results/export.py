@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from automl._markdown import table as markdown_table
 from automl._output import write_file
 from automl._table import print_table
 from automl._terminal import visible
@@ -54,7 +55,7 @@ def write_table(frame: pd.DataFrame, fmt: str, output: Path | None, *,
     elif fmt == "json":
         text = _json(frame)
     else:
-        text = frame.to_markdown(index=False, floatfmt=".6g") + "\n"
+        text = markdown_table(frame, floatfmt=".6g") + "\n"
     if output is None:
         sys.stdout.write(text)
     else:

@@ -43,6 +43,9 @@ _EARLY_STOPPED = ("if test -f {pid} && [ $(head -n 1 {cond}) = early-stopped ]; 
 
 # What sh reads as more than a word: operators, expansions, globs, comments, line breaks.
 _SHELL_SYNTAX = re.compile(r"[;&|<>()$`*?\[\]~#\n{}]")
+_LITERAL = re.compile(r"[^\s'\"\\;&|<>()$`*?\[\]~#{}\x00]+")
+"""Text sh reads as itself wherever it stands: not empty (an empty word vanishes), no space,
+quote, backslash or syntax."""
 
 
 def stdout_redirect(path: str) -> str:
@@ -87,6 +90,10 @@ def katib_command(words: Sequence[str], kind: str, path: str | None,
 def render_word(word: str, values: Mapping[str, str], *, unquote: bool) -> str:
     """One template word with ``${trialParameters.x}`` replaced by its value.
 
+    Every placeholder is replaced in one pass over the word as written, so a value is put in
+    verbatim and never read again: one holding ``${trialParameters.y}``, ``$`` or anything
+    else is passed through literally.
+
     Args:
         word: The template word.
         values: Trial parameter name → value; unknown placeholders stay as written.
@@ -95,29 +102,31 @@ def render_word(word: str, values: Mapping[str, str], *, unquote: bool) -> str:
             verbatim, so that no value is ever split or expanded. Without it, plain text
             substitution, as Katib does before its shell reads the result.
     """
-    text, names, written = _template(word, unquote)
-    for i, (name, placeholder) in enumerate(zip(names, written, strict=True)):
-        text = text.replace(f"\x00{i}\x00", values.get(name, placeholder))
-    return text
+    parts, names, written = _template(word, unquote)
+    return "".join(part if isinstance(part, str) else values.get(names[part], written[part])
+                   for part in parts)
 
 
-@functools.lru_cache(maxsize=1024)
-def _template(word: str, unquote: bool) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-    """``word`` with its placeholders marked (and unquoted), once per word, not per trial.
+@functools.lru_cache(maxsize=8192)
+def _template(word: str, unquote: bool) -> tuple[tuple[str | int, ...], tuple[str, ...],
+                                                 tuple[str, ...]]:
+    """``word`` cut at its placeholders (and unquoted), once per word, not per trial.
 
     Returns:
-        The text with the i-th placeholder as ``\\x00i\\x00``, the trial parameter names
-        and the placeholders as written.
+        The word's pieces: text, or the index of a placeholder; the trial parameter names
+        and the placeholders as written, by index.
     """
     names: list[str] = []
     written: list[str] = []
+    # A character the word does not hold marks the placeholders through shlex's unquoting.
+    mark = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in word)
 
-    def mark(match: Any) -> str:
+    def placeholder(match: Any) -> str:
         names.append(match.group(1))
         written.append(match.group(0))
-        return f"\x00{len(names) - 1}\x00"
+        return f"{mark}{len(names) - 1}{mark}"
 
-    text = PLACEHOLDER.sub(mark, word)
+    text = PLACEHOLDER.sub(placeholder, word)
     if unquote and any(q in text for q in "'\"\\"):
         try:
             parts = shlex.split(text)
@@ -125,7 +134,9 @@ def _template(word: str, unquote: bool) -> tuple[str, tuple[str, ...], tuple[str
             parts = []
         if len(parts) == 1:
             text = parts[0]
-    return text, tuple(names), tuple(written)
+    pieces = text.split(mark)  # text, index, text, index, ..., text
+    return (tuple(int(p) if i % 2 else p for i, p in enumerate(pieces) if i % 2 or p),
+            tuple(names), tuple(written))
 
 
 def shell_findings(spec: ExperimentSpec) -> Iterator[Finding]:
@@ -133,17 +144,38 @@ def shell_findings(spec: ExperimentSpec) -> Iterator[Finding]:
 
     Each categorical or discrete value is tried in turn (other parameters get a plain value,
     a NAS assignment ``a b``); the first difference is reported with the command Katib
-    builds for it.
+    builds for it. The whole command is rendered for the plain values, then only where a
+    value could change what sh reads (more than :data:`_LITERAL` text, in a word sh does not
+    read alone as the local one), so the cost grows with the parameters, not their square.
     """
     mc = spec.trial.metrics_collector
     located = _primary_words(spec)
     if mc.kind not in SHELL_WRAPPED or located is None:
         return
     at, words = located
-    for shown, values in _probes(spec):
+    uses: dict[str, list[int]] = {}  # trial parameter → the words that hold it
+    for i, word in enumerate(words):
+        for name in _template(word, False)[1]:
+            uses.setdefault(name, []).append(i)
+    scripted = len(words) >= 2 and words[0] in ("sh", "bash") and words[1] == "-c"
+    plain: Mapping[str, str] = {}
+    alone = False  # whether sh reads each word of the plain rendering alone as the local one
+    for shown, values, changed in _probes(spec):
+        if changed is None:
+            plain = values
+        elif _LITERAL.fullmatch(values[changed]) and _LITERAL.fullmatch(plain[changed]):
+            # The plain values passed: one text sh reads as itself in any context put in for
+            # another cannot make a difference.
+            continue
+        elif alone and all(_reads_alone(render_word(words[i], values, unquote=True),
+                                        render_word(words[i], values, unquote=False))
+                           for i in uses.get(changed, ())):
+            continue  # the other words are the plain ones, each read alone as it should
         local = [render_word(w, values, unquote=True) for w in words]
         katib = [render_word(w, values, unquote=False) for w in words]
         why = _difference(local, katib, mc.kind)
+        if changed is None:
+            alone = not scripted and all(map(_reads_alone, local, katib))
         if why is not None:
             command = katib_command(katib, mc.kind, mc.effective_path,
                                     spec.early_stopping is not None)
@@ -177,6 +209,15 @@ def _difference(local: list[str], katib: list[str], kind: str) -> str | None:
     return None
 
 
+def _reads_alone(local: str, katib: str) -> bool:
+    """Whether sh reads the word ``katib`` by itself, quotes balanced and without syntax, as
+    the one word ``local``: then it reads it so wherever it stands among such words."""
+    try:
+        return _unquoted_syntax(katib) is None and shlex.split(katib) == [local]
+    except ValueError:  # unbalanced quotes
+        return False
+
+
 def _unquoted_syntax(script: str) -> str | None:
     """The first character sh reads as syntax rather than text (quotes aside), if any."""
     quote = None
@@ -200,8 +241,13 @@ def _unquoted_syntax(script: str) -> str | None:
     return None
 
 
-def _probes(spec: ExperimentSpec) -> Iterator[tuple[str, dict[str, str]]]:
-    """Trial-parameter values to render the template with: plain ones, then each choice."""
+def _probes(spec: ExperimentSpec) -> Iterator[tuple[str, dict[str, str], str | None]]:
+    """Trial-parameter values to render the template with: plain ones, then each choice.
+
+    Yields:
+        How to show the values, the values, and the trial parameter whose value differs
+        from the plain ones (None for the plain ones, which come first).
+    """
     params = {p.name: p for p in spec.parameters}
     plain: dict[str, str] = {}
     choices: list[tuple[str, str]] = []
@@ -214,9 +260,9 @@ def _probes(spec: ExperimentSpec) -> Iterator[tuple[str, dict[str, str]]]:
             choices += [(tp.name, str(v)) for v in param.values[1:]]
         else:
             plain[tp.name] = "1"
-    yield ", ".join(f"{k}={v!r}" for k, v in plain.items() if v == "a b"), plain
+    yield ", ".join(f"{k}={v!r}" for k, v in plain.items() if v == "a b"), plain, None
     for name, value in choices:
-        yield f"{name}={value!r}", {**plain, name: value}
+        yield f"{name}={value!r}", {**plain, name: value}, name
 
 
 def _primary_words(spec: ExperimentSpec) -> tuple[tuple[Any, ...], list[str]] | None:

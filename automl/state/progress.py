@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import sys
-import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +37,6 @@ class Progress:
         self.tty = enabled and (console is not None or sys.stderr.isatty())
         self._bar: Any = None
         self._task: Any = None
-        self.start = time.time()
 
     def __enter__(self) -> Progress:
         if self.tty:

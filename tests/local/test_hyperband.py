@@ -68,3 +68,35 @@ def test_a_trial_that_did_not_succeed_in_a_rung_before_the_last_says_katib_stall
                     "when every trial of it succeeded")
     assert hb.note({"bracket": 2, "rung": 0}, "Succeeded") is None
     assert hb.note({"bracket": 2, "rung": 2}, "Failed") is None  # nothing follows it
+
+
+@pytest.mark.parametrize(("status", "reason"), [
+    ("Killed", "stopped by the experiment"),
+    ("Failed", "interrupted: the engine stopped while this trial ran")])
+def test_a_trial_cut_by_the_engines_stop_runs_again_with_its_configuration(status,
+                                                                          reason) -> None:
+    hb = _hyperband(10, 3, 9)
+    first = {"bracket": 2, "rung": 0}
+    finished = [_record(first, "Succeeded", 0.5 + i / 100, i) for i in range(9)]
+    second = {"bracket": 2, "rung": 1}
+    finished += [_record(second, "Succeeded", 0.4, 0), {**_record(second, status, None, 1),
+                                                        "reason": reason}]
+    rung, params = hb.next(finished, [])
+    assert (rung.tag, params) == (second, {"x": "1", "epochs": 3})  # the cut one, again
+    assert hb.next(finished, [second])[1] == {"x": "2", "epochs": 3}  # then the next best
+    assert hb.ending(finished) == ("ExperimentSuggestionEndReached: hyperband stopped with "
+                                   "rungs not run in full (bracket 2 rung 1: 1 of 3; bracket 2 "
+                                   "rung 2: 0 of 1; bracket 1 rung 0: 0 of 9; bracket 1 rung 1: "
+                                   "0 of 3; bracket 0 rung 0: 0 of 9)")
+
+
+def test_every_bracket_ran_is_said_only_when_each_rung_is_recorded() -> None:
+    hb = _hyperband(2, 2, 2)  # (1, 0) x2 at 1, (1, 1) x1 at 2, (0, 0) x2 at 2
+    finished = [_record({"bracket": 1, "rung": 0}, "Succeeded", 0.5, 0),
+                _record({"bracket": 1, "rung": 0}, "Failed", None, 1),  # one survivor
+                _record({"bracket": 1, "rung": 1}, "Succeeded", 0.4, 0),
+                _record({"bracket": 0, "rung": 0}, "Succeeded", 0.4, 2)]
+    assert hb.ending(finished).endswith("(bracket 0 rung 0: 1 of 2)")
+    finished.append(_record({"bracket": 0, "rung": 0}, "Succeeded", 0.4, 3))
+    assert hb.next(finished, []) is None
+    assert hb.ending(finished) == "ExperimentSuggestionEndReached: hyperband ran every bracket"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -103,3 +104,46 @@ def test_a_command_trial_holds_no_file_of_the_engine(tmp_path) -> None:
     lines = (tmp_path / ".automl/runs/t/t-0000/stdout.log").read_text().splitlines()
     opened = {line for line in lines if not line.startswith("loss=")}
     assert {p for p in opened if not p.startswith("pipe:")} == {os.devnull}
+
+
+# A trial that kills its supervisor: then nothing kills its processes but the engine.
+@pytest.mark.parametrize("script", [
+    "kill -9 $PPID; sleep 60",  # the trial runs on
+    "sleep 60 & kill -9 $PPID; echo loss=$1",  # the trial ends, a child that sleeps runs on
+    "sh -c 'sleep 60 & sleep 60' & kill -9 $PPID; wait",  # grandchildren, then the trial
+], ids=["trial-runs-on", "child-runs-on", "grandchildren-run-on"])
+def test_a_command_trial_that_kills_its_supervisor_leaves_no_process(tmp_path, token,
+                                                                      script) -> None:
+    try:
+        run(_shell(script), tmp_path)
+        (row,) = records(tmp_path)
+        assert (row["status"], row["reason"].split(";")[0]) == (
+            "Failed", "killed by signal 9 (SIGKILL)")  # the supervisor's end, all there is
+        assert marked(token) == []
+    finally:
+        _kill_marked(token)
+
+
+def _kills_its_supervisor(params):
+    subprocess.Popen(["sleep", "60"])
+    os.kill(os.getppid(), 9)
+    time.sleep(60)
+    return 0.5
+
+
+def test_a_function_trial_that_kills_its_supervisor_leaves_no_process(tmp_path, token) -> None:
+    try:
+        summary = automl.tune("t", _kills_its_supervisor,
+                              {"x": {"type": "double", "min": 0, "max": 1}},
+                              max_trial_count=1, progress=False, root=tmp_path / ".automl")
+        assert summary.counts == {"Failed": 1}
+        assert marked(token) == []
+    finally:
+        _kill_marked(token)
+
+
+def _kill_marked(token: str) -> None:
+    """Cleanup of a failed test: only the processes this test's own mark names."""
+    for pid in marked(token):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, 9)

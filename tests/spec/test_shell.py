@@ -84,3 +84,78 @@ def test_a_command_sh_runs_unchanged_gets_no_warning(tmp_path, command) -> None:
                        ("sgd", "adam"))
     result = CliRunner().invoke(app, ["validate", "--katib", str(path)])
     assert result.exit_code == 0 and "warning" not in result.stderr, result.stderr
+
+
+OTHER = "${trialParameters.other}"
+
+
+@pytest.mark.parametrize("value", [
+    "\x000\x00", "\ue0000\ue000", "\ue0001\ue000", "\ue000", OTHER, "$", "$$", "${HOME}",
+    "a\\\"b'c", "${trialParameters.opt", "", "x y"])
+@pytest.mark.parametrize("template", [
+    "--opt=${trialParameters.opt}:${trialParameters.other}",
+    "--opt=\"${trialParameters.opt}\":${trialParameters.other}",
+    "\ue000${trialParameters.opt}\ue0000\ue000${trialParameters.other}"])
+@pytest.mark.parametrize("unquote", [True, False])
+def test_a_value_is_put_in_literally_and_never_substituted_again(value, template,
+                                                                unquote) -> None:
+    from automl.spec.shell import render_word
+
+    rendered = render_word(template, {"opt": value, "other": "O"}, unquote=unquote)
+    written = template.replace('"', "") if unquote and '"' in template else template
+    before, after = written.split("${trialParameters.opt}")
+    assert rendered == before + value + after.replace(OTHER, "O")
+
+
+def _wide_katib(tmp_path, count, quoted):
+    """A Katib Experiment of ``count`` parameters, each a word of the command; the quoted
+    ones hold values with a space in ``"..."``, which sh reads as one word."""
+    parameters, trial_parameters = [], []
+    command = ["python3", "/opt/train.py"]
+    for i in range(count):
+        values = ["a a", "b b", "c c"] if quoted else ["a", "b", "c"]
+        parameters.append({"name": f"p{i}", "parameterType": "categorical",
+                           "feasibleSpace": {"list": values}} if i % 2 else
+                          {"name": f"p{i}", "parameterType": "double",
+                           "feasibleSpace": {"min": "0.1", "max": "0.9"}})
+        trial_parameters.append({"name": f"t{i}", "reference": f"p{i}"})
+        command.append(f'--p{i}="${{trialParameters.t{i}}}"' if quoted
+                       else f"--p{i}=${{trialParameters.t{i}}}")
+    path = tmp_path / "wide.yaml"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment",
+        "metadata": {"name": "wide", "namespace": "kubeflow"},
+        "spec": {"objective": {"type": "minimize", "objectiveMetricName": "loss"},
+                 "algorithm": {"algorithmName": "random"}, "parameters": parameters,
+                 "trialTemplate": {"primaryContainerName": "training",
+                                   "trialParameters": trial_parameters,
+                                   "trialSpec": {"apiVersion": "batch/v1", "kind": "Job",
+                                                 "spec": {"template": {"spec": {
+                                                     "containers": [{
+                                                         "name": "training", "image": "x:1",
+                                                         "command": command}],
+                                                     "restartPolicy": "Never"}}}}}}}))
+    return path
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["plain", "quoted"])
+def test_a_1000_parameter_katib_experiment_validates_in_under_2s_of_cpu(tmp_path,
+                                                                       quoted) -> None:
+    import time
+
+    path = _wide_katib(tmp_path, 1000, quoted)
+    started = time.process_time()
+    result = CliRunner().invoke(app, ["validate", "--katib", str(path)])
+    spent = time.process_time() - started
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.stderr
+    assert spent < 2.0, f"{spent:.1f}s of CPU"  # was 22s: the command rendered per value
+
+
+def test_the_warning_of_a_wide_experiment_names_the_value_sh_reads_otherwise(tmp_path) -> None:
+    path = _wide_katib(tmp_path, 200, quoted=False)
+    text = path.read_text().replace("- c\n", "- c\n      - $(reboot)\n", 1)  # p1's last value
+    path.write_text(text)
+    result = CliRunner().invoke(app, ["validate", "--katib", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "reads '$' in it as shell syntax (with t1='$(reboot)')" in result.stderr
