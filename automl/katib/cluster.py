@@ -7,7 +7,7 @@ kubectl's does: the current context's, else ``default``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,26 +103,23 @@ class KatibCluster:
         body = {**experiment, "metadata": {**experiment["metadata"],
                                            "namespace": self.namespace}}
         name = body["metadata"]["name"]
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                return self._experiment(self._call(
-                    f"create experiment {name}", self.api.create_namespaced_custom_object,
-                    GROUP, VERSION, self.namespace, "experiments", body))
-            except KatibError as exc:
-                if exc.exit_code == EXIT_CODES["conflict"] and attempt > 1:
-                    found = self.get(name)
-                    if _holds(found.get("spec"), body["spec"]):
-                        return found
-                if not exc.transient or attempt == ATTEMPTS:
-                    raise
-                backoff(attempt, f"create experiment {name}: {exc}")
-        raise AssertionError("unreachable")  # the loop returns or raises
+        what = f"create experiment {name}"
+
+        def ours(refused: KatibError) -> dict[str, Any] | None:
+            if refused.exit_code != EXIT_CODES["conflict"]:
+                return None
+            found = self.get(name)
+            return found if _holds(found.get("spec"), body["spec"]) else None
+
+        return self._experiment(self._retried(what, ours, self.api.create_namespaced_custom_object,
+                                              GROUP, VERSION, self.namespace, "experiments",
+                                              body), what)
 
     def get(self, name: str) -> dict[str, Any]:
         """The Experiment ``name`` with its status."""
-        return self._experiment(self._call(
-            f"get experiment {name}", self.api.get_namespaced_custom_object, GROUP, VERSION,
-            self.namespace, "experiments", name))
+        what = f"get experiment {name}"
+        return self._experiment(self._call(what, self.api.get_namespaced_custom_object, GROUP,
+                                           VERSION, self.namespace, "experiments", name), what)
 
     def list(self) -> list[dict[str, Any]]:
         """Every Experiment in the namespace."""
@@ -133,16 +130,23 @@ class KatibCluster:
                                                                     "items")]
 
     def delete(self, name: str) -> None:
-        """Delete the Experiment ``name`` (Katib deletes its trials with it)."""
-        self._call(f"delete experiment {name}", self.api.delete_namespaced_custom_object,
-                   GROUP, VERSION, self.namespace, "experiments", name)
+        """Delete the Experiment ``name`` (Katib deletes its trials with it).
+
+        Sent again when it failed in a way that may pass; then "not found" means the first
+        one did it.
+        """
+        self._retried(f"delete experiment {name}",
+                      lambda refused: refused.exit_code == EXIT_CODES["not found"] or None,
+                      self.api.delete_namespaced_custom_object, GROUP, VERSION,
+                      self.namespace, "experiments", name)
 
     def edit_budget(self, name: str, max_trials: int | None = None,
                     parallel_trials: int | None = None,
                     max_failed_trials: int | None = None) -> dict[str, Any]:
         """Change the budget, the only fields Katib lets an Experiment change.
 
-        As KatibClient.edit_experiment_budget: at least one value; the rest stay.
+        As KatibClient.edit_experiment_budget: at least one value; the rest stay. The merge
+        patch sets values, so sending it again after a failure that may pass is safe.
         """
         spec = {k: v for k, v in (("maxTrialCount", max_trials),
                                   ("parallelTrialCount", parallel_trials),
@@ -150,9 +154,10 @@ class KatibCluster:
         if not spec:
             raise AutomlError("give at least one of max_trials, parallel_trials, "
                               "max_failed_trials")
-        return self._experiment(self._call(
-            f"edit experiment {name}", self.api.patch_namespaced_custom_object, GROUP, VERSION,
-            self.namespace, "experiments", name, {"spec": spec}), f"edit experiment {name}")
+        what = f"edit experiment {name}"
+        return self._experiment(self._retried(
+            what, lambda refused: None, self.api.patch_namespaced_custom_object, GROUP,
+            VERSION, self.namespace, "experiments", name, {"spec": spec}), what)
 
     def trials(self, name: str) -> list[dict[str, Any]]:
         """The Trials of Experiment ``name`` (by Katib's experiment label)."""
@@ -230,7 +235,24 @@ class KatibCluster:
             raise KatibError(f"no cluster: cannot {what}: {exc}",
                              EXIT_CODES["no cluster"]) from None
 
-    def _experiment(self, answer: Any, what: str = "read an experiment") -> dict[str, Any]:
+    def _retried(self, what: str, done: Callable[[KatibError], Any], method: Any,
+                 *args: Any) -> Any:
+        """A write (``self._call``) sent again, after a backoff, while it fails in a way
+        that may pass. A refusal of a repeat asks ``done``: the result when the first try
+        had done the work after all (its answer was lost), else None."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return self._call(what, method, *args)
+            except KatibError as exc:
+                result = done(exc) if attempt > 1 else None
+                if result is not None:
+                    return result
+                if not exc.transient or attempt == ATTEMPTS:
+                    raise
+                backoff(attempt, str(exc))
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _experiment(self, answer: Any, what: str) -> dict[str, Any]:
         """``answer`` checked to be an Experiment with the fields automl reads."""
         return self._read(what, _experiment, answer)
 

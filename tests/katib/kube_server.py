@@ -8,7 +8,8 @@ when Katib is not installed), refuses Experiments that fail Katib's OpenAPI sche
 (shared/katib/openapi/swagger.json) as the API server with Katib's webhook would, and plays
 Katib's controller: each read of an Experiment advances it one step (trials created and
 running, then succeeded with observations, then the Experiment Succeeded with its
-currentOptimalTrial), shaped as Katib writes them (FACTS.md, section j).
+currentOptimalTrial), shaped as Katib writes them (FACTS.md, section j). ``Cluster.faults``
+makes it misbehave as a real API server or the proxy before it can (tests/http_faults.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from tests.conftest import KATIB
+from tests.http_faults import Fault, Faults, lose
 
 PREFIX = "/apis/kubeflow.org/v1beta1/namespaces/"
 CORE_PREFIX = "/api/v1/namespaces/"
@@ -53,6 +55,7 @@ class Cluster:
     # (namespace, pod) -> its labels and each container's log, as Katib's Job pods have them
     pods: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     version: int = 100
+    faults: Faults = field(default_factory=Faults)
 
     def bump(self, obj: dict[str, Any]) -> None:
         self.version += 1
@@ -178,11 +181,15 @@ def _status(code: int, reason: str, message: str, name: str | None = None) -> di
 
 class _Handler(BaseHTTPRequestHandler):
     cluster: Cluster
+    lost: Fault | None = None
 
     def log_message(self, *args: Any) -> None:
         pass
 
     def _send(self, code: int, body: Any) -> None:
+        if self.lost is not None:
+            lose(self, self.lost)
+            return
         data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
         self.send_response(code)
         self.send_header("Content-Type", "text/plain" if isinstance(body, str)
@@ -197,6 +204,9 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         c = self.cluster
         c.calls.append((method, url.path))
+        self.lost = c.faults.spoil(self, method)
+        if self.lost is not None and self.lost.kind != "lost":
+            return
         if url.path.startswith(CORE_PREFIX):
             self._core(url.path.removeprefix(CORE_PREFIX).split("/"), query)
             return
@@ -321,5 +331,6 @@ def kube_server(tmp_path: Any, namespace: str = "team-a") -> Iterator[tuple[str,
     try:
         yield str(kubeconfig), cluster
     finally:
+        cluster.faults.released.set()
         server.shutdown()
         server.server_close()
