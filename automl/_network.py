@@ -47,6 +47,7 @@ TRANSIENT = frozenset({429, 500, 502, 503, 504})
 READS = frozenset({"GET", "HEAD"})
 EXIT_UNREACHABLE, EXIT_LOGIN, EXIT_MALFORMED = 3, 5, 1
 _LOGIN = re.compile(r"log ?in|sign ?in|oauth|dex|authservice|keycloak|password", re.I)
+_MAYBE_DONE = " (the change may have been made: look before sending it again)"
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 
 
@@ -132,7 +133,8 @@ def _request(send: Callable[..., Any], api_exception: type[Exception], login_hin
             if failure is None:  # refused, no such host: nothing to wait for
                 raise
             if last or not transient:
-                raise AnswerError(_tries(failure, attempt), transient=transient) from None
+                raise AnswerError(_tries(failure, attempt) + ("" if read else _MAYBE_DONE),
+                                  transient=transient) from None
             backoff(attempt, f"{method} {_path(url)}: {failure}")
             continue
         except api_exception as exc:
@@ -145,8 +147,8 @@ def _request(send: Callable[..., Any], api_exception: type[Exception], login_hin
                 continue
             if status in TRANSIENT:
                 raise AnswerError(_tries(_what_came(status, headers, body), attempt) +
-                                  ": the server is down or overloaded; try again later",
-                                  transient=True) from None
+                                  ": the server is down or overloaded; try again later" +
+                                  ("" if read else _MAYBE_DONE), transient=True) from None
             if _is_html(headers, body):  # a proxy's or a login server's page
                 raise _not_json(status, headers, body, login_hint) from None
             raise
