@@ -26,7 +26,8 @@ class Fault:
             ``silent`` (reads the request, never answers), ``truncated`` (the first half of
             a JSON body), ``empty`` (200, no body), ``json`` (``body`` as application/json),
             ``redirect`` (302 to ``location`` + the same path and query), ``lost`` (the
-            request is done, its answer replaced by ``status``).
+            request is done, its answer replaced by ``status``), ``cut`` (the request is
+            done, its answer cut after half its body: a broken stream).
         times: How many requests it spoils (None: every one).
         method: Only requests of this method (None: any).
         path: Only paths containing this text.
@@ -60,12 +61,12 @@ class Faults:
     def spoil(self, handler: BaseHTTPRequestHandler, method: str) -> Fault | None:
         """Answer the request as its first matching fault says; the fault, or None.
 
-        A ``lost`` fault is returned unanswered: the double does the request, then calls
-        :func:`lose` instead of sending its answer.
+        A ``lost`` or ``cut`` fault is returned unanswered: the double does the request,
+        then calls :func:`lose` instead of sending its answer.
         """
         self.authorization.append(handler.headers.get("Authorization"))
         fault = next((f for f in self.rules if f.takes(method, handler.path)), None)
-        if fault is None or fault.kind == "lost":
+        if fault is None or fault.kind in ("lost", "cut"):
             return fault
         if fault.kind == "silent":
             self.released.wait(60)  # until the double stops; the client gives up before
@@ -93,9 +94,24 @@ class Faults:
         return fault
 
 
-def lose(handler: BaseHTTPRequestHandler, fault: Fault) -> None:
-    """Answer a request that was done with ``fault.status``, as a proxy that timed out."""
-    _send(handler, fault.status, "text/plain", b"upstream request timeout")
+def lose(handler: BaseHTTPRequestHandler, fault: Fault, status: int, kind: str,
+         data: bytes) -> None:
+    """Answer a request that was done as ``fault`` says instead of with (status, kind, data):
+    ``lost``: ``fault.status``, as a proxy that timed out; ``cut``: its first half lines,
+    then part of a chunk, then the connection closes."""
+    if fault.kind == "lost":
+        _send(handler, fault.status, "text/plain", b"upstream request timeout")
+        return
+    handler.send_response(status)  # chunked, a line a chunk, as a followed log streams
+    handler.send_header("Content-Type", kind)
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    lines = data.splitlines(keepends=True)
+    for line in lines[: len(lines) // 2]:
+        handler.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+    handler.wfile.write(b"40\r\nhalf a chunk")  # and no last chunk: the stream broke
+    handler.wfile.flush()
+    handler.close_connection = True
 
 
 def _send(handler: BaseHTTPRequestHandler, status: int, kind: str, data: bytes) -> None:

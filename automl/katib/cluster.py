@@ -14,6 +14,7 @@ from typing import Any
 from automl._answer import field, records
 from automl._network import ATTEMPTS, AnswerError, backoff, guard
 from automl.errors import AutomlError
+from automl.katib.log_stream import follow_log
 
 __all__ = ["EXIT_CODES", "KatibCluster", "KatibError"]
 
@@ -212,14 +213,18 @@ class KatibCluster:
                               pod, self.namespace, **options)
             yield from text.splitlines()
             return
-        stream = self._call(f"read the log of pod {pod}", core.read_namespaced_pod_log, pod,
-                            self.namespace, follow=True, _preload_content=False, **options)
-        rest = b""
-        for chunk in stream.stream(4096):
-            *lines, rest = (rest + chunk).split(b"\n")
-            yield from (line.decode("utf-8", errors="replace") for line in lines)
-        if rest:
-            yield rest.decode("utf-8", errors="replace")
+        what = f"follow the log of pod {pod}"
+
+        def stream(again: bool) -> Any:
+            return self._call(what, core.read_namespaced_pod_log, pod, self.namespace,
+                              follow=True, timestamps=True, _preload_content=False,
+                              **{k: v for k, v in options.items()
+                                 if not (again and k == "tail_lines")})
+
+        try:
+            yield from follow_log(stream, f"pod {pod}'s log")
+        except AnswerError as exc:
+            raise _unusable(what, exc) from None
 
     def _call(self, what: str, method: Any, *args: Any, **kwargs: Any) -> Any:
         from kubernetes.client.exceptions import ApiException
@@ -230,7 +235,7 @@ class KatibCluster:
         except ApiException as exc:
             raise _refusal(what, exc, self.namespace) from None
         except AnswerError as exc:
-            raise KatibError(f"cannot {what}: {exc}", exc.exit_code, exc.transient) from None
+            raise _unusable(what, exc) from None
         except HTTPError as exc:
             raise KatibError(f"no cluster: cannot {what}: {exc}",
                              EXIT_CODES["no cluster"]) from None
@@ -262,7 +267,11 @@ class KatibCluster:
         try:
             return read(*args)
         except AnswerError as exc:
-            raise KatibError(f"cannot {what}: {exc}", exc.exit_code) from None
+            raise _unusable(what, exc) from None
+
+
+def _unusable(what: str, exc: AnswerError) -> KatibError:
+    return KatibError(f"cannot {what}: {exc}", exc.exit_code, exc.transient)
 
 
 def _experiment(answer: Any) -> dict[str, Any]:

@@ -166,6 +166,11 @@ def _last(trial: dict[str, Any]) -> str:
     return true[-1]
 
 
+def _log_stamp(k: int) -> str:
+    """Line ``k``'s timestamp: three lines a second, the last two at the same instant."""
+    return f"2026-11-29T12:{k // 180:02d}:{k // 3 % 60:02d}{'' if k % 3 == 0 else '.5'}Z"
+
+
 def _condition(kind: str, reason: str, status: str = "True") -> dict[str, Any]:
     return {"type": kind, "status": status, "reason": reason, "message": f"{kind}",
             "lastTransitionTime": NOW, "lastUpdateTime": NOW}
@@ -187,13 +192,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _send(self, code: int, body: Any) -> None:
-        if self.lost is not None:
-            lose(self, self.lost)
-            return
         data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        kind = "text/plain" if isinstance(body, str) else "application/json"
+        if self.lost is not None:
+            lose(self, self.lost, code, kind, data)
+            return
         self.send_response(code)
-        self.send_header("Content-Type", "text/plain" if isinstance(body, str)
-                         else "application/json")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -205,7 +210,7 @@ class _Handler(BaseHTTPRequestHandler):
         c = self.cluster
         c.calls.append((method, url.path))
         self.lost = c.faults.spoil(self, method)
-        if self.lost is not None and self.lost.kind != "lost":
+        if self.lost is not None and self.lost.kind not in ("lost", "cut"):
             return
         if url.path.startswith(CORE_PREFIX):
             self._core(url.path.removeprefix(CORE_PREFIX).split("/"), query)
@@ -295,6 +300,9 @@ class _Handler(BaseHTTPRequestHandler):
                                         f"[{' '.join(logs)}]"))
                 return
             lines = logs[container].splitlines(keepends=True)
+            # Go's ParseBool reads the client's "True"; RFC 3339 with nanoseconds, zeros dropped
+            if query.get("timestamps") in ("1", "t", "T", "true", "True", "TRUE"):
+                lines = [f"{_log_stamp(k)} {line}" for k, line in enumerate(lines)]
             if "tailLines" in query:
                 lines = lines[len(lines) - int(query["tailLines"]):] if int(
                     query["tailLines"]) else []

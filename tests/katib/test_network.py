@@ -180,3 +180,38 @@ def test_endless_redirects_end_after_a_few(cli) -> None:
     assert code == EXIT_CODES["no cluster"]
     assert _error_line(err) == "error: cannot list experiments: more than 5 redirects"
     assert len(cli.cluster.calls) == 6
+
+
+def _long_log(cli, lines: int) -> list[str]:
+    """The first trial's pod log made ``lines`` lines long; those lines."""
+    _with_experiment(cli, "logs")
+    text = [f"epoch {i}" for i in range(lines)]
+    cli.cluster.pods[("team-a", "t-00000000-pod")]["logs"]["metrics-logger-and-collector"] = \
+        "".join(f"{line}\n" for line in text)
+    return text
+
+
+@pytest.mark.parametrize("tail", [None, 4])
+def test_a_followed_log_whose_stream_breaks_goes_on_where_it_was(cli, monkeypatch,
+                                                                 tail) -> None:
+    """The stream is cut twice, mid-line; each time it is opened again and every line shows
+    once, in order (two of every three lines share their instant, as the double says)."""
+    text = _long_log(cli, 40)
+    cli.cluster.faults.rules.append(Fault("cut", times=2, path="/log"))
+    extra = ["--tail", str(tail)] if tail else []
+    monkeypatch.setitem(COMMANDS, "logs", [*COMMANDS["logs"], "--follow", *extra])
+    code, out, err, _ = cli("logs")
+    assert code == 0, err
+    assert out.splitlines() == text[-tail if tail else 0:]
+    assert len([c for c in cli.cluster.calls if c[1].endswith("/log")]) == 3
+
+
+def test_a_followed_log_whose_stream_keeps_breaking_is_one_error_line(cli,
+                                                                      monkeypatch) -> None:
+    _long_log(cli, 40)
+    cli.cluster.faults.rules.append(Fault("cut", path="/log"))
+    monkeypatch.setitem(COMMANDS, "logs", [*COMMANDS["logs"], "--follow"])
+    code, _, err, _ = cli("logs")
+    assert code == EXIT_CODES["no cluster"]
+    assert _error_line(err).startswith("error: cannot follow the log of pod t-00000000-pod: "
+                                       "the stream of pod t-00000000-pod's log broke 4 times")

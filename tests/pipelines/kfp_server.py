@@ -75,10 +75,10 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _answer(self, status: int, body: Any) -> None:
-        if self.lost is not None:
-            lose(self, self.lost)
-            return
         data = json.dumps(body).encode()
+        if self.lost is not None:
+            lose(self, self.lost, status, "application/json", data)
+            return
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -95,7 +95,7 @@ class _Handler(BaseHTTPRequestHandler):
         s.headers.append({k.title(): v for k, v in self.headers.items()
                           if k.lower() in ("authorization", "cookie")})
         self.lost = s.faults.spoil(self, method)
-        if self.lost is not None and self.lost.kind != "lost":
+        if self.lost is not None and self.lost.kind not in ("lost", "cut"):
             return
         refused = self._refusal(method, url.path.removeprefix(API), query, raw)
         if refused is not None:
