@@ -215,3 +215,16 @@ def test_a_followed_log_whose_stream_keeps_breaking_is_one_error_line(cli,
     assert code == EXIT_CODES["no cluster"]
     assert _error_line(err).startswith("error: cannot follow the log of pod t-00000000-pod: "
                                        "the stream of pod t-00000000-pod's log broke 4 times")
+
+
+def test_status_watch_looks_again_after_a_look_that_failed_every_try(cli, monkeypatch) -> None:
+    _with_experiment(cli, "status")
+    cli.cluster.faults.rules.append(Fault("status", times=5, method="GET",
+                                          path="/experiments/t"))
+    monkeypatch.setattr("automl._watch.time.sleep", lambda seconds: None)
+    monkeypatch.setitem(COMMANDS, "status", [*COMMANDS["status"], "--watch"])
+    code, out, err, _ = cli("status")
+    assert code == 0, err
+    assert "t: Succeeded" in out
+    assert "injected 503' (4 tries): the server is down or overloaded; try again later; " \
+           "looking again in 2 s" in err
