@@ -120,6 +120,8 @@ def _request(send: Callable[..., Any], api_exception: type[Exception], login_hin
     from urllib3.exceptions import HTTPError
 
     limits = _request_timeout or timeout()
+    if not isinstance(limits, tuple):
+        limits = (limits, limits)
     if not _preload_content:  # a stream (a followed log) may rightly be quiet for long
         limits = (limits[0], None)
     read = method.upper() in READS

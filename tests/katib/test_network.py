@@ -228,3 +228,13 @@ def test_status_watch_looks_again_after_a_look_that_failed_every_try(cli, monkey
     assert "t: Succeeded" in out
     assert "injected 503' (4 tries): the server is down or overloaded; try again later; " \
            "looking again in 2 s" in err
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-1", "inf"])
+def test_a_wrong_http_timeout_is_bad_input(cli, monkeypatch, value) -> None:
+    monkeypatch.setenv("AUTOML_HTTP_TIMEOUT", value)
+    code, _, err, _ = cli("list")
+    assert code == 2
+    assert _error_line(err) == (f"error: cannot list experiments: $AUTOML_HTTP_TIMEOUT="
+                                f"{value!r}: give the seconds to wait for a server as a "
+                                "positive number, e.g. 30")
