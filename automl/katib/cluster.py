@@ -188,8 +188,7 @@ class KatibCluster:
                              f"namespace {self.namespace!r}", EXIT_CODES["not found"])
         spec = found.get("spec") or {}
         selector = ",".join([f"katib.kubeflow.org/trial={trial}"] + [
-            f"{k}={v}" for k, v in self._read(what, field, found, "spec.primaryPodLabels",
-                                              dict, {}).items()])
+            f"{k}={v}" for k, v in (spec.get("primaryPodLabels") or {}).items()])
         what = f"list pods of trial {trial}"
         pods = self._read(what, records, self._call(
             what, self.api_client.call_api, "/api/v1/namespaces/{namespace}/pods", "GET",
@@ -200,7 +199,7 @@ class KatibCluster:
         if not pods:
             raise KatibError(f"trial {trial!r} has no pod (not started yet, or deleted with "
                              "its Job)", EXIT_CODES["not found"])
-        kind = self._read(what, field, found, "spec.metricsCollector.collector.kind", str, None)
+        kind = ((spec.get("metricsCollector") or {}).get("collector") or {}).get("kind")
         container = ("metrics-logger-and-collector" if kind == "StdOut"
                      else spec.get("primaryContainerName"))
         options: dict[str, Any] = {"container": container} if container else {}
@@ -293,9 +292,23 @@ def _trial(answer: Any) -> dict[str, Any]:
     records(answer, "spec.parameterAssignments", "name", "value")
     records(answer, "status.conditions", "type")
     records(answer, "status.observation.metrics", "name")
+    field(answer, "spec.primaryPodLabels", dict, {})
+    field(answer, "spec.primaryContainerName", str, None)
+    field(answer, "spec.metricsCollector.collector.kind", str, None)
     for stamp in ("startTime", "completionTime"):
-        field(answer, f"status.{stamp}", str, None)
+        _timestamp(field(answer, f"status.{stamp}", str, None), f"status.{stamp}")
     return answer
+
+
+def _timestamp(text: str | None, path: str) -> None:
+    """A Kubernetes timestamp (RFC 3339) as katib.results reads it, or None."""
+    from datetime import datetime
+
+    try:
+        if text:
+            datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise AnswerError(f"the answer's {path} {text!r} is not a timestamp", 1) from None
 
 
 def _holds(found: Any, sent: Any) -> bool:

@@ -238,3 +238,47 @@ def test_a_wrong_http_timeout_is_bad_input(cli, monkeypatch, value) -> None:
     assert _error_line(err) == (f"error: cannot list experiments: $AUTOML_HTTP_TIMEOUT="
                                 f"{value!r}: give the seconds to wait for a server as a "
                                 "positive number, e.g. 30")
+
+
+def _corrupt(obj: dict, path: str, value) -> None:
+    *parents, last = [int(n) if n.isdigit() else n for n in path.split(".")]
+    for name in parents:
+        obj = obj[name]
+    if value is None:
+        del obj[last]
+    else:
+        obj[last] = value
+
+
+@pytest.mark.parametrize(("target", "path", "value", "text"), [
+    ("experiment", "spec", 5, "the answer's spec is a number, not a mapping"),
+    ("experiment", "status.conditions", "x", "the answer's status.conditions is a text, not "
+                                             "a list"),
+    ("experiment", "status.conditions.0.type", None, "item 0 of status.conditions: the "
+                                                     "answer has no type"),
+    ("experiment", "status.trialsFailed", "3", "the answer's status.trialsFailed is a text, "
+                                               "not a number"),
+    ("trial", "metadata.name", 5, "the answer's metadata.name is a number, not a text"),
+    ("trial", "spec.parameterAssignments", {}, "the answer's spec.parameterAssignments is a "
+                                               "mapping, not a list"),
+    ("trial", "spec.parameterAssignments.0.value", None, "item 0 of spec.parameterAssignments"
+                                                         ": the answer has no value"),
+    ("trial", "status.observation.metrics.0", "loss", "item 0 of status.observation.metrics: "
+                                                      "the answer's name is inside a text"),
+    ("trial", "status.startTime", "yesterday", "the answer's status.startTime 'yesterday' is "
+                                               "not a timestamp"),
+    ("trial", "spec.metricsCollector", "StdOut", "the answer's "
+                                                 "spec.metricsCollector.collector.kind is "
+                                                 "inside a text"),
+])
+def test_a_field_automl_reads_that_is_missing_or_mistyped_is_named(cli, target, path, value,
+                                                                   text) -> None:
+    """Every field the katib commands read of an Experiment or Trial is checked where the
+    answer comes in: one line naming it, exit status 1."""
+    _with_experiment(cli, "trials")
+    store = cli.cluster.experiments if target == "experiment" else cli.cluster.trials
+    _corrupt(next(iter(store.values())), path, value)
+    code, _, err, _ = cli("trials")
+    assert code == 1, err
+    line = _error_line(err)
+    assert line.startswith("error: cannot ") and text in line, line
