@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from automl._katib_sdk import katib_sdk
 from automl.errors import AutomlError
-from automl.katib.cluster import KatibCluster
+from automl.katib.cluster import KatibCluster, KatibError
 from automl.katib.from_katib import from_katib
 from automl.katib.results import katib_results, trial_rows
 from automl.katib.to_katib import katib_dict, to_katib
@@ -16,7 +17,14 @@ from automl.spec import ExperimentSpec
 from automl.state import RunSummary, best_trial
 from automl.state.progress import Progress, best_text
 
-__all__ = ["cluster_best", "collect", "experiment_spec", "experiment_state", "run_on_katib"]
+__all__ = ["FOLLOW_FAILURES", "cluster_best", "collect", "experiment_spec", "experiment_state",
+           "run_on_katib"]
+
+log = logging.getLogger(__name__)
+
+FOLLOW_FAILURES = 5
+"""Looks in a row that may fail (each after its own retries) while following a run: the
+experiment runs on without us, so an API server restart need not end ``automl run``."""
 
 
 def run_on_katib(spec: ExperimentSpec, cluster: KatibCluster, *, resume: bool = False,
@@ -24,11 +32,13 @@ def run_on_katib(spec: ExperimentSpec, cluster: KatibCluster, *, resume: bool = 
                  timeout: float | None = None) -> RunSummary:
     """Create the Experiment (or with ``resume`` reattach to it) and follow it to its end.
 
-    Ctrl-C stops following; the experiment goes on running on the cluster.
+    Ctrl-C stops following; the experiment goes on running on the cluster. A look at it
+    that fails in a way that may pass (5xx, a timeout) is logged and made again at the next
+    poll, up to :data:`FOLLOW_FAILURES` in a row.
 
     Raises:
         KatibError: When the cluster refuses (exists already without ``resume``, forbidden,
-            no Katib, ...).
+            no Katib, ...), or stays unavailable.
         TimeoutError: When ``timeout`` seconds pass before the experiment ends (it goes on
             running on the cluster).
     """
@@ -38,11 +48,23 @@ def run_on_katib(spec: ExperimentSpec, cluster: KatibCluster, *, resume: bool = 
     else:
         cluster.create(katib_dict(spec))
     deadline = time.monotonic() + timeout if timeout else None
+    failures = 0
     with Progress(spec.name, spec.budget.max_trials, enabled=progress) as bar:
         while True:
-            experiment = cluster.get(spec.name)
+            try:
+                experiment = cluster.get(spec.name)
+                trials = cluster.trials(spec.name)
+            except KatibError as exc:
+                failures += 1
+                if not exc.transient or failures > FOLLOW_FAILURES:
+                    raise
+                log.warning("%s; the experiment runs on: looking again in %g s", exc,
+                            poll_seconds)
+                time.sleep(poll_seconds)
+                continue
+            failures = 0
             state, reason, counts = experiment_state(experiment)
-            best = cluster_best(spec, cluster.trials(spec.name))
+            best = cluster_best(spec, trials)
             done = sum(n for s, n in counts.items() if s not in ("Running", "Pending"))
             bar.update(done, counts.get("Running", 0),
                        counts.get("Failed", 0) + counts.get("MetricsUnavailable", 0),

@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from automl._answer import field
+from automl._network import AnswerError, guard
 from automl.errors import AutomlError
 
 __all__ = ["TERMINAL_STATES", "SubmitError", "Submitted", "submit_pipeline"]
@@ -24,7 +26,8 @@ SA_TOKEN = "/var/run/secrets/kubeflow/pipelines/token"
 
 class SubmitError(AutomlError):
     """KFP refused or could not be reached; the exit status says which, as for Katib:
-    3 no server, 5 forbidden (login refused), 6 conflict, 7 not found, 2 bad input."""
+    3 no server (or not a KFP API there), 5 forbidden (login refused), 6 conflict, 7 not
+    found, 2 bad input, 1 an answer without what it must hold."""
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
@@ -68,6 +71,10 @@ def submit_pipeline(package: Path, host: str, *, name: str, experiment: str | No
     The pipeline is looked up by ``name``: a new one is uploaded, an existing one gets a new
     version. The experiment is reused if it exists (KFP's ``Default`` when not named).
 
+    Every request has a timeout and reads are retried (automl._network); creates are not:
+    sent twice, an upload or a run would be made twice. A redirect to the same host gets the
+    token or cookie, one to another host does not.
+
     Args:
         package: The compiled pipeline YAML.
         host: The KFP API endpoint, e.g. ``http://localhost:8080``.
@@ -89,9 +96,10 @@ def submit_pipeline(package: Path, host: str, *, name: str, experiment: str | No
         changed: Called with each new state while waiting (``RUNNING``, ...).
 
     Raises:
-        SubmitError: A clear one-line reason for an unreachable server (exit status 3), a
-            refused login (5), a conflict (6), something not found (7), a multi-user server
-            asked without a namespace (2).
+        SubmitError: A clear one-line reason for an unreachable, silent or failing server or
+            an answer that is not KFP's JSON (exit status 3), a refused login or a login
+            page (5), a conflict (6), something not found (7), a multi-user server asked
+            without a namespace (2), an answer missing what it must hold (1).
         AutomlError: A run that did not end within ``timeout``.
 
     Example:
@@ -131,7 +139,6 @@ def _submit(package: Path, host: str, name: str, experiment: str | None, version
             login: dict[str, Any], stamp: str, service_account: str | None,
             started: Callable[[Submitted], None] | None,
             changed: Callable[[str], None] | None) -> Submitted:
-    import kfp
     from kfp_server_api.exceptions import ApiException
     from urllib3.exceptions import HTTPError
 
@@ -142,39 +149,48 @@ def _submit(package: Path, host: str, name: str, experiment: str | None, version
             options["namespace"] = namespace
         with warnings.catch_warnings():  # "only works with KFP v2.0.0-beta.2 and later"
             warnings.simplefilter("ignore", FutureWarning)
-            client = kfp.Client(**options)
+            client = _client_class()(**options)
+        _guarded(client)
         step = "look up the pipeline"
         pipeline_id = client.get_pipeline_id(name)
         if pipeline_id is None:
             step = "upload the pipeline"
-            pipeline_id = client.upload_pipeline(str(package), pipeline_name=name,
-                                                 namespace=namespace).pipeline_id
+            pipeline_id = field(client.upload_pipeline(str(package), pipeline_name=name,
+                                                       namespace=namespace),
+                                "pipeline_id", str)
             step = "find the uploaded pipeline's version"
-            versions = client.list_pipeline_versions(pipeline_id, page_size=1,
-                                                     sort_by="created_at desc")
-            version_id = versions.pipeline_versions[0].pipeline_version_id
+            versions = field(client.list_pipeline_versions(pipeline_id, page_size=1,
+                                                           sort_by="created_at desc"),
+                             "pipeline_versions", list, [])
+            if not versions:
+                raise AnswerError("the pipeline has no versions (the upload made none?)", 1)
+            version_id = field(versions[0], "pipeline_version_id", str)
         else:
             step = "upload a new version"
-            version_id = client.upload_pipeline_version(
+            version_id = field(client.upload_pipeline_version(
                 str(package), pipeline_version_name=version or f"{name} {stamp}",
-                pipeline_id=pipeline_id).pipeline_version_id
+                pipeline_id=pipeline_id), "pipeline_version_id", str)
         step = "create or find the experiment"
-        experiment_id = client.create_experiment(experiment or "Default",
-                                                 namespace=namespace).experiment_id
+        experiment_id = field(client.create_experiment(experiment or "Default",
+                                                       namespace=namespace),
+                              "experiment_id", str)
         step = "start the run"
         run = client.run_pipeline(experiment_id, f"{name} {stamp}", pipeline_id=pipeline_id,
                                   version_id=version_id, service_account=service_account)
-        url = f"{host.rstrip('/')}/#/runs/details/{run.run_id}"
-        done = Submitted(pipeline_id, version_id, experiment_id, run.run_id, url,
-                         run.state or "PENDING")
+        run_id = field(run, "run_id", str)
+        url = f"{host.rstrip('/')}/#/runs/details/{run_id}"
+        done = Submitted(pipeline_id, version_id, experiment_id, run_id, url,
+                         field(run, "state", str, "PENDING"))
         if started is not None:
             started(done)
         if wait:
             step = "follow the run"
-            done = dataclasses.replace(done, state=_wait(client, run.run_id, timeout,
+            done = dataclasses.replace(done, state=_wait(client, run_id, timeout,
                                                          poll_seconds, changed))
     except ApiException as exc:
         raise _refusal(host, step, exc, namespace) from None
+    except AnswerError as exc:
+        raise SubmitError(f"KFP at {host}: cannot {step}: {exc}", exc.exit_code) from None
     except HTTPError as exc:  # urllib3: refused, timed out, no such host
         reason = getattr(exc, "reason", None) or exc
         raise SubmitError(f"cannot reach KFP at {host} (to {step}): {_short(reason)}",
@@ -189,7 +205,7 @@ def _wait(client: Any, run_id: str, timeout: float, poll_seconds: float,
     deadline = time.monotonic() + timeout
     last = None
     while True:
-        state = client.get_run(run_id).state or "PENDING"
+        state = field(client.get_run(run_id), "state", str, "PENDING")
         if state != last and changed is not None:
             changed(state)
         last = state
@@ -198,6 +214,29 @@ def _wait(client: Any, run_id: str, timeout: float, poll_seconds: float,
         if time.monotonic() > deadline:
             raise AutomlError(f"run {run_id} is still {state} after {timeout:g} s")
         time.sleep(poll_seconds)
+
+
+_LOGIN_HINT = ("pass --token (or $KFP_TOKEN) or --cookie (or $KFP_COOKIE), or --in-cluster in a "
+               "Kubeflow pod")
+
+
+def _client_class() -> type:
+    """kfp.Client, whose construction's health check is guarded too."""
+    import kfp
+
+    class _Client(kfp.Client):  # type: ignore[misc]
+        def get_kfp_healthz(self, sleep_duration: int = 5) -> Any:
+            # kfp.Client's own tries 5 times 5 s apart with no timeout; ours is bounded.
+            _guarded(self)
+            return self._healthz_api.healthz_service_get_healthz()
+
+    return _Client
+
+
+def _guarded(client: Any) -> None:
+    from kfp_server_api.exceptions import ApiException
+
+    guard(client._healthz_api.api_client, ApiException, _LOGIN_HINT)
 
 
 def _refusal(host: str, step: str, exc: Any, namespace: str | None) -> SubmitError:

@@ -8,7 +8,8 @@ when Katib is not installed), refuses Experiments that fail Katib's OpenAPI sche
 (shared/katib/openapi/swagger.json) as the API server with Katib's webhook would, and plays
 Katib's controller: each read of an Experiment advances it one step (trials created and
 running, then succeeded with observations, then the Experiment Succeeded with its
-currentOptimalTrial), shaped as Katib writes them (FACTS.md, section j).
+currentOptimalTrial), shaped as Katib writes them (FACTS.md, section j). ``Cluster.faults``
+makes it misbehave as a real API server or the proxy before it can (tests/http_faults.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from tests.conftest import KATIB
+from tests.http_faults import Fault, Faults, lose
 
 PREFIX = "/apis/kubeflow.org/v1beta1/namespaces/"
 CORE_PREFIX = "/api/v1/namespaces/"
@@ -53,6 +55,7 @@ class Cluster:
     # (namespace, pod) -> its labels and each container's log, as Katib's Job pods have them
     pods: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     version: int = 100
+    faults: Faults = field(default_factory=Faults)
 
     def bump(self, obj: dict[str, Any]) -> None:
         self.version += 1
@@ -163,6 +166,11 @@ def _last(trial: dict[str, Any]) -> str:
     return true[-1]
 
 
+def _log_stamp(k: int) -> str:
+    """Line ``k``'s timestamp: three lines a second, the last two at the same instant."""
+    return f"2026-11-29T12:{k // 180:02d}:{k // 3 % 60:02d}{'' if k % 3 == 0 else '.5'}Z"
+
+
 def _condition(kind: str, reason: str, status: str = "True") -> dict[str, Any]:
     return {"type": kind, "status": status, "reason": reason, "message": f"{kind}",
             "lastTransitionTime": NOW, "lastUpdateTime": NOW}
@@ -178,15 +186,19 @@ def _status(code: int, reason: str, message: str, name: str | None = None) -> di
 
 class _Handler(BaseHTTPRequestHandler):
     cluster: Cluster
+    lost: Fault | None = None
 
     def log_message(self, *args: Any) -> None:
         pass
 
     def _send(self, code: int, body: Any) -> None:
         data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        kind = "text/plain" if isinstance(body, str) else "application/json"
+        if self.lost is not None:
+            lose(self, self.lost, code, kind, data)
+            return
         self.send_response(code)
-        self.send_header("Content-Type", "text/plain" if isinstance(body, str)
-                         else "application/json")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -197,6 +209,9 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         c = self.cluster
         c.calls.append((method, url.path))
+        self.lost = c.faults.spoil(self, method)
+        if self.lost is not None and self.lost.kind not in ("lost", "cut"):
+            return
         if url.path.startswith(CORE_PREFIX):
             self._core(url.path.removeprefix(CORE_PREFIX).split("/"), query)
             return
@@ -285,6 +300,9 @@ class _Handler(BaseHTTPRequestHandler):
                                         f"[{' '.join(logs)}]"))
                 return
             lines = logs[container].splitlines(keepends=True)
+            # Go's ParseBool reads the client's "True"; RFC 3339 with nanoseconds, zeros dropped
+            if query.get("timestamps") in ("1", "t", "T", "true", "True", "TRUE"):
+                lines = [f"{_log_stamp(k)} {line}" for k, line in enumerate(lines)]
             if "tailLines" in query:
                 lines = lines[len(lines) - int(query["tailLines"]):] if int(
                     query["tailLines"]) else []
@@ -321,5 +339,6 @@ def kube_server(tmp_path: Any, namespace: str = "team-a") -> Iterator[tuple[str,
     try:
         yield str(kubeconfig), cluster
     finally:
+        cluster.faults.released.set()
         server.shutdown()
         server.server_close()

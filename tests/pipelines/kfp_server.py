@@ -4,7 +4,8 @@ Why a double: no KFP API server can run on these machines. This one speaks the v
 paths and JSON payloads that kfp.Client 2.13 sends and parses (shared/kfp/README.md lists the
 exact calls, captured against a logging server), keeps pipelines, versions, experiments and
 runs in memory, records every call in order, and can be told to answer a path with an HTTP
-error (401, 404, 409, ...).
+error (401, 404, 409, ...) or, with ``State.faults``, to misbehave as a server or the proxy
+before it can (tests/http_faults.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.http_faults import Fault, Faults, lose
 
 API = "/apis/v2beta1"
 CREATED = "2026-11-29T12:00:00Z"
@@ -44,6 +47,7 @@ class State:
     cookie: str | None = None
     namespaces: set[str] | None = None
     headers: list[dict[str, str]] = field(default_factory=list)
+    faults: Faults = field(default_factory=Faults)
 
     def add_pipeline(self, name: str) -> str:
         pid = str(uuid.uuid4())
@@ -65,12 +69,16 @@ class State:
 
 class _Handler(BaseHTTPRequestHandler):
     state: State
+    lost: Fault | None = None
 
     def log_message(self, *args: Any) -> None:  # keep test output quiet
         pass
 
     def _answer(self, status: int, body: Any) -> None:
         data = json.dumps(body).encode()
+        if self.lost is not None:
+            lose(self, self.lost, status, "application/json", data)
+            return
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -86,6 +94,9 @@ class _Handler(BaseHTTPRequestHandler):
         s.calls.append((method, url.path, query))
         s.headers.append({k.title(): v for k, v in self.headers.items()
                           if k.lower() in ("authorization", "cookie")})
+        self.lost = s.faults.spoil(self, method)
+        if self.lost is not None and self.lost.kind not in ("lost", "cut"):
+            return
         refused = self._refusal(method, url.path.removeprefix(API), query, raw)
         if refused is not None:
             self._answer(*refused)
@@ -198,5 +209,6 @@ def kfp_server() -> Iterator[tuple[str, State]]:
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", state
     finally:
+        state.faults.released.set()
         server.shutdown()
         server.server_close()

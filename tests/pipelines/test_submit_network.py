@@ -1,0 +1,138 @@
+"""``automl pipeline submit`` against a KFP API double that misbehaves (kfp_server.py, why a
+double; tests/http_faults.py, how): one error line and its exit status, or through what may
+pass, never a traceback; a token goes only where the server itself sends it."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pytest
+
+from automl.cli import main
+from automl.pipelines.submit import submit_pipeline
+from tests.conftest import REPO
+from tests.http_faults import LOGIN_PAGE, PROXY_PAGE, Fault
+from tests.pipelines.kfp_server import API, kfp_server
+
+TIMEOUT = 0.3  # $AUTOML_HTTP_TIMEOUT for these tests
+FAULTS = {  # fault, exit status, what the error line says after "KFP at <host>: cannot ..."
+    "a login page with 200": (Fault("page", body=LOGIN_PAGE), 5,
+                              "an HTML page titled 'Log in to Kubeflow': a login page: pass "
+                              "--token (or $KFP_TOKEN) or --cookie"),
+    "a proxy's page with 200": (Fault("page", body=PROXY_PAGE), 3,
+                                "an HTML page titled 'Welcome to nginx!': not the API"),
+    "503 for good": (Fault("status"), 3, "HTTP 503 (application/json) with the message "
+                                         "'injected 503' (4 tries): the server is down"),
+    "no answer": (Fault("silent"), 3, f"no answer within {TIMEOUT:g} s"),
+    "truncated JSON": (Fault("truncated"), 3, "malformed or truncated JSON"),
+    "an empty body": (Fault("empty"), 3, "with an empty body: is this the API's address?"),
+    "an empty pipeline-versions answer": (
+        Fault("json", path="/versions", body='{"total_size": 0}'), 1,
+        "find the uploaded pipeline's version: the pipeline has no versions"),
+    "a run without its id": (Fault("json", method="POST", path="/runs", body="{}"), 1,
+                             "start the run: the answer has no run_id"),
+}
+
+
+@pytest.fixture
+def submit(tmp_path, monkeypatch, capsys):
+    """``automl pipeline submit`` of the quickstart in this process against a fresh double:
+    (exit status, stdout, stderr, seconds); the double is ``submit.host``, ``submit.state``."""
+    monkeypatch.setattr("kfp.Client._LOCAL_KFP_CONTEXT", str(tmp_path / "ctx.json"))
+    monkeypatch.setenv("AUTOML_HTTP_TIMEOUT", str(TIMEOUT))
+    monkeypatch.setattr("automl._network.BACKOFF", 0.01)
+
+    def invoke(*options: str) -> tuple[int, str, str, float]:
+        monkeypatch.setattr(sys, "argv", [
+            "automl", "pipeline", "submit", str(REPO / "examples/quickstart/experiment.yaml"),
+            "--host", invoke.host, "--namespace", "team-a", *options])
+        start = time.monotonic()
+        with pytest.raises(SystemExit) as ended:
+            main()
+        out, err = capsys.readouterr()
+        return ended.value.code or 0, out, err, time.monotonic() - start
+
+    with kfp_server() as (host, state):
+        invoke.host, invoke.state = host, state
+        yield invoke
+
+
+def _error_line(err: str) -> str:
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, err
+    assert "Traceback" not in err
+    return errors[0]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_bad_answer_is_one_error_line_with_its_exit_status(submit, fault) -> None:
+    rule, status, text = FAULTS[fault]
+    submit.state.faults.rules.append(rule)
+    code, _, err, seconds = submit()
+    line = _error_line(err)
+    assert code == status, err
+    assert line.startswith(f"error: KFP at {submit.host}: cannot ") and text in line, line
+    if fault == "no answer":
+        assert seconds < 4 * TIMEOUT + 5
+
+
+def test_one_503_on_each_read_is_tried_again_and_the_run_starts(submit) -> None:
+    for path in ("/pipelines", "/versions"):
+        submit.state.faults.rules.append(Fault("status", times=1, method="GET", path=path))
+    code, out, err, _ = submit()
+    assert code == 0, err
+    (run_id,) = submit.state.runs
+    assert out.splitlines()[0] == f"run {run_id}: {submit.host}/#/runs/details/{run_id}"
+    assert [f.times for f in submit.state.faults.rules] == [0, 0]
+
+
+def test_a_503_on_a_create_is_not_sent_again(submit) -> None:
+    """A run started twice would run twice: a failed create is said, not repeated."""
+    submit.state.faults.rules.append(Fault("lost", times=1, method="POST", path="/runs"))
+    code, _, err, _ = submit()
+    assert code == 3
+    assert "cannot start the run: the server answered HTTP 503" in _error_line(err)
+    assert [c for c in submit.state.calls if c[:2] == ("POST", f"{API}/runs")] == [
+        ("POST", f"{API}/runs", {})]
+
+
+def test_a_redirect_to_the_same_host_keeps_the_token(submit) -> None:
+    submit.state.token = "secret"
+    submit.state.faults.rules.append(Fault("redirect", times=1, method="GET",
+                                           location=submit.host))
+    code, _, err, _ = submit("--token", "secret")
+    assert code == 0, err
+    assert submit.state.runs
+    assert submit.state.faults.authorization[:2] == ["Bearer secret"] * 2
+
+
+def test_a_redirect_to_another_host_gets_no_token(submit, tmp_path) -> None:
+    with kfp_server() as (other, elsewhere):
+        submit.state.faults.rules.append(Fault("redirect", times=1, location=other))
+        code, _, err, _ = submit("--token", "secret")
+    assert code == 0, err  # the other double answers the lookup; this one does the rest
+    assert elsewhere.calls[0][1] == f"{API}/pipelines"
+    assert elsewhere.faults.authorization == [None]
+    assert submit.state.faults.authorization[0] == "Bearer secret"
+
+
+def test_a_silent_server_ends_the_submit_within_its_timeout(tmp_path, monkeypatch) -> None:
+    """Through the Python API too, and on the health check kfp.Client makes when no
+    namespace is given (it used to try 5 times, 5 s apart, each without a timeout)."""
+    monkeypatch.setattr("kfp.Client._LOCAL_KFP_CONTEXT", str(tmp_path / "ctx.json"))
+    monkeypatch.setenv("AUTOML_HTTP_TIMEOUT", str(TIMEOUT))
+    monkeypatch.setattr("automl._network.BACKOFF", 0.01)
+    package = tmp_path / "pipeline.yaml"
+    package.write_text("pipelineInfo:\n  name: tiny\nschemaVersion: 2.1.0\n")
+    with kfp_server() as (host, state):
+        state.faults.rules.append(Fault("silent"))
+        start = time.monotonic()
+        with pytest.raises(Exception) as caught:
+            submit_pipeline(package, host, name="tiny")
+        seconds = time.monotonic() - start
+    assert (type(caught.value).__name__, caught.value.exit_code) == ("SubmitError", 3)
+    assert str(caught.value) == (f"KFP at {host}: cannot connect: no answer within "
+                                 f"{TIMEOUT:g} s (set $AUTOML_HTTP_TIMEOUT to wait longer) "
+                                 "(4 tries)")
+    assert state.calls[0][1] == f"{API}/healthz" and seconds < 4 * TIMEOUT + 5
