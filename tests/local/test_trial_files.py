@@ -23,12 +23,13 @@ from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
 import automl
 from automl.errors import AutomlError
-from automl.local.job import build_job
+from automl.local import runner
+from automl.local.job import TrialJob, build_job
 from automl.local.logs import trial_logs
-from automl.local.metrics import TfEventCollector
+from automl.local.metrics import ReadingCut, TfEventCollector
 from automl.local.runner import Watcher
 from automl.local.snapshot import load_snapshot
-from automl.local.trial_files import UnreadableFile, open_trial_file, read_lines
+from automl.local.trial_files import CHUNK, UnreadableFile, open_trial_file, read_lines
 from tests.local.helpers import spec
 
 KINDS = ["fifo", "socket", "device", "folder", "sparse", "dangling", "torn"]
@@ -77,16 +78,22 @@ def timed(read: Callable[[], object]) -> object:
 def _watched(tmp_path: Path, kind: str, collector: dict, whole: bytes, cut: bytes
              ) -> tuple[str | None, list[str]]:
     """A trial's watched file (File or Push collector) read to the end, as after its exit."""
-    experiment = spec(budget={"max_trials": 1, "parallel_trials": 1})
-    trial = experiment.trial.model_copy(update={
-        "metrics_collector": experiment.trial.metrics_collector.model_validate(collector)})
-    job = build_job(experiment.model_copy(update={"trial": trial}), "t-0000",
-                    {"x": "0.5", "y": "1"}, tmp_path / "t-0000")
+    job = _job(tmp_path, collector)
     make(job.watch_file, kind, whole, cut)
     watcher = Watcher(job, None)
     assert timed(lambda: watcher.finish(threading.Event(), time.time())) is None
     return watcher.file_problem or watcher.error, [o.value for o in watcher.observations
                                                    if o.metric == "loss"]
+
+
+def _job(tmp_path: Path, collector: dict, deadline: int | None = None) -> TrialJob:
+    """Trial ``t-0000`` of a one-trial experiment with ``collector``, in ``tmp_path``."""
+    experiment = spec(budget={"max_trials": 1, "parallel_trials": 1})
+    trial = experiment.trial.model_copy(update={
+        "active_deadline_seconds": deadline,
+        "metrics_collector": experiment.trial.metrics_collector.model_validate(collector)})
+    return build_job(experiment.model_copy(update={"trial": trial}), "t-0000",
+                     {"x": "0.5", "y": "1"}, tmp_path / "t-0000")
 
 
 def read_text_file(tmp_path: Path, kind: str) -> tuple[str | None, list[str]]:
@@ -246,3 +253,24 @@ def test_lines_longer_than_the_limit_come_cut_and_marked(tmp_path) -> None:
         assert list(read_lines(file, 4)) == [(1, b"ab", True), (2, b"xxxx", False),
                                              (3, b"cd", False)]
 
+
+
+def test_reading_a_watched_file_after_the_exit_stops_at_the_deadline(tmp_path,
+                                                                      monkeypatch) -> None:
+    """A look reads one chunk (the slice shortened to nothing) and the deadline has passed:
+    reading stops there, and the note says how far it got."""
+    monkeypatch.setattr(runner, "_SLICE_SECONDS", 0.0)
+    job = _job(tmp_path, {"kind": "File", "path": "/k/metrics.log"}, deadline=1)
+    job.watch_file.write_bytes(b"x" * (3 * CHUNK))
+    watcher = Watcher(job, None)
+    assert watcher.finish(threading.Event(), time.time() - 2) == "deadline"
+    assert watcher.log_errors == [f"reading {job.watch_file} stopped at 1.0 MiB of 3.0 MiB"]
+
+
+def test_event_files_are_not_read_past_the_deadline(tmp_path) -> None:
+    _event_file(tmp_path / "tfevent", 0.5)
+    collector = TfEventCollector(["loss"], tmp_path / "tfevent")
+    with pytest.raises(ReadingCut, match=r"the deadline passed while the event files in "
+                                         r".*tfevent were read \(0 of 1 read\)"):
+        list(collector.after_exit(tmp_path, until=time.time() - 1))
+    assert [o.value for o in collector.after_exit(tmp_path, until=time.time() + 60)] == ["0.5"]
