@@ -87,3 +87,14 @@ def test_tensorboard_writes_every_trial_and_names_a_torn_observations_line(tmp_p
         acc = EventAccumulator(str(tmp_path / "tb" / trial))
         acc.Reload()
         assert len(acc.Scalars("loss")) == 3  # its three epochs, the torn line left out
+
+
+def test_a_fifo_where_the_engine_writes_observations_does_not_stop_it(tmp_path) -> None:
+    code = ("import os; path = os.environ['AUTOML_METRICS_PATH']; "
+            "open(path, 'w').write('loss=0.5\\n'); "
+            "os.mkfifo(os.path.join(os.path.dirname(os.path.dirname(path)), "
+            "'observations.jsonl'))")
+    run(_experiment(code, {"kind": "File", "path": "/var/log/katib/metrics.log"}), tmp_path)
+    rows = records(tmp_path)
+    assert [(r["status"], r["objective"], r["reason"]) for r in rows] == [
+        ("Succeeded", 0.5, "observations.jsonl not written (No such device or address)")] * 2
