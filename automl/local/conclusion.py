@@ -6,7 +6,6 @@ one that never reported its objective says what it did report.
 
 from __future__ import annotations
 
-import os
 import signal
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from automl.local.job import KATIB_STDOUT
 from automl.local.metrics import StdOutCollector, reduce_observations
+from automl.local.trial_files import open_trial_file, tail_bytes
 from automl.spec.filters import DEFAULT_FILTER, compile_filter
 
 if TYPE_CHECKING:
@@ -70,6 +70,17 @@ def _condition(outcome: TrialOutcome, ended: str, job: TrialJob, watcher: Watche
                           if code is not None and code < 0 else f"exit status {code}")
         outcome.reason += _last_words(job)
         return
+    if watcher.file_problem is not None:
+        # Katib's file collector (cmd/metricscollector/v1beta1/file-metricscollector/main.go
+        # reportMetrics) reads the file with os.Open and ReadAll: a folder fails ReadAll and
+        # klog.Fatalf ends the collector container in error, which fails the pod, its Job
+        # and the trial; a FIFO blocks os.Open until activeDeadlineSeconds fails the Job (or
+        # for ever); a file larger than the collector's memory limit gets it OOM-killed.
+        # Failed in every case, here at once, with the reason.
+        outcome.status = "Failed"
+        outcome.reason = (f"the metrics file cannot be read: {watcher.file_problem} "
+                          "(Katib's metrics collector fails such a trial)")
+        return
     values = reduce_observations(watcher.observations, [job.objective])
     value = values[job.objective]
     if watcher.error is not None:
@@ -111,11 +122,9 @@ def _reported(job: TrialJob, watcher: Watcher) -> str:
 def _tail_lines(path: Path, count: int) -> list[str]:
     """The last ``count`` non-empty lines of ``path`` (from its last 16 KiB)."""
     try:
-        with open(path, "rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            file.seek(max(0, size - 16384))
-            text = file.read().decode("utf-8", errors="replace")
-    except OSError:
+        with open_trial_file(path, max_bytes=None) as file:
+            text = tail_bytes(file, 16384).decode("utf-8", errors="replace")
+    except OSError:  # none, or not a file (automl.local.trial_files): no last words
         return []
     return [line.strip() for line in text.splitlines() if line.strip()][-count:]
 

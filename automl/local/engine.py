@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import os
 import signal
 import threading
 import time
@@ -402,7 +403,11 @@ def _history_length(spec: ExperimentSpec) -> int:
 
 def _write_observations(run_dir: Path, outcome: TrialOutcome) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
-    with open(run_dir / "observations.jsonl", "w", encoding="utf-8") as file:
+    # O_NONBLOCK: a FIFO the trial left at this path fails the open (ENXIO) instead of
+    # waiting for a reader for ever; a folder fails it too (EISDIR).
+    fd = os.open(run_dir / "observations.jsonl",
+                 os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    with open(fd, "w", encoding="utf-8") as file:
         for step, obs in enumerate(outcome.observations):
             file.write(json.dumps({"metric": obs.metric, "value": obs.value,
                                    "timestamp": obs.timestamp, "index": step}) + "\n")

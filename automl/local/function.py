@@ -65,10 +65,10 @@ class FunctionRunner(TrialRunner):
         except OSError as exc:  # no process could be forked (out of memory or processes)
             return TrialOutcome("Failed", f"cannot fork the trial: {exc.strerror or exc}",
                                 start_time=start, end_time=time.time())
-        watcher.finish()
+        cut = watcher.finish(cancel, began)
         outcome = TrialOutcome("", observations=watcher.observations,
                                exit_code=code, start_time=start, end_time=time.time())
-        return conclude(outcome, ended, job, watcher)
+        return conclude(outcome, cut or ended, job, watcher)
 
 
 def _child(function: Callable[[dict[str, Any]], Any], params: dict[str, Any],

@@ -19,15 +19,17 @@ from automl.local.job import TrialJob, start_failure
 from automl.local.metrics import (
     MetricsError,
     Observation,
+    ReadingCut,
     StdOutCollector,
 )
+from automl.local.trial_files import CHUNK, UnreadableFile, describe_size, open_trial_file
 
 __all__ = ["SubprocessRunner", "TrialOutcome", "TrialRunner", "Watcher", "wait_trial"]
 
 _GRACE_SECONDS = 5.0
 _POLL_SECONDS = 0.1
-_CHUNK = 1 << 20
-"""Bytes read from a trial's pipe or metrics file at a time."""
+_SLICE_SECONDS = 0.2
+"""How long one look at a trial's metrics file reads before its stop checks come again."""
 _MAX_LINE = 1 << 20
 """Of a longer line only the first and the last ``_MAX_LINE`` bytes are parsed."""
 _KEPT = 100_000
@@ -117,10 +119,10 @@ class SubprocessRunner(TrialRunner):
             pump.join()
         if isinstance(code, OSError):
             return _not_started(job, code, start)
-        watcher.finish()
+        cut = watcher.finish(cancel, began)
         outcome = TrialOutcome("", observations=watcher.observations,
                                exit_code=code, start_time=start, end_time=time.time())
-        return conclude(outcome, ended, job, watcher)
+        return conclude(outcome, cut or ended, job, watcher)
 
 
 def wait_trial(trial: supervisor.Supervised, watcher: Watcher, cancel: threading.Event,
@@ -175,6 +177,9 @@ class Watcher:
         self.log_errors: list[str] = []
         self.lock = threading.Lock()
         self.file_offset = 0
+        self.file_size = 0
+        # why the watched file cannot be read (not a regular file, too large), if so
+        self.file_problem: str | None = None
         # The StdOut and File TEXT collectors examine only lines naming a metric, so other
         # output need not even be cut into lines.
         collector = job.collector
@@ -246,42 +251,87 @@ class Watcher:
                 that passed, which a step of the wall clock (NTP, a suspended laptop's
                 resume, a manual change) does not alter.
         """
+        if self.early_stop and not cancel.is_set():
+            return "early"
+        return self._cut(cancel, began)
+
+    def _cut(self, cancel: threading.Event, began: float) -> str | None:
+        """``killed`` or ``deadline`` when the trial's time is up, else None."""
         if cancel.is_set():
             return "killed"
-        if self.early_stop:
-            return "early"
         if self.job.deadline and time.monotonic() - began > self.job.deadline:
             return "deadline"
         return None
 
-    def poll_file(self) -> None:
+    def poll_file(self) -> bool:
+        """Read what the trial added to its watched file; True once all of it is read.
+
+        A look reads for at most ``_SLICE_SECONDS``, so that a huge file cannot keep the
+        caller from its deadline and cancel checks. A path that is not a regular file, or
+        a file over the size limit, is not read (``file_problem`` says why) until a later
+        look finds it readable.
+        """
         path = self.job.watch_file
-        if self.job.watch != "file" or path is None or not path.exists():
-            return
-        with open(path, "rb") as file:
+        if self.job.watch != "file" or path is None:
+            return True
+        try:
+            file = open_trial_file(path)
+        except FileNotFoundError:
+            self.file_problem = None
+            return True
+        except UnreadableFile as exc:
+            self.file_problem = str(exc)
+            return True
+        self.file_problem = None
+        with file:
             # Up to the size seen now, so that a trial writing faster than this reads cannot
-            # keep the caller from its deadline and cancel checks.
+            # keep the caller reading.
             end = os.fstat(file.fileno()).st_size
             file.seek(self.file_offset)
+            until = time.monotonic() + _SLICE_SECONDS
             while self.file_offset < end:
-                chunk = file.read(min(_CHUNK, end - self.file_offset))
+                chunk = file.read(min(CHUNK, end - self.file_offset))
                 if not chunk:
                     break
                 self.file_offset += len(chunk)
                 self.file_lines.feed(chunk)
+                if time.monotonic() > until:
+                    self.file_size = end
+                    return False
+        return True
 
-    def finish(self) -> None:
-        self.poll_file()
+    def finish(self, cancel: threading.Event, began: float) -> str | None:
+        """Read the rest of what the trial wrote, once it has exited, within its time
+        (``began``: ``time.monotonic()`` when it started).
+
+        Returns:
+            ``killed`` or ``deadline`` when cancel or the trial's deadline came first
+            (a note in ``log_errors`` says where reading stopped), else None.
+        """
+        while not self.poll_file():
+            cut = self._cut(cancel, began)
+            if cut is not None:
+                self.log_errors.append(f"reading {self.job.watch_file} stopped at "
+                                       f"{describe_size(self.file_offset)} of "
+                                       f"{describe_size(self.file_size)}")
+                return cut
         self.file_lines.close()
-        if self.error is None:
-            try:
-                found = list(self.job.collector.after_exit(self.job.run_dir))
-            except MetricsError as exc:
-                self.error = str(exc)
-                return
-            with self.lock:
-                for obs in found:
-                    self._add(obs, obs.number)
+        if self.error is not None or self.file_problem is not None:
+            return None
+        until = began + self.job.deadline if self.job.deadline else None
+        try:
+            found = list(self.job.collector.after_exit(self.job.run_dir, until))
+        except ReadingCut as exc:
+            self.log_errors.append(str(exc))
+            return "deadline"
+        except MetricsError as exc:
+            self.error = str(exc)
+            return None
+        self.log_errors.extend(self.job.collector.skipped)
+        with self.lock:
+            for obs in found:
+                self._add(obs, obs.number)
+        return None
 
 
 class _Lines:
@@ -399,7 +449,7 @@ def _pump(fds: list[int], logs: list[_Log], gone: threading.Event) -> None:
             if deadline is not None and time.monotonic() > deadline:
                 break
             for key, _ in selector.select(_POLL_SECONDS):
-                data = os.read(key.fd, _CHUNK)
+                data = os.read(key.fd, CHUNK)
                 if data:
                     key.data.write(data)
                 else:

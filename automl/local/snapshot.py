@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from automl.local.trial_files import open_trial_file
+
 __all__ = ["SNAPSHOT", "SnapshotWriter", "load_snapshot"]
 
 logger = logging.getLogger(__name__)
@@ -99,7 +101,8 @@ class SnapshotWriter:
 def load_snapshot(run_dir: Path, journal: Path) -> dict[str, Any] | None:
     """The view saved in ``run_dir`` if it is still true of ``journal``, else None."""
     try:
-        data = json.loads((run_dir / SNAPSHOT).read_text(encoding="utf-8"))
+        with open_trial_file(run_dir / SNAPSHOT) as file:  # a trial can write here too
+            data = json.loads(file.read())
         saved = data["journal"]
         study_id, running = int(data["study_id"]), [int(i) for i in data["running_ids"]]
         if data["version"] != _VERSION or saved["path"] != str(journal.resolve()):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,17 @@ from optuna.trial import TrialState
 
 from automl.errors import AutomlError
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, stored_spec
+from automl.local.trial_files import UnreadableFile, open_trial_file, read_lines
 from automl.results._results import Results
 from automl.results.schema import observations_frame, trials_frame
 from automl.state.metric import MetricValue
 
 __all__ = ["load_results"]
+
+logger = logging.getLogger(__name__)
+
+_MAX_LINE = 1 << 20
+"""A longer line of ``observations.jsonl`` is not one the engine wrote."""
 
 
 def load_results(name: str, storage: str | None = None,
@@ -80,13 +87,28 @@ def _row(name: str, record: dict[str, Any], spec: Any) -> dict[str, Any]:
 
 
 def _observations(name: str, trial: str, folder: Path, out: dict[str, list[Any]]) -> None:
+    """Add the trial's observations from its ``observations.jsonl``.
+
+    A file that cannot be read (not a regular file, too large) and a line that is not a
+    whole observation (cut short by an engine killed while writing it) are left out with a
+    warning that names them: the other trials' and lines' observations are still read.
+    """
     path = folder / "observations.jsonl"
-    if not path.exists():
+    try:
+        file = open_trial_file(path)
+    except FileNotFoundError:
+        return
+    except UnreadableFile as exc:
+        logger.warning("observations of %s left out: %s", trial, exc)
         return
     steps: dict[str, int] = {}
-    with open(path, encoding="utf-8") as file:
-        for line in file:
-            o = json.loads(line)
+    with file:
+        for number, line, whole in read_lines(file, _MAX_LINE):
+            o = _observation(line) if whole else None
+            if o is None:
+                logger.warning("%s line %d: not a whole observation (%r), left out", path,
+                               number, line[:80].decode("utf-8", errors="replace"))
+                continue
             step = steps.get(o["metric"], 0)
             steps[o["metric"]] = step + 1
             out["experiment"].append(name)
@@ -95,3 +117,14 @@ def _observations(name: str, trial: str, folder: Path, out: dict[str, list[Any]]
             out["step"].append(step)
             out["value"].append(o["value"])
             out["timestamp"].append(o.get("timestamp"))
+
+
+def _observation(line: bytes) -> dict[str, Any] | None:
+    """One line of ``observations.jsonl`` as the engine wrote it, or None."""
+    try:
+        o = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(o, dict) or not isinstance(o.get("metric"), str) or "value" not in o:
+        return None
+    return o

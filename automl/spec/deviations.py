@@ -271,6 +271,21 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "pkg/suggestion/v1beta1/pbt/service.py: PbtService.GetSuggestions, "
         "PbtJobQueue.update",
         _pbt_restart),
+    Deviation(
+        "unreadable-metrics-file",
+        "the collector opens and reads a trial's metrics files whole: a FIFO at a File "
+        "collector's path or among TensorFlowEvent files blocks it until activeDeadlineSeconds "
+        "fails the trial (without a deadline, for ever); a folder at a File path, or a file "
+        "larger than the collector's memory limit (100Mi), fails its container and the trial",
+        "a File or Push path that is not a regular file (a FIFO, socket, device, folder, a "
+        "symbolic link to nothing) or holds more than 1 GiB fails the trial at once, its "
+        "reason naming the file; such an event file is skipped with the reason, as Katib's "
+        "loader skips any file it cannot read; reading after the trial's exit stops at its "
+        "deadline, which then fails it",
+        "cmd/metricscollector/v1beta1/file-metricscollector/main.go: reportMetrics; "
+        "pkg/metricscollector/v1beta1/file-metricscollector/file-metricscollector.go: "
+        "CollectObservationLog; pkg/metricscollector/v1beta1/tfevent-metricscollector/"
+        "tfevent_loader.py: MetricsCollector.parse_file"),
 )
 
 

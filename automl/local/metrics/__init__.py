@@ -1,6 +1,11 @@
 """Metrics collectors by Katib's kind names: StdOut, File (TEXT, JSON), TensorFlowEvent, Push."""
 
-from automl.local.metrics.base import MetricsCollectorBase, MetricsError, Observation
+from automl.local.metrics.base import (
+    MetricsCollectorBase,
+    MetricsError,
+    Observation,
+    ReadingCut,
+)
 from automl.local.metrics.json_lines import JsonLinesCollector
 from automl.local.metrics.push import PushCollector
 from automl.local.metrics.reduce import MetricValue, reduce_observations
@@ -15,6 +20,7 @@ __all__ = [
     "MetricsError",
     "Observation",
     "PushCollector",
+    "ReadingCut",
     "StdOutCollector",
     "TextFileCollector",
     "TfEventCollector",

@@ -10,7 +10,7 @@ from typing import Any
 
 from automl.state.numbers import parse_float
 
-__all__ = ["MetricsCollectorBase", "MetricsError", "Observation", "json_object"]
+__all__ = ["MetricsCollectorBase", "MetricsError", "Observation", "ReadingCut", "json_object"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,11 @@ class MetricsError(Exception):
     """The trial's metrics cannot be read (Katib's collector would fail the same way)."""
 
 
+class ReadingCut(MetricsError):
+    """The trial's deadline passed while its files were read: the trial fails, as on Katib,
+    where the collector reads within the pod that ``activeDeadlineSeconds`` ends."""
+
+
 class MetricsCollectorBase:
     """Turns what a trial writes into observations, as one Katib collector kind does.
 
@@ -53,13 +58,23 @@ class MetricsCollectorBase:
 
     def __init__(self, metrics: Sequence[str]) -> None:
         self.metrics = list(metrics)
+        #: One line for each file ``after_exit`` could not read and went on without.
+        self.skipped: list[str] = []
 
     def line(self, text: str) -> Iterable[Observation]:
         """Observations in one line the trial wrote to its watched stream."""
         return ()
 
-    def after_exit(self, run_dir: Path) -> Iterable[Observation]:
-        """Observations read once the trial has exited."""
+    def after_exit(self, run_dir: Path, until: float | None = None) -> Iterable[Observation]:
+        """Observations read once the trial has exited.
+
+        Args:
+            run_dir: The trial's folder.
+            until: Its deadline (on ``time.monotonic()``'s clock), if it has one.
+
+        Raises:
+            ReadingCut: When the deadline passed before all was read.
+        """
         return ()
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import os
 import posixpath
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from automl.local.metrics.base import MetricsCollectorBase, Observation
+from automl.local.metrics.base import MetricsCollectorBase, Observation, ReadingCut
+from automl.local.trial_files import UnreadableFile, open_trial_file
 
 __all__ = ["TfEventCollector"]
 
@@ -32,7 +35,7 @@ class TfEventCollector(MetricsCollectorBase):
         super().__init__(metrics)
         self.directory = directory
 
-    def after_exit(self, run_dir: Path) -> Iterable[Observation]:
+    def after_exit(self, run_dir: Path, until: float | None = None) -> Iterable[Observation]:
         from tensorboard.backend.event_processing.event_accumulator import (
             SCALARS,
             TENSORS,
@@ -41,7 +44,23 @@ class TfEventCollector(MetricsCollectorBase):
         from tensorboard.util import tensor_util
 
         found: list[Observation] = []
-        for file in _event_files(self.directory):
+        files = _event_files(self.directory)
+        for done, file in enumerate(files):
+            if until is not None and time.monotonic() > until:
+                raise ReadingCut(f"the deadline passed while the event files in "
+                                 f"{self.directory} were read ({done} of {len(files)} read)")
+            # Katib's loader goes on past a file it cannot read, with a warning
+            # (tfevent_loader.py MetricsCollector.parse_file: ``except Exception``). A FIFO
+            # would block it until the trial's deadline; here it is skipped at once.
+            try:
+                open_trial_file(file).close()
+            except OSError as exc:
+                self.skipped.append(f"{_reason(exc)}: skipped, as Katib's collector skips a "
+                                    "file it cannot read")
+                continue
+            # The accumulator opens the file again by its name: this trial's processes have
+            # all been ended (automl.local.supervisor) before its files are read, so none
+            # can put something else there in between.
             acc = EventAccumulator(str(file), size_guidance={SCALARS: 0, TENSORS: 0})
             acc.Reload()
             tags = acc.Tags()
@@ -69,8 +88,17 @@ class TfEventCollector(MetricsCollectorBase):
 def _event_files(directory: Path) -> list[Path]:
     """The event files, by name: oldest first for TensorFlow's ``events.out.tfevents.<time>``.
 
-    Katib takes them in ``os.walk``'s order, which is whatever the filesystem lists; as
-    timestamps are whole seconds there, that order picks the latest value among files
-    written within one second. Sorting makes it the newest file's, on every machine.
+    As Katib's ``find_all_files``, the folder is walked with ``os.walk`` (symbolic links to
+    folders are not followed) and only what is not a folder is a file: a sub-folder named
+    ``tfevents`` is looked into, not read. Katib takes the files in ``os.walk``'s order,
+    which is whatever the filesystem lists; as timestamps are whole seconds there, that
+    order picks the latest value among files written within one second. Sorting makes it
+    the newest file's, on every machine.
     """
-    return sorted(p for p in directory.rglob("*") if "tfevents" in p.name)
+    return sorted(Path(root, name) for root, _, names in os.walk(directory) for name in names
+                  if "tfevents" in name)
+
+
+def _reason(exc: OSError) -> str:
+    """What :func:`open_trial_file` said (it names the file), or the system's words."""
+    return str(exc) if isinstance(exc, UnreadableFile) else f"{exc.filename}: {exc.strerror}"
