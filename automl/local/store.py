@@ -18,6 +18,7 @@ from automl.local.journal import JOURNAL_START, JournalFile
 from automl.local.journal_storage import IndexedJournalStorage
 from automl.local.lock import FileLock, database_lock
 from automl.local.paths import DEFAULT_ROOT, JOURNAL
+from automl.local.storage_faults import StorageError, diagnose
 from automl.spec import ExperimentSpec
 
 __all__ = ["ATTR", "DEFAULT_ROOT", "JOURNAL", "StorageError", "dashboard_attrs", "open_storage",
@@ -31,19 +32,6 @@ _SQLITE = b"SQLite format 3\0"  # the first bytes of every SQLite database file
 _FILES: weakref.WeakKeyDictionary[BaseStorage, Path] = weakref.WeakKeyDictionary()
 
 
-class StorageError(AutomlError):
-    """A storage automl cannot use: exit status 2 for a wrong path, 1 when I/O fails.
-
-    Args:
-        message: What is wrong, in one line.
-        exit_code: The CLI's exit status.
-    """
-
-    def __init__(self, message: str, exit_code: int = 2) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
 def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT, *,
                  existing: bool = False) -> BaseStorage:
     """The storage named by ``url``, or the journal file ``<root>/studies.journal``.
@@ -55,8 +43,10 @@ def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT, *,
     transactions cost tens (automl.local.journal: its lock dies with its holder, and a
     damaged record is skipped rather than hiding the rest). A file is used only when its
     content is a journal's or a SQLite database's (or it is empty): anything else is left
-    as it is. With ``existing`` (commands that only read), a file that is not there is an
-    error rather than created, and nothing is written.
+    as it is. With ``existing`` (commands that read, and ``automl delete``), a storage that
+    is not there is an error rather than created, and automl writes nothing on opening it.
+    (SQLite itself may: a transaction that an engine killed mid-write left in the database's
+    journal is rolled back by the next connection, which a read-only one cannot do.)
 
     Raises:
         StorageError: When the storage cannot be opened (exit status 2 for a path that names
@@ -81,12 +71,18 @@ def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT, *,
         return storage
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-    database = _sqlite_file(url)
+    given, database = url, _sqlite_file(url)
     if database is not None and _file_kind(database, url, existing) == "journal":
         raise StorageError(f"storage {url!r}: {database} is a journal, not a SQLite "
                            f"database; give --storage {database}")
-    if existing and database is not None:  # read-only: opening must not create tables in it
-        url = f"sqlite:///file:{database}?mode=ro&uri=true"
+    if existing and database is not None:
+        # mode=rw: never creates the file (nor, below, tables in it), and can roll back what
+        # a killed engine left in its journal: mode=ro fails there ("attempt to write a
+        # readonly database") until the next run. On a read-only file it opens read-only.
+        url = f"sqlite:///file:{database}?mode=rw&uri=true"
+    # A server's pooled connections may be closed between writes (idle_session_timeout, a
+    # proxy): each is tested before use, as Optuna does for MySQL.
+    engine_kwargs = {} if database is not None else {"pool_pre_ping": True}
     try:
         if existing and not _has_tables(url):
             raise StorageError(f"no experiments here: {database or _shown(url)} holds no "
@@ -96,7 +92,7 @@ def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT, *,
         # SQLite file, or an advisory lock in a PostgreSQL database.
         if database is None or existing:
             with database_lock(url, "(tables)", wait=True):
-                storage = RDBStorage(url)
+                storage = RDBStorage(url, engine_kwargs=engine_kwargs)
         else:
             lock = FileLock(database.with_name(database.name + ".flock"))
             lock.acquire()
@@ -105,11 +101,13 @@ def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT, *,
             finally:
                 lock.release()
     except (ImportError, ValueError, ArgumentError) as exc:
-        raise StorageError(f"cannot open storage {_shown(url)!r}: {exc}") from None
+        raise StorageError(f"cannot open storage {_shown(given)!r}: {exc}") from None
     except (OSError, SQLAlchemyError, optuna.exceptions.StorageInternalError) as exc:
         # a server that cannot be reached, a file that cannot be written: not the input
-        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise StorageError(f"cannot open storage {_shown(url)!r}: {detail}", 1) from None
+        fault = diagnose(exc)
+        detail = (f"{fault.cause}; {fault.remedy}" if fault is not None
+                  else str(getattr(exc, "orig", None) or exc).splitlines()[0])
+        raise StorageError(f"cannot open storage {_shown(given)!r}: {detail}", 1) from None
     if database is not None:
         _FILES[storage] = database
     return storage
