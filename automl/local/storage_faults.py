@@ -11,13 +11,21 @@ propagate as it was: a bug shows its traceback.
 from __future__ import annotations
 
 import errno
-from collections.abc import Iterator
+import functools
+import inspect
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from automl.errors import AutomlError
+from automl.local.paths import DEFAULT_ROOT, JOURNAL
 
-__all__ = ["Fault", "StorageError", "diagnose", "storage_errors"]
+__all__ = ["Fault", "StorageError", "diagnose", "shown", "storage_command", "storage_errors"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 _READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
@@ -50,9 +58,9 @@ class Fault:
 def diagnose(exc: BaseException) -> Fault | None:
     """The fault behind ``exc`` (searched along its causes), or None when it is none of ours.
 
-    Recognized: a full disk or file size limit, a read-only file, folder or file system, a
-    SQLite database another process holds locked or cannot open, and a database server that
-    closed, refused or lost the connection.
+    Recognized: a full disk or file size limit, a read-only file, folder or file system (and
+    any other failed system call), a SQLite database another process holds locked or cannot
+    open, and a database server that closed, refused or lost the connection.
     """
     seen: set[int] = set()
     chain: BaseException | None = exc
@@ -74,7 +82,7 @@ def _one(exc: BaseException) -> Fault | None:
             return Fault(text, "make room")
         if exc.errno in _READ_ONLY:
             return Fault(text, "make the storage and its folder writable")
-        return None
+        return Fault(text, "check the storage's file and its disk")
     module = type(exc).__module__
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if module == "sqlite3":
@@ -126,3 +134,31 @@ def storage_errors(line: str) -> Iterator[None]:
         # replace, not format: a storage path may hold braces
         raise StorageError(line.replace("{cause}", fault.cause).replace("{remedy}", fault.remedy),
                            1) from None
+
+
+def storage_command(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A command on a storage (its ``storage`` and ``root`` arguments) whose faults are one line.
+
+    The line names the storage: ``storage <it>: <cause>; <remedy>``.
+    """
+    signature = inspect.signature(func)
+
+    @functools.wraps(func)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        given = signature.bind(*args, **kwargs).arguments
+        storage = given.get("storage") or Path(given.get("root") or DEFAULT_ROOT) / JOURNAL
+        with storage_errors(f"storage {shown(str(storage))}: {{cause}}; {{remedy}}"):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def shown(url: str) -> str:
+    """A storage ``url`` (or path) without its password, for messages."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url

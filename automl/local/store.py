@@ -19,6 +19,7 @@ from automl.local.journal_storage import IndexedJournalStorage
 from automl.local.lock import FileLock, database_lock
 from automl.local.paths import DEFAULT_ROOT, JOURNAL
 from automl.local.storage_faults import StorageError, diagnose
+from automl.local.storage_faults import shown as _shown
 from automl.spec import ExperimentSpec
 
 __all__ = ["ATTR", "DEFAULT_ROOT", "JOURNAL", "StorageError", "dashboard_attrs", "open_storage",
@@ -135,17 +136,6 @@ def _has_tables(url: str) -> bool:
         return inspect(engine).has_table("studies")
     finally:
         engine.dispose()
-
-
-def _shown(url: str) -> str:
-    """``url`` without its password, for messages."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
 
 
 def _file_kind(path: Path, given: str, existing: bool) -> str:

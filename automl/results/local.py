@@ -10,6 +10,7 @@ import optuna
 from optuna.trial import TrialState
 
 from automl.errors import AutomlError
+from automl.local.storage_faults import storage_command
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, stored_spec
 from automl.results._results import Results
 from automl.results.schema import observations_frame, trials_frame
@@ -18,6 +19,7 @@ from automl.state.metric import MetricValue
 __all__ = ["load_results"]
 
 
+@storage_command
 def load_results(name: str, storage: str | None = None,
                  root: str | Path = DEFAULT_ROOT) -> Results:
     """The results of a local experiment.
