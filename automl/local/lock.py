@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO
 
 from automl.errors import AutomlError
-from automl.local.storage_faults import diagnose
+from automl.local.storage_faults import diagnose, storage_errors
 
 __all__ = ["Check", "ExperimentBusy", "FileLock", "LockLost", "database_lock", "is_held",
            "storage_lock", "watch"]
@@ -143,11 +143,8 @@ def storage_lock(database: Path | None, name: str) -> Iterator[Check]:
         yield _no_check
         return
     lock = FileLock(database.with_name(f"{database.name}.{name}.lock"))
-    try:
+    with storage_errors(f"cannot lock experiment {name!r}: {{cause}}; {{remedy}}"):
         acquired = lock.acquire(blocking=False)
-    except OSError as exc:
-        raise AutomlError(f"cannot lock experiment {name!r}: {lock.path}: "
-                          f"{exc.strerror or exc}") from None
     if not acquired:
         raise ExperimentBusy(f"experiment {name!r} is already running with the storage "
                              f"{database} (another 'automl run' holds {lock.path})")

@@ -145,7 +145,9 @@ def storage_command(func: Callable[_P, _R]) -> Callable[_P, _R]:
 
     @functools.wraps(func)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        given = signature.bind(*args, **kwargs).arguments
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        given = bound.arguments
         storage = given.get("storage") or Path(given.get("root") or DEFAULT_ROOT) / JOURNAL
         with storage_errors(f"storage {shown(str(storage))}: {{cause}}; {{remedy}}"):
             return func(*args, **kwargs)

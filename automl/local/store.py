@@ -158,7 +158,7 @@ def _file_kind(path: Path, given: str, existing: bool) -> str:
                                "or give --storage)") from None
         return "new"
     except OSError as exc:
-        raise StorageError(f"cannot read storage {given!r}: {exc.strerror or exc}", 1) from None
+        raise _io_error(f"cannot read storage {given!r}", exc) from None
     if not head:
         return "new"
     if head == _SQLITE:
@@ -178,14 +178,21 @@ def _writable(path: Path, given: str) -> None:
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
     except OSError as exc:
-        raise StorageError(f"cannot write storage {given!r}: {exc.strerror or exc}", 1) from None
+        raise _io_error(f"cannot write storage {given!r}", exc) from None
 
 
 def _make_folder(root: Path) -> None:
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StorageError(f"cannot create {root}: {exc.strerror or exc}", 1) from None
+        raise _io_error(f"cannot create {root}", exc) from None
+
+
+def _io_error(what: str, exc: OSError) -> StorageError:
+    """``what`` failed, with its cause and what to do (exit status 1); the path is in ``what``."""
+    fault = diagnose(OSError(exc.errno, exc.strerror))
+    return StorageError(f"{what}: {fault.cause}; {fault.remedy}" if fault is not None
+                        else f"{what}: {exc}", 1)
 
 
 def _sqlite_file(url: str) -> Path | None:

@@ -15,8 +15,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import optuna
 import pytest
 
+from automl.local.store import ATTR, open_storage
 from tests.faults.helpers import (
     automl_each,
     automl_run,
@@ -288,3 +290,46 @@ def test_delete_removes_the_experiment_and_its_trial_folders_from_every_storage(
     assert after[0] == 0 and "│ t " not in after[1], after
     assert trials(tmp_path, storage=storage) == []
     assert not any(f.exists() for f in folders)
+
+
+@pytest.mark.parametrize("kind", ["journal", "sqlite"])
+def test_an_engine_whose_lock_file_is_deleted_stops_and_records_nothing_more(
+        tmp_path, kind, engines) -> None:
+    database = tmp_path / ("x.journal" if kind == "journal" else "x.db")
+    storage = str(database) if kind == "journal" else f"sqlite:///{database}"
+    _waiting_experiment(tmp_path, max_trials=4)
+    engine = start(tmp_path, "--storage", storage)
+    engines.append(engine)
+    assert wait_until(lambda: _started(tmp_path, storage) == 2, timeout=60)
+    lock = database.with_name(f"{database.name}.t.lock")
+    lock.unlink()  # another engine could now lock a new file there
+    code, _, err = _ended(engine)
+    assert code == 1
+    assert err.splitlines() == [
+        f"error: experiment 't' lost its lock: {lock} was deleted or replaced while it ran; "
+        "another engine may run it now, so this one stopped and wrote nothing more: run the "
+        "same command to resume once none does"]
+    # Its trials were stopped, and left as they were: not recorded as Killed.
+    assert _states(tmp_path, storage) == ["RUNNING", "RUNNING"]
+    (tmp_path / "go").touch()
+    resumed = automl_run(tmp_path, "--storage", storage)
+    assert resumed.returncode == 0, resumed.stderr
+    assert [r["status"] for r in finished(trials(tmp_path, storage=storage)).values()] == [
+        "Failed", "Failed", "Succeeded", "Succeeded"]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "journal"])
+def test_delete_on_a_read_only_storage_says_so_in_one_line_and_changes_nothing(
+        tmp_path, tiny_disk, kind) -> None:
+    database = tiny_disk / ("x.journal" if kind == "journal" else "x.db")
+    storage = str(database) if kind == "journal" else f"sqlite:///{database}"
+    write_experiment(tmp_path, max_trials=1, parallel_trials=1)
+    assert automl_run(tmp_path, "--storage", storage).returncode == 0
+    # Nothing of this process may hold a file there open for writing, or remount refuses.
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True, timeout=30)
+    [(code, out, err)] = automl_each(tmp_path, [["delete", "t", "--storage", str(database)]])
+    assert (code, out, err) == (1, "", (
+        f"error: cannot lock experiment 't': Read-only file system ({database}.t.lock); make "
+        "the storage and its folder writable\n"))
+    study = optuna.load_study(study_name="t", storage=open_storage(str(database), existing=True))
+    assert [t.user_attrs[ATTR]["status"] for t in study.trials] == ["Succeeded"]
