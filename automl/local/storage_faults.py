@@ -92,7 +92,7 @@ def _one(exc: BaseException) -> Fault | None:
         # A connection error raised by the client itself (refused, closed) has no SQLSTATE.
         if (state or "").startswith(_GONE_STATES) or (
                 state is None and type(exc).__name__ in ("OperationalError", "InterfaceError")):
-            return Fault(f"lost the connection to the database server ({detail})",
+            return Fault(f"the database server refused or closed the connection ({detail})",
                          "check that the server is up and reachable")
     return None
 

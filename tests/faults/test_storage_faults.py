@@ -126,8 +126,8 @@ def test_an_engine_that_lost_its_postgresql_lock_stops_and_never_writes_over_the
 def _assert_lost_connection(stderr: str, url: str) -> None:
     """``stderr`` is the one line of an engine whose server session (and lock) ended."""
     [line] = stderr.splitlines()
-    assert line.startswith(f"error: experiment 't' lost its lock in {url}: lost the "
-                           "connection to the database server ("), line
+    assert line.startswith(f"error: experiment 't' lost its lock in {url}: the database "
+                           "server refused or closed the connection ("), line
     assert line.endswith("; another engine may run it now, so this one stopped and wrote "
                          "nothing more: run the same command to resume once none does"), line
 
