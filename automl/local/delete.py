@@ -9,12 +9,14 @@ from pathlib import Path
 from automl.errors import AutomlError
 from automl.local.lock import ExperimentBusy, FileLock, database_lock, storage_lock
 from automl.local.paths import RUN_LOCK
+from automl.local.storage_faults import storage_command
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, server_url, storage_file
 from automl.spec.rules.experiment import name_problem
 
 __all__ = ["delete_experiment"]
 
 
+@storage_command
 def delete_experiment(name: str, storage: str | None = None,
                       root: Path = DEFAULT_ROOT) -> None:
     """Delete a local experiment: its study and its trials' folder ``<root>/runs/<name>``.

@@ -29,6 +29,7 @@ from automl.local.conditions import COMPLETED, FAILED
 from automl.local.devices import DevicePool
 from automl.local.job import build_job
 from automl.local.journal import one_write
+from automl.local.lock import Check
 from automl.local.medianstop import MedianStop
 from automl.local.metrics import reduce_observations
 from automl.local.paths import RUN_LOCK
@@ -96,12 +97,14 @@ class LocalEngine:
         self.schedule = make_schedule(spec, self.runs, seed)
         self.median = MedianStop(spec)  # rebuilt from the stored trials by each run()
         self.devices = DevicePool.for_spec(spec)
-        self._held: dict[Future, list[str] | None] = {}  # the GPUs each running trial holds
+        self._gpus: dict[Future, list[str] | None] = {}  # the GPUs each running trial holds
         # automl status reads what the engine saves there (automl.local.snapshot)
         journal = storage_file(self.storage) if isinstance(self.storage, JournalStorage) else None
         self.snapshots = SnapshotWriter(journal) if journal is not None else None
         self._saved_at, self._unsaved = 0.0, False
         self._shown: dict[str, Any] = {}  # the study's record and its trials not in the tally
+        # raises LockLost once this engine no longer holds its experiment (set by run())
+        self._held: Check = lambda: None
 
     def run(self) -> RunSummary:
         """Run (or resume) the experiment until Katib would call it finished.
@@ -109,13 +112,17 @@ class LocalEngine:
         Raises:
             AutomlError: When another engine runs the same experiment, or the stored
                 experiment of that name differs in more than its budget.
+            LockLost: When this engine lost its lock while it ran (it wrote nothing after).
+            StorageError: When the storage fails (a full disk, a server gone).
         """
         spec = self.spec
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         sampler = make_sampler(spec, self.seed)
         self.runs.mkdir(parents=True, exist_ok=True)
         # Locked first: an engine refused changes nothing in the study (not even its budget).
-        with _exclusive(self.storage, self.runs, spec.name):
+        with _exclusive(self.storage, self.runs, spec.name, self.cancel) as held:
+            self._held = held
+            held()
             study = open_study(spec, self.storage, sampler, _katib_yaml(spec),
                                self.runner.identity(),
                                options={"katib_shell": self.katib_shell})
@@ -205,7 +212,7 @@ class LocalEngine:
         done, _ = wait(running, timeout=_TICK_SECONDS, return_when=FIRST_COMPLETED)
         for future in done:
             trial, name, tag = running.pop(future)
-            self.devices.give(self._held.pop(future, None))
+            self.devices.give(self._gpus.pop(future, None))
             record = self._tell(study, trial, name, future.result(), tag)
             self._add(tally, record, trial.number)
             bar.update(tally.total, len(running), tally.count(*FAILED),
@@ -235,6 +242,7 @@ class LocalEngine:
     def _create(self, study: optuna.Study, space: dict[str, Any], pool: ThreadPoolExecutor,
                 step: Step | None) -> tuple[Future, optuna.trial.Trial, str]:
         """One trial asked of the study (with a step's fixed values and tag) and started."""
+        self._held()
         if step is not None:
             study.enqueue_trial(_typed(space, step.params), skip_if_exists=False)
         with warnings.catch_warnings():
@@ -253,7 +261,7 @@ class LocalEngine:
         devices = self.devices.take()
         job.env.update(self.devices.environment(devices))
         future = pool.submit(self.runner.run, job, self.cancel)
-        self._held[future] = devices
+        self._gpus[future] = devices
         return future, trial, name
 
     def _tell(self, study: optuna.Study, trial: optuna.trial.Trial, name: str,
@@ -291,6 +299,7 @@ class LocalEngine:
         except OSError as exc:  # e.g. a full disk: the result is in the record all the same
             note = f"observations.jsonl not written ({exc.strerror or exc})"
             record["reason"] = f"{record['reason']}; {note}" if record["reason"] else note
+        self._held()
         with one_write(self.storage):  # the record and the trial's end, one fsync
             trial.set_user_attr(ATTR, record)
             for key, value in dashboard_attrs(record, spec).items():
@@ -299,9 +308,14 @@ class LocalEngine:
         return record
 
     def _recover(self, study: optuna.Study) -> None:
-        """Trials left running by an engine that died are recorded as Failed."""
+        """Trials left running by an engine that died are recorded as Failed.
+
+        Only while this engine holds the experiment's lock: an engine that lost it may still
+        run them (until it notices), and their owner is then whoever holds it.
+        """
         study_id = self.storage.get_study_id_from_name(study.study_name)
         for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            self._held()
             name = f"{self.spec.name}-{t.number:04d}"
             stored = t.user_attrs.get(ATTR)
             if stored is not None and stored.get("status") in COMPLETED:
@@ -323,6 +337,7 @@ class LocalEngine:
             logger.info("trial %s was interrupted; recorded as Failed", name)
 
     def _finish(self, study: optuna.Study, tally: Tally, status: str, reason: str) -> None:
+        self._held()
         record = dict(study.user_attrs[ATTR])
         record.update(status=status, reason=reason)
         study.set_user_attr(ATTR, record)
@@ -343,6 +358,7 @@ class LocalEngine:
             self._unsaved = True
             return
         self._saved_at, self._unsaved = clock, False
+        self._held()
         rows = [running_row(name, assignments(spec, trial.params))
                 for trial, name, _ in running.values()]
         counts = tally.counts + shown["others"] + Counter({"Running": len(rows)})
@@ -467,16 +483,21 @@ def _interrupt_sets(cancel: threading.Event) -> Iterator[list[int]]:
 
 
 @contextmanager
-def _exclusive(storage: optuna.storages.BaseStorage, runs: Path, name: str) -> Iterator[None]:
+def _exclusive(storage: optuna.storages.BaseStorage, runs: Path, name: str,
+               cancel: threading.Event) -> Iterator[Check]:
     """One engine per experiment, refused rather than interleaved; a full disk ends it cleanly.
 
     Two locks: the runs folder's (its trial logs) and the storage's (its study: a lock file
     beside a journal or SQLite file, an advisory lock in a PostgreSQL database, see
     automl.local.lock), so that engines in two folders sharing one storage are refused too.
-    A refusal, or a write that fails (disk full), ends the run with a one-line error and exit
-    status 1 (not bad input); the study keeps what it recorded and the same command resumes.
+    Yields the storage lock's check, which the engine calls before each write; watched every
+    second, a lost lock sets ``cancel`` so that the engine stops at once, writing nothing.
+    A refusal, a lost lock, or a write that fails (disk full, server gone) ends the run with
+    a one-line error and exit status 1 (not bad input); the study keeps what it recorded and
+    the same command resumes.
     """
-    from automl.local.lock import ExperimentBusy, database_lock, storage_lock
+    from automl.local.lock import ExperimentBusy, database_lock, storage_lock, watch
+    from automl.local.storage_faults import storage_errors
     from automl.local.store import server_url, storage_file
 
     with open(runs / RUN_LOCK, "w") as lock:
@@ -485,14 +506,21 @@ def _exclusive(storage: optuna.storages.BaseStorage, runs: Path, name: str) -> I
         except BlockingIOError:
             raise ExperimentBusy(f"experiment {name!r} is already running here (another "
                                  "'automl run' holds it)") from None
-        with storage_lock(storage_file(storage), name), \
-                database_lock(server_url(storage), name):
-            try:
-                yield
-            except OSError as exc:
-                where = f" ({exc.filename})" if exc.filename else ""
-                error = AutomlError(f"experiment {name!r} stopped: {exc.strerror or exc}{where}; "
-                                    "the study keeps every trial recorded so far: make room, "
-                                    "then run the same command to resume")
-                error.exit_code = 1  # as a ClusterError carries its own
-                raise error from None
+        with storage_lock(storage_file(storage), name) as on_file, \
+                database_lock(server_url(storage), name) as on_server:
+            def held() -> None:
+                on_file()
+                on_server()
+
+            with storage_errors(f"experiment {name!r} stopped: {{cause}}; the study keeps "
+                                "every trial recorded so far: {remedy}, then run the same "
+                                "command to resume"), watch(held, cancel.set):
+                try:
+                    yield held
+                except AutomlError:
+                    raise
+                except Exception:
+                    # A write refused because another engine took over (Optuna's "trial has
+                    # already finished"): what happened is the lock lost, if it was.
+                    held()
+                    raise

@@ -19,6 +19,7 @@ from automl._terminal import plain
 from automl.errors import AutomlError
 from automl.local.paths import DEFAULT_ROOT, JOURNAL
 from automl.local.snapshot import load_snapshot
+from automl.local.storage_faults import storage_command
 from automl.state import ranking
 from automl.state.progress import (
     STATUS_TOP,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["print_status", "running_row", "status_view"]
 
 
+@storage_command
 def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROOT, *,
                  every: bool = False, wide: bool = False) -> None:
     """Print one experiment's state, or a line per experiment when ``name`` is None.

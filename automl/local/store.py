@@ -19,6 +19,8 @@ from automl.local.journal import JOURNAL_START, JournalFile
 from automl.local.journal_storage import IndexedJournalStorage
 from automl.local.lock import FileLock, database_lock
 from automl.local.paths import DEFAULT_ROOT, JOURNAL
+from automl.local.storage_faults import StorageError, diagnose
+from automl.local.storage_faults import shown as _shown
 from automl.spec import ExperimentSpec
 
 __all__ = ["ATTR", "DEFAULT_ROOT", "JOURNAL", "RUN_OPTIONS", "StorageError", "dashboard_attrs",
@@ -32,19 +34,6 @@ _SQLITE = b"SQLite format 3\0"  # the first bytes of every SQLite database file
 _FILES: weakref.WeakKeyDictionary[BaseStorage, Path] = weakref.WeakKeyDictionary()
 
 
-class StorageError(AutomlError):
-    """A storage automl cannot use: exit status 2 for a wrong path, 1 when I/O fails.
-
-    Args:
-        message: What is wrong, in one line.
-        exit_code: The CLI's exit status.
-    """
-
-    def __init__(self, message: str, exit_code: int = 2) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
 def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT, *,
                  existing: bool = False) -> BaseStorage:
     """The storage named by ``url``, or the journal file ``<root>/studies.journal``.
@@ -56,8 +45,10 @@ def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT, *,
     transactions cost tens (automl.local.journal: its lock dies with its holder, and a
     damaged record is skipped rather than hiding the rest). A file is used only when its
     content is a journal's or a SQLite database's (or it is empty): anything else is left
-    as it is. With ``existing`` (commands that only read), a file that is not there is an
-    error rather than created, and nothing is written.
+    as it is. With ``existing`` (commands that read, and ``automl delete``), a storage that
+    is not there is an error rather than created, and automl writes nothing on opening it.
+    (SQLite itself may: a transaction that an engine killed mid-write left in the database's
+    journal is rolled back by the next connection, which a read-only one cannot do.)
 
     Raises:
         StorageError: When the storage cannot be opened (exit status 2 for a path that names
@@ -82,12 +73,18 @@ def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT, *,
         return storage
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-    database = _sqlite_file(url)
+    given, database = url, _sqlite_file(url)
     if database is not None and _file_kind(database, url, existing) == "journal":
         raise StorageError(f"storage {url!r}: {database} is a journal, not a SQLite "
                            f"database; give --storage {database}")
-    if existing and database is not None:  # read-only: opening must not create tables in it
-        url = f"sqlite:///file:{database}?mode=ro&uri=true"
+    if existing and database is not None:
+        # mode=rw: never creates the file (nor, below, tables in it), and can roll back what
+        # a killed engine left in its journal: mode=ro fails there ("attempt to write a
+        # readonly database") until the next run. On a read-only file it opens read-only.
+        url = f"sqlite:///file:{database}?mode=rw&uri=true"
+    # A server's pooled connections may be closed between writes (idle_session_timeout, a
+    # proxy): each is tested before use, as Optuna does for MySQL.
+    engine_kwargs = {} if database is not None else {"pool_pre_ping": True}
     try:
         if existing and not _has_tables(url):
             raise StorageError(f"no experiments here: {database or _shown(url)} holds no "
@@ -97,7 +94,7 @@ def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT, *,
         # SQLite file, or an advisory lock in a PostgreSQL database.
         if database is None or existing:
             with database_lock(url, "(tables)", wait=True):
-                storage = RDBStorage(url)
+                storage = RDBStorage(url, engine_kwargs=engine_kwargs)
         else:
             lock = FileLock(database.with_name(database.name + ".flock"))
             lock.acquire()
@@ -106,11 +103,13 @@ def open_storage(url: str | None = None, root: Path = DEFAULT_ROOT, *,
             finally:
                 lock.release()
     except (ImportError, ValueError, ArgumentError) as exc:
-        raise StorageError(f"cannot open storage {_shown(url)!r}: {exc}") from None
+        raise StorageError(f"cannot open storage {_shown(given)!r}: {exc}") from None
     except (OSError, SQLAlchemyError, optuna.exceptions.StorageInternalError) as exc:
         # a server that cannot be reached, a file that cannot be written: not the input
-        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise StorageError(f"cannot open storage {_shown(url)!r}: {detail}", 1) from None
+        fault = diagnose(exc)
+        detail = (f"{fault.cause}; {fault.remedy}" if fault is not None
+                  else str(getattr(exc, "orig", None) or exc).splitlines()[0])
+        raise StorageError(f"cannot open storage {_shown(given)!r}: {detail}", 1) from None
     if database is not None:
         _FILES[storage] = database
     return storage
@@ -140,17 +139,6 @@ def _has_tables(url: str) -> bool:
         engine.dispose()
 
 
-def _shown(url: str) -> str:
-    """``url`` without its password, for messages."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
-
-
 def _file_kind(path: Path, given: str, existing: bool) -> str:
     """``journal``, ``sqlite`` or ``new`` (missing or empty), from the file's first bytes.
 
@@ -171,7 +159,7 @@ def _file_kind(path: Path, given: str, existing: bool) -> str:
                                "or give --storage)") from None
         return "new"
     except OSError as exc:
-        raise StorageError(f"cannot read storage {given!r}: {exc.strerror or exc}", 1) from None
+        raise _io_error(f"cannot read storage {given!r}", exc) from None
     if not head:
         return "new"
     if head == _SQLITE:
@@ -191,14 +179,21 @@ def _writable(path: Path, given: str) -> None:
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
     except OSError as exc:
-        raise StorageError(f"cannot write storage {given!r}: {exc.strerror or exc}", 1) from None
+        raise _io_error(f"cannot write storage {given!r}", exc) from None
 
 
 def _make_folder(root: Path) -> None:
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StorageError(f"cannot create {root}: {exc.strerror or exc}", 1) from None
+        raise _io_error(f"cannot create {root}", exc) from None
+
+
+def _io_error(what: str, exc: OSError) -> StorageError:
+    """``what`` failed, with its cause and what to do (exit status 1); the path is in ``what``."""
+    fault = diagnose(OSError(exc.errno, exc.strerror))
+    return StorageError(f"{what}: {fault.cause}; {fault.remedy}" if fault is not None
+                        else f"{what}: {exc}", 1)
 
 
 def _sqlite_file(url: str) -> Path | None:

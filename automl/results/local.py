@@ -11,6 +11,7 @@ import optuna
 from optuna.trial import TrialState
 
 from automl.errors import AutomlError
+from automl.local.storage_faults import storage_command
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, stored_spec
 from automl.local.trial_files import UnreadableFile, open_trial_file, read_lines
 from automl.results._results import Results
@@ -25,6 +26,7 @@ _MAX_LINE = 1 << 20
 """A longer line of ``observations.jsonl`` is not one the engine wrote."""
 
 
+@storage_command
 def load_results(name: str, storage: str | None = None,
                  root: str | Path = DEFAULT_ROOT) -> Results:
     """The results of a local experiment.

@@ -64,7 +64,8 @@ def test_a_storage_that_cannot_be_written_stops_run_with_an_io_error(tmp_path) -
     storage = "/sys/kernel/automl-test.journal"  # sysfs refuses new files, even to root
     [(code, _, err)] = automl_each(tmp_path, [["run", "exp.yaml", "-q", "--storage", storage]])
     assert code == 1, err
-    assert err.splitlines() == [f"error: cannot write storage {storage!r}: Permission denied"]
+    assert err.splitlines() == [f"error: cannot write storage {storage!r}: Permission denied; "
+                                "make the storage and its folder writable"]
 
 
 @pytest.mark.parametrize("kind", ["journal", "sqlite", "sqlite as a path"])
