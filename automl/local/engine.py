@@ -28,7 +28,7 @@ from automl.local.job import build_job
 from automl.local.journal import one_write
 from automl.local.medianstop import MedianStop
 from automl.local.metrics import reduce_observations
-from automl.local.paths import RUN_LOCK
+from automl.local.paths import RUN_LOCK, runs_folder
 from automl.local.runner import SubprocessRunner, TrialOutcome, TrialRunner
 from automl.local.samplers import make_sampler
 from automl.local.schedule import TAG, Step, make_schedule
@@ -66,7 +66,7 @@ class LocalEngine:
     Args:
         spec: The experiment.
         storage: An Optuna storage URL or journal path (default ``.automl/studies.journal``).
-        root: The folder for the default storage and trial logs (``runs/<exp>/<trial>/``).
+        root: The folder of the default storage (trial folders: :func:`runs_folder`).
         runner: How trials run (default: subprocesses).
         progress: Show progress on stderr.
         seed: Seeds the sampler unless the algorithm's ``random_state`` setting does.
@@ -88,7 +88,7 @@ class LocalEngine:
         self.seed = seed
         self.katib_shell = katib_shell
         self.storage = open_storage(storage, root)
-        self.runs = root / "runs" / spec.name
+        self.runs = runs_folder(spec.name, storage, root)
         self.cancel = threading.Event()
         self.schedule = make_schedule(spec, self.runs, seed)
         self.median = MedianStop(spec)  # rebuilt from the stored trials by each run()
@@ -111,7 +111,7 @@ class LocalEngine:
         self.runs.mkdir(parents=True, exist_ok=True)
         # Locked first: an engine refused changes nothing in the study (not even its budget).
         with _exclusive(self.storage, self.runs, spec.name):
-            study = open_study(spec, self.storage, sampler, _katib_yaml(spec))
+            study = open_study(spec, self.storage, sampler, _katib_yaml(spec), self.runs)
             if self.schedule is not None:
                 self.schedule.begin(fresh=self.storage.get_n_trials(study._study_id) == 0)
             self._recover(study)
@@ -454,29 +454,29 @@ def _interrupt_sets(cancel: threading.Event) -> Iterator[list[int]]:
 def _exclusive(storage: optuna.storages.BaseStorage, runs: Path, name: str) -> Iterator[None]:
     """One engine per experiment, refused rather than interleaved; a full disk ends it cleanly.
 
-    Two locks: the runs folder's (its trial logs) and the storage's (its study: a lock file
-    beside a journal or SQLite file, an advisory lock in a PostgreSQL database, see
-    automl.local.lock), so that engines in two folders sharing one storage are refused too.
+    Two locks: the storage's (its study: a lock file beside a journal or SQLite file, an
+    advisory lock in a PostgreSQL database, see automl.local.lock), so that engines in two
+    folders sharing one storage are refused too; then the runs folder's, which tells
+    ``logs -f`` and ``status --watch`` in any folder that the run goes on.
     A refusal, or a write that fails (disk full), ends the run with a one-line error and exit
     status 1 (not bad input); the study keeps what it recorded and the same command resumes.
     """
     from automl.local.lock import ExperimentBusy, database_lock, storage_lock
     from automl.local.store import server_url, storage_file
 
-    with open(runs / RUN_LOCK, "w") as lock:
+    with storage_lock(storage_file(storage), name), database_lock(server_url(storage), name), \
+            open(runs / RUN_LOCK, "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ExperimentBusy(f"experiment {name!r} is already running here (another "
                                  "'automl run' holds it)") from None
-        with storage_lock(storage_file(storage), name), \
-                database_lock(server_url(storage), name):
-            try:
-                yield
-            except OSError as exc:
-                where = f" ({exc.filename})" if exc.filename else ""
-                error = AutomlError(f"experiment {name!r} stopped: {exc.strerror or exc}{where}; "
-                                    "the study keeps every trial recorded so far: make room, "
-                                    "then run the same command to resume")
-                error.exit_code = 1  # as a ClusterError carries its own
-                raise error from None
+        try:
+            yield
+        except OSError as exc:
+            where = f" ({exc.filename})" if exc.filename else ""
+            error = AutomlError(f"experiment {name!r} stopped: {exc.strerror or exc}{where}; "
+                                "the study keeps every trial recorded so far: make room, "
+                                "then run the same command to resume")
+            error.exit_code = 1  # as a ClusterError carries its own
+            raise error from None

@@ -17,7 +17,7 @@ from automl.errors import AutomlError
 from automl.local.journal import JOURNAL_START, JournalFile
 from automl.local.journal_storage import IndexedJournalStorage
 from automl.local.lock import FileLock, database_lock
-from automl.local.paths import DEFAULT_ROOT, JOURNAL
+from automl.local.paths import DEFAULT_ROOT, JOURNAL, RUNS_KEY
 from automl.spec import ExperimentSpec
 
 __all__ = ["ATTR", "DEFAULT_ROOT", "JOURNAL", "StorageError", "dashboard_attrs", "open_storage",
@@ -215,8 +215,12 @@ def _sqlite_file(url: str) -> Path | None:
 
 
 def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.samplers.BaseSampler,
-               katib_yaml: str | None) -> optuna.Study:
+               katib_yaml: str | None, runs: Path | None = None) -> optuna.Study:
     """Create the experiment's study, or load it to resume.
+
+    ``runs``, the experiment's absolute runs folder, is recorded in the study (a study made
+    before folders were recorded gets it when resumed), so that readers in any folder find
+    the files of a study on a database server (:func:`automl.local.paths.runs_folder`).
 
     Raises:
         AutomlError: When a study of that name exists with another definition; as in Katib,
@@ -231,9 +235,10 @@ def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.sampl
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             study.set_metric_names([spec.objective.metric])
+    where = {} if runs is None else {RUNS_KEY: str(runs)}
     if record is None:
         study.set_user_attr(ATTR, {"spec": mine, "katib": katib_yaml, "status": "Running",
-                                   "reason": ""})
+                                   "reason": "", **where})
         return study
     theirs = record["spec"]
     changed = sorted(k for k in set(mine) | set(theirs)
@@ -242,9 +247,11 @@ def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.sampl
         raise AutomlError(f"experiment {spec.name!r} already exists in this storage with a "
                           f"different {', '.join(changed)}; only the budget may change between "
                           "runs (as in Katib). Use another name, or delete the experiment")
-    if record["spec"].get("budget") != mine.get("budget"):
+    budget = record["spec"].get("budget") != mine.get("budget")
+    if budget:
         _check_restart(spec, record, len(study.get_trials(deepcopy=False)))
-        study.set_user_attr(ATTR, {**record, "spec": mine, "katib": katib_yaml})
+    if budget or (RUNS_KEY not in record and where):
+        study.set_user_attr(ATTR, {**record, "spec": mine, "katib": katib_yaml, **where})
     return study
 
 
