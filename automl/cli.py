@@ -170,8 +170,8 @@ def run(
 ) -> None:
     """Run an experiment until Katib would call it done; run again to resume.
 
-    Locally trials run as processes; their logs go to <experiment>/<trial>/ in a folder beside
-    the storage file (.automl/runs/ for the default storage, X.runs/ for --storage X), and
+    Locally trials run as processes; their logs go to <experiment>/<trial>/ in the storage's
+    run folder (.automl/runs/ for the default storage, F.runs/ beside a storage file F), and
     Ctrl-C or SIGTERM stops every trial (with every process it started) and keeps what
     finished. With --backend katib the Experiment is created on the cluster and followed;
     Ctrl-C leaves it running there.
