@@ -7,13 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import optuna
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from typer.testing import CliRunner
 
 from automl.cli import app
 from automl.local import LocalEngine
-from automl.local.paths import runs_folder
+from automl.local.paths import RUNS_KEY, runs_folder
+from automl.local.store import ATTR, open_storage
 from automl.results import load_results
 from tests.faults.helpers import (
     start,
@@ -223,3 +225,25 @@ def test_logs_follow_and_status_watch_from_another_folder_follow_the_run_to_its_
     assert logs_out == "loss=0.5\n"
     assert [line for line in status_out.splitlines() if line.startswith("t: ")][-1].startswith(
         "t: Succeeded")
+
+
+def test_a_run_made_before_folders_were_keyed_is_still_read_from_any_folder(
+        tmp_path, monkeypatch) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    _run(tmp_path, None, max_trials=2, epochs=2)
+    # as runs made before: no folder in the study's record, each log_dir relative to the
+    # folder the run was in (the journal's text edited: a finished trial cannot be changed)
+    store = open_storage(None, tmp_path / ".automl")
+    study = optuna.load_study(study_name="t", storage=store)
+    record = dict(study.user_attrs[ATTR])
+    del record[RUNS_KEY]
+    study.set_user_attr(ATTR, record)
+    journal = tmp_path / ".automl/studies.journal"
+    text = journal.read_text()
+    assert text.count(f'"log_dir":"{tmp_path}/.automl/runs/t/') == 2
+    journal.write_text(text.replace(f"{tmp_path}/.automl/runs/", ".automl/runs/"))
+    expected = load_results("t").observations
+    os.chdir(tmp_path / "elsewhere")
+    assert len(expected) == 2 * 2 * 2
+    assert load_results("t", str(journal)).observations.equals(expected)
+    assert _cli("logs", "t", "t-0001", "--storage", str(journal)).count("loss=") == 2
