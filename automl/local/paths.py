@@ -89,9 +89,13 @@ def _recorded(name: str, url: str, root: Path) -> str | None:
 
     try:
         store = open_storage(url, root, existing=True)
-        study_id = store.get_study_id_from_name(name)
-        record = store.get_study_user_attrs(study_id).get(ATTR) or {}
-    except (AutomlError, KeyError):
+    except AutomlError:
         return None
+    try:
+        record = store.get_study_user_attrs(store.get_study_id_from_name(name)).get(ATTR) or {}
+    except KeyError:
+        return None
+    finally:  # a look, not a session: status --watch asks again at each view
+        store.engine.dispose()  # type: ignore[attr-defined]
     value = record.get(RUNS_KEY)
     return value if isinstance(value, str) else None

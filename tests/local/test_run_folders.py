@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -63,9 +62,10 @@ def test_a_database_servers_runs_folder_is_keyed_by_its_url_without_the_password
                        recorded="/elsewhere/t") == Path("/elsewhere/t")
 
 
-def _run(folder: Path, storage: str | None, max_trials: int, epochs: int) -> None:
+def _run(monkeypatch: pytest.MonkeyPatch, folder: Path, storage: str | None, max_trials: int,
+         epochs: int) -> None:
     """Run experiment ``t`` in ``folder`` (default root ``.automl``, relative to it)."""
-    os.chdir(folder)
+    monkeypatch.chdir(folder)
     experiment = spec(budget={"max_trials": max_trials, "parallel_trials": 2},
                       args=[f"--epochs={epochs}"])
     assert LocalEngine(experiment, storage=storage, progress=False).run().status == "Succeeded"
@@ -81,10 +81,9 @@ def _cli(*argv: str) -> str:
 @pytest.mark.parametrize("kind", KINDS)
 def test_one_name_in_two_storages_keeps_two_folders_each_matching_its_own_trials(
         tmp_path, kind, request, monkeypatch) -> None:
-    monkeypatch.chdir(tmp_path)
     other = _storage(kind, tmp_path, request)
-    _run(tmp_path, None, max_trials=2, epochs=2)
-    _run(tmp_path, other, max_trials=3, epochs=3)
+    _run(monkeypatch, tmp_path, None, max_trials=2, epochs=2)
+    _run(monkeypatch, tmp_path, other, max_trials=3, epochs=3)
     for storage, count, epochs in ((None, 2, 2), (other, 3, 3)):
         results = load_results("t", storage)
         names = [f"t-{n:04d}" for n in range(count)]
@@ -117,12 +116,11 @@ def test_results_read_from_another_folder_are_the_runs_own_not_that_folders(
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()
     b.mkdir()
-    monkeypatch.chdir(tmp_path)
-    _run(a, shared, max_trials=2, epochs=2)
-    _run(b, None, max_trials=2, epochs=3)  # the same name in b's storage: not to leak in
+    _run(monkeypatch, a, shared, max_trials=2, epochs=2)
+    _run(monkeypatch, b, None, max_trials=2, epochs=3)  # the same name in b's own storage
     seen = []
     for folder in (a, b):
-        os.chdir(folder)
+        monkeypatch.chdir(folder)
         seen.append(load_results("t", shared).observations)
         _cli("tensorboard", "t", "--logdir", "tb", "--storage", shared)
     assert len(seen[0]) == 2 * 2 * 2  # two trials, a loss and an accuracy per epoch
@@ -176,7 +174,7 @@ def test_a_trial_with_a_working_dir_reports_its_metrics(tmp_path, monkeypatch, c
 
 
 # A trial that says it waits, then waits until the file "go" appears where it runs.
-_WAITS = ("import os, sys, time\n"
+_WAITS = ("import os, time\n"
           "print('waiting', flush=True)\n"
           "while not os.path.exists('go'):\n"
           "    time.sleep(0.05)\n"
@@ -230,7 +228,7 @@ def test_logs_follow_and_status_watch_from_another_folder_follow_the_run_to_its_
 def test_a_run_made_before_folders_were_keyed_is_still_read_from_any_folder(
         tmp_path, monkeypatch) -> None:
     (tmp_path / "elsewhere").mkdir()
-    _run(tmp_path, None, max_trials=2, epochs=2)
+    _run(monkeypatch, tmp_path, None, max_trials=2, epochs=2)
     # as runs made before: no folder in the study's record, each log_dir relative to the
     # folder the run was in (the journal's text edited: a finished trial cannot be changed)
     store = open_storage(None, tmp_path / ".automl")
@@ -243,7 +241,7 @@ def test_a_run_made_before_folders_were_keyed_is_still_read_from_any_folder(
     assert text.count(f'"log_dir":"{tmp_path}/.automl/runs/t/') == 2
     journal.write_text(text.replace(f"{tmp_path}/.automl/runs/", ".automl/runs/"))
     expected = load_results("t").observations
-    os.chdir(tmp_path / "elsewhere")
+    monkeypatch.chdir(tmp_path / "elsewhere")
     assert len(expected) == 2 * 2 * 2
     assert load_results("t", str(journal)).observations.equals(expected)
     assert _cli("logs", "t", "t-0001", "--storage", str(journal)).count("loss=") == 2
