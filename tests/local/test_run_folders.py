@@ -245,3 +245,17 @@ def test_a_run_made_before_folders_were_keyed_is_still_read_from_any_folder(
     assert len(expected) == 2 * 2 * 2
     assert load_results("t", str(journal)).observations.equals(expected)
     assert _cli("logs", "t", "t-0001", "--storage", str(journal)).count("loss=") == 2
+
+
+@pytest.mark.parametrize("kind", ["journal", "postgresql"])
+def test_deleting_an_experiment_of_one_storage_leaves_the_same_names_folder_of_another(
+        tmp_path, kind, request, monkeypatch) -> None:
+    other = _storage(kind, tmp_path, request)
+    _run(monkeypatch, tmp_path, None, max_trials=2, epochs=1)
+    _run(monkeypatch, tmp_path, other, max_trials=2, epochs=1)
+    mine, theirs = runs_folder("t", other), runs_folder("t")
+    assert (mine / "t-0000/stdout.log").is_file()
+    _cli("delete", "t", "--storage", other)
+    assert not mine.exists()
+    assert (theirs / "t-0000/stdout.log").is_file()
+    assert list(load_results("t").trials["trial"]) == ["t-0000", "t-0001"]
