@@ -26,7 +26,8 @@ def run(experiment: ExperimentSpec | str | os.PathLike[str] | Mapping[str, Any],
         backend: ``local`` (Optuna on this machine) or ``katib`` (a cluster, via kubeconfig).
         storage: An Optuna storage URL or a journal file path (default
             ``<root>/studies.journal``).
-        root: Folder for the default storage and the trials' logs.
+        root: Folder for the default storage and its trials' logs (``<root>/runs``; another
+            storage's are beside it: :func:`automl.local.paths.runs_folder`).
         progress: Show a progress bar on stderr.
         namespace: katib: the namespace (default: the kubeconfig context's).
         context: katib: the kubeconfig context.

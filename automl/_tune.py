@@ -85,7 +85,8 @@ def tune(
         context: katib: the kubeconfig context.
         dry_run: Return the Katib Experiment YAML instead of running anything.
         storage: Optuna storage URL or journal file (default ``<root>/studies.journal``).
-        root: Folder for the default storage and trial logs.
+        root: Folder for the default storage and its trial logs (``<root>/runs``; another
+            storage's are beside it: :func:`automl.local.paths.runs_folder`).
         progress: Show progress.
 
     Returns:

@@ -171,7 +171,8 @@ def run(
 ) -> None:
     """Run an experiment until Katib would call it done; run again to resume.
 
-    Locally trials run as processes; their logs go to .automl/runs/<experiment>/<trial>/, and
+    Locally trials run as processes; their logs go to <experiment>/<trial>/ in the storage's
+    run folder (.automl/runs/ for the default storage, F.runs/ beside a storage file F), and
     Ctrl-C or SIGTERM stops every trial (with every process it started) and keeps what
     finished. With --backend katib the Experiment is created on the cluster and followed;
     Ctrl-C leaves it running there.
@@ -249,6 +250,7 @@ def logs(
     tail: Annotated[int | None, typer.Option(min=0, help="Only the last N lines.")] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Go on printing what the trial "
                                                                "writes until it ends.")] = False,
+    storage: Storage = None,
     backend: Backend = "local",
     namespace: Namespace = None,
     context: Context = None,
@@ -256,7 +258,7 @@ def logs(
     """Print a trial's output (kubectl logs for a trial), from this machine or the cluster."""
     from automl._terminal import visible
 
-    chosen = _backend(backend, namespace=namespace, context=context)
+    chosen = _backend(backend, storage=storage, namespace=namespace, context=context)
     shown = visible if sys.stdout.isatty() else str  # a terminal gets no escape sequences
     try:
         for line in chosen.logs(name, trial, stderr=stderr, tail=tail, follow=follow):

@@ -315,7 +315,8 @@ LOCAL_NOTES = {
                  "(`automl.local.hyperband`)",
     "pbt": "nothing sampled by Optuna: the population of Katib's pbt service decides every "
            "value (`automl.local.pbt_queue`); each trial's checkpoint folder is "
-           "`.automl/runs/<experiment>/<trial>/checkpoint`, put where the trial names "
+           "`<trial>/checkpoint` in the experiment's run folder (e.g. "
+           "`.automl/runs/<experiment>/<trial>/checkpoint`), put where the trial names "
            "`suggestion_trial_dir` and in `$AUTOML_CHECKPOINT_DIR` (`automl.local.pbt`)",
     "enas": "multivariate, constant liar, over one choice per layer (`layer_<i>`: an operation "
             "id) and per possible skip (`skip_<i>_<j>`), turned into Katib's `architecture` and "
@@ -538,8 +539,9 @@ CONCEPTS = """\
   `n_population` trials have completed, the next generation is made: the bottom
   `truncation_threshold` of them copy a top trial, values and checkpoint, and the rest go on
   from their own with values moved by ×0.8 or ×1.2 (or resampled with `resample_probability`).
-  Locally a trial's folder is `.automl/runs/<experiment>/<trial>/checkpoint`, put where the
-  command or env names `suggestion_trial_dir` and in `$AUTOML_CHECKPOINT_DIR`; the trials table
+  Locally a trial's folder is `<trial>/checkpoint` in the experiment's run folder (e.g.
+  `.automl/runs/<experiment>/<trial>/checkpoint`), put where the command or env names
+  `suggestion_trial_dir` and in `$AUTOML_CHECKPOINT_DIR`; the trials table
   has `generation` and `parent` columns, and learning curves follow each lineage. A child's
   copy of its parent's folder keeps symlinks as links (a link to a dataset is not copied); a
   FIFO, socket, device or unreadable file in it is skipped with a warning naming it.
@@ -590,8 +592,16 @@ CONCEPTS = """\
   TensorBoard logs, a Markdown summary and Metrics).
 - **Local files** — `.automl/studies.journal` holds every experiment (Optuna's journal: one
   line per change, fsynced; a damaged line is skipped with a warning naming it), and
-  `.automl/runs/<experiment>/` the trials' folders (logs, `observations.jsonl`) and
-  `status.json`, what `automl status` shows, saved by the engine as trials start and end. It
+  `.automl/runs/<experiment>/` the trials' folders (logs, `observations.jsonl`), the engine's
+  lock while it runs (what `logs -f` and `status --watch` follow), pbt's `pbt.json` and
+  `status.json`. A run's folder belongs to its experiment in its storage, and is absolute, so
+  commands in any folder given the same `--storage` read the same files
+  (`automl.local.paths.runs_folder`): beside another storage file `F`, `F.runs/<experiment>/`
+  (`runs/<experiment>/` when `F` is named `studies.journal`);
+  for a database server, `.automl/runs-<scheme>-<hash of the URL without its password>/`
+  of the folder the study was created from, its absolute path recorded in the study (on
+  another machine it is absent: the tables load, `automl logs` names where the logs were).
+  `status.json` is what `automl status` shows, saved by the engine as trials start and end. It
   is used only while the journal is the one it was saved from and nothing written since
   concerns the experiment (a checksum and a look at the records after it); otherwise status
   reads the journal, which takes about a second per 10,000 trials.

@@ -24,7 +24,7 @@ class LocalBackend(Backend):
     Args:
         storage: An Optuna storage URL or a journal file path (default
             ``<root>/studies.journal``).
-        root: Folder for the default storage and the trials' logs.
+        root: Folder of the default storage (trials' logs: automl.local.paths.runs_folder).
         seed: Seeds the sampler when the algorithm has no ``random_state`` setting.
         katib_shell: Run each trial's command under ``sh -c`` as Katib's collectors do.
         runner: How trials run (default: subprocesses; ``automl.tune`` forks a function).
@@ -81,16 +81,17 @@ class LocalBackend(Backend):
 
     def is_active(self, name: str) -> bool:
         from automl.local.lock import is_held
-        from automl.local.paths import RUN_LOCK
+        from automl.local.paths import RUN_LOCK, runs_folder
 
         # An engine holds its experiment's lock while it runs; an interrupted run holds none.
-        return is_held(self.root / "runs" / name / RUN_LOCK)
+        return is_held(runs_folder(name, self.storage, self.root) / RUN_LOCK)
 
     def logs(self, name: str, trial: str, *, stderr: bool = False, tail: int | None = None,
              follow: bool = False) -> Iterator[str]:
         from automl.local.logs import trial_logs
 
-        return trial_logs(name, trial, self.root, stderr=stderr, tail=tail, follow=follow)
+        return trial_logs(name, trial, self.root, stderr=stderr, tail=tail, follow=follow,
+                          storage=self.storage)
 
     def delete(self, name: str) -> None:
         from automl.local.delete import delete_experiment

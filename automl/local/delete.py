@@ -8,7 +8,7 @@ from pathlib import Path
 
 from automl.errors import AutomlError
 from automl.local.lock import ExperimentBusy, FileLock, database_lock, storage_lock
-from automl.local.paths import RUN_LOCK
+from automl.local.paths import RUN_LOCK, RUNS_KEY, runs_folder
 from automl.local.storage_faults import storage_command
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, server_url, storage_file
 from automl.spec.rules.experiment import name_problem
@@ -19,7 +19,7 @@ __all__ = ["delete_experiment"]
 @storage_command
 def delete_experiment(name: str, storage: str | None = None,
                       root: Path = DEFAULT_ROOT) -> None:
-    """Delete a local experiment: its study and its trials' folder ``<root>/runs/<name>``.
+    """Delete a local experiment: its study and its runs folder (:func:`runs_folder`).
 
     The name must be one ``automl run`` accepts (Katib's rules): a study any Optuna client
     named ``../..`` would otherwise point the trials' folder at the working directory. A
@@ -40,13 +40,20 @@ def delete_experiment(name: str, storage: str | None = None,
         study_id = store.get_study_id_from_name(name)
     except KeyError:
         raise AutomlError(f"no experiment {name!r} in this storage") from None
-    if ATTR not in store.get_study_user_attrs(study_id):
+    record = store.get_study_user_attrs(study_id).get(ATTR)
+    if record is None:
         raise AutomlError(f"study {name!r} was not made by automl (it has no automl record); "
                           "delete it with Optuna if you mean to")
-    runs = root / "runs" / name
-    if runs.resolve().parent != (root / "runs").resolve():  # never, with a valid name
-        raise AutomlError(f"experiment {name!r}: its trials' folder {runs} is not in {root}")
+    runs = runs_folder(name, storage, root, recorded=record.get(RUNS_KEY))
+    if runs.name != name:  # a recorded folder of another experiment is not this one's to delete
+        raise AutomlError(f"experiment {name!r}: its recorded runs folder {runs} is not named "
+                          "after it; delete that folder yourself if you mean to")
     with ExitStack() as held:
+        try:
+            held.enter_context(storage_lock(storage_file(store), name))
+            held.enter_context(database_lock(server_url(store), name))
+        except ExperimentBusy as exc:
+            raise ExperimentBusy(f"cannot delete: {exc}; stop it first") from None
         if runs.is_dir():
             # The engine's own lock on its trials' folder (automl.local.engine._exclusive).
             lock = FileLock(runs / RUN_LOCK)
@@ -54,10 +61,5 @@ def delete_experiment(name: str, storage: str | None = None,
                 raise ExperimentBusy(f"cannot delete experiment {name!r}: it is running here "
                                      "(an 'automl run' holds it); stop it first")
             held.callback(lock.release)
-        try:
-            held.enter_context(storage_lock(storage_file(store), name))
-            held.enter_context(database_lock(server_url(store), name))
-        except ExperimentBusy as exc:
-            raise ExperimentBusy(f"cannot delete: {exc}; stop it first") from None
         store.delete_study(study_id)
         shutil.rmtree(runs, ignore_errors=True)

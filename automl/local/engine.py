@@ -32,7 +32,7 @@ from automl.local.journal import one_write
 from automl.local.lock import Check
 from automl.local.medianstop import MedianStop
 from automl.local.metrics import reduce_observations
-from automl.local.paths import RUN_LOCK
+from automl.local.paths import RUN_LOCK, runs_folder
 from automl.local.runner import SubprocessRunner, TrialOutcome, TrialRunner
 from automl.local.samplers import make_sampler
 from automl.local.schedule import TAG, Step, make_schedule
@@ -70,7 +70,7 @@ class LocalEngine:
     Args:
         spec: The experiment.
         storage: An Optuna storage URL or journal path (default ``.automl/studies.journal``).
-        root: The folder for the default storage and trial logs (``runs/<exp>/<trial>/``).
+        root: The folder of the default storage (trial folders: :func:`runs_folder`).
         runner: How trials run (default: subprocesses).
         progress: Show progress on stderr.
         seed: Seeds the sampler unless the algorithm's ``random_state`` setting does.
@@ -92,7 +92,7 @@ class LocalEngine:
         self.seed = seed
         self.katib_shell = katib_shell
         self.storage = open_storage(storage, root)
-        self.runs = root / "runs" / spec.name
+        self.runs = runs_folder(spec.name, storage, root)
         self.cancel = threading.Event()
         self.schedule = make_schedule(spec, self.runs, seed)
         self.median = MedianStop(spec)  # rebuilt from the stored trials by each run()
@@ -125,7 +125,7 @@ class LocalEngine:
             held()
             study = open_study(spec, self.storage, sampler, _katib_yaml(spec),
                                self.runner.identity(),
-                               options={"katib_shell": self.katib_shell})
+                               options={"katib_shell": self.katib_shell}, runs=self.runs)
             if self.schedule is not None:
                 self.schedule.begin(fresh=self.storage.get_n_trials(study._study_id) == 0)
             self._recover(study)
@@ -487,9 +487,10 @@ def _exclusive(storage: optuna.storages.BaseStorage, runs: Path, name: str,
                cancel: threading.Event) -> Iterator[Check]:
     """One engine per experiment, refused rather than interleaved; a full disk ends it cleanly.
 
-    Two locks: the runs folder's (its trial logs) and the storage's (its study: a lock file
-    beside a journal or SQLite file, an advisory lock in a PostgreSQL database, see
-    automl.local.lock), so that engines in two folders sharing one storage are refused too.
+    Two locks: the storage's (its study: a lock file beside a journal or SQLite file, an
+    advisory lock in a PostgreSQL database, see automl.local.lock), so that engines in two
+    folders sharing one storage are refused too; then the runs folder's, which tells
+    ``logs -f`` and ``status --watch`` in any folder that the run goes on.
     Yields the storage lock's check, which the engine calls before each write; watched every
     second, a lost lock sets ``cancel`` so that the engine stops at once, writing nothing.
     A refusal, a lost lock, or a write that fails (disk full, server gone) ends the run with
@@ -500,27 +501,28 @@ def _exclusive(storage: optuna.storages.BaseStorage, runs: Path, name: str,
     from automl.local.storage_faults import storage_errors
     from automl.local.store import server_url, storage_file
 
-    with open(runs / RUN_LOCK, "w") as lock:
+    with storage_lock(storage_file(storage), name) as on_file, \
+            database_lock(server_url(storage), name) as on_server, \
+            open(runs / RUN_LOCK, "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ExperimentBusy(f"experiment {name!r} is already running here (another "
                                  "'automl run' holds it)") from None
-        with storage_lock(storage_file(storage), name) as on_file, \
-                database_lock(server_url(storage), name) as on_server:
-            def held() -> None:
-                on_file()
-                on_server()
 
-            with storage_errors(f"experiment {name!r} stopped: {{cause}}; the study keeps "
-                                "every trial recorded so far: {remedy}, then run the same "
-                                "command to resume"), watch(held, cancel.set):
-                try:
-                    yield held
-                except AutomlError:
-                    raise
-                except Exception:
-                    # A write refused because another engine took over (Optuna's "trial has
-                    # already finished"): what happened is the lock lost, if it was.
-                    held()
-                    raise
+        def held() -> None:
+            on_file()
+            on_server()
+
+        with storage_errors(f"experiment {name!r} stopped: {{cause}}; the study keeps "
+                            "every trial recorded so far: {remedy}, then run the same "
+                            "command to resume"), watch(held, cancel.set):
+            try:
+                yield held
+            except AutomlError:
+                raise
+            except Exception:
+                # A write refused because another engine took over (Optuna's "trial has
+                # already finished"): what happened is the lock lost, if it was.
+                held()
+                raise

@@ -1,10 +1,10 @@
 """``automl logs``: a local trial's output, as ``kubectl logs`` shows a trial pod's.
 
-Each trial's folder ``<root>/runs/<experiment>/<trial>/`` holds ``stdout.log`` and
-``stderr.log`` (or ``metrics.log``, stdout and stderr together, when the trial ran under
-``sh -c`` as Katib runs it). Following a trial ends when the trial has ended: the engine
-writes the trial's ``observations.jsonl`` when it records the end, and an engine that is no
-longer running (its lock on the runs folder is free) ends no trial.
+Each trial's folder ``<runs folder>/<trial>/`` (:func:`automl.local.paths.runs_folder`) holds
+``stdout.log`` and ``stderr.log`` (or ``metrics.log``, stdout and stderr together, when the
+trial ran under ``sh -c`` as Katib runs it). Following a trial ends when the trial has ended:
+the engine writes the trial's ``observations.jsonl`` when it records the end, and an engine
+that is no longer running (its lock in the runs folder is free) ends no trial.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import BinaryIO
 from automl.errors import AutomlError
 from automl.local.job import KATIB_STDOUT
 from automl.local.lock import is_held
-from automl.local.paths import DEFAULT_ROOT, RUN_LOCK
+from automl.local.paths import DEFAULT_ROOT, RUN_LOCK, runs_folder
 from automl.local.trial_files import CHUNK, open_trial_file
 from automl.spec.rules.experiment import name_problem
 
@@ -34,7 +34,7 @@ _LOOK_BACK = 64 << 20
 
 
 def trial_log(name: str, trial: str, root: Path = DEFAULT_ROOT, *,
-              stderr: bool = False) -> Path:
+              stderr: bool = False, storage: str | None = None) -> Path:
     """The file that holds a local trial's stdout (or ``stderr``).
 
     Raises:
@@ -45,7 +45,7 @@ def trial_log(name: str, trial: str, root: Path = DEFAULT_ROOT, *,
         problem = name_problem(text)
         if problem is not None:
             raise AutomlError(f"{what} name: {problem}")
-    runs = root / "runs" / name
+    runs = runs_folder(name, storage, root)
     if not runs.is_dir():
         raise AutomlError(f"no experiment {name!r} has run here ({runs} does not exist)")
     folder = runs / trial
@@ -61,16 +61,18 @@ def trial_log(name: str, trial: str, root: Path = DEFAULT_ROOT, *,
 
 
 def trial_logs(name: str, trial: str, root: Path = DEFAULT_ROOT, *, stderr: bool = False,
-               tail: int | None = None, follow: bool = False) -> Iterator[str]:
+               tail: int | None = None, follow: bool = False,
+               storage: str | None = None) -> Iterator[str]:
     """The lines of a local trial's stdout (or ``stderr``), without their newlines.
 
     Args:
         name: The experiment.
         trial: The trial (e.g. ``digits-svm-0003``).
-        root: The folder the experiment ran in.
+        root: The folder of the default storage.
         stderr: Its standard error rather than its output.
         tail: Only the last ``tail`` lines written so far.
         follow: Then go on with what the trial writes, until it ends.
+        storage: The storage the experiment ran with (default ``<root>/studies.journal``).
 
     Raises:
         AutomlError: As :func:`trial_log`; also when the log is not a regular file (a FIFO,
@@ -80,7 +82,7 @@ def trial_logs(name: str, trial: str, root: Path = DEFAULT_ROOT, *, stderr: bool
         >>> for line in trial_logs("digits-svm", "digits-svm-0003", tail=5):
         ...     print(line)
     """
-    path = trial_log(name, trial, root, stderr=stderr)
+    path = trial_log(name, trial, root, stderr=stderr, storage=storage)
     reader = _Reader(path, tail)
     while True:
         # the engine records the end with observations.jsonl; a stopped engine ends nothing

@@ -1,17 +1,101 @@
-"""Where a local experiment keeps its files; importing it costs nothing (no Optuna)."""
+"""Where a local experiment keeps its files; importing it costs nothing (no Optuna).
+
+A run's files (trial folders, the engine's lock, pbt's population, the status snapshot) belong
+to one experiment in one storage, so their folder is keyed by both, and absolute, so that a
+command run from any folder finds the same files (:func:`runs_folder`).
+"""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
-__all__ = ["DEFAULT_ROOT", "JOURNAL", "RUN_LOCK"]
+__all__ = ["DEFAULT_ROOT", "JOURNAL", "RUNS", "RUNS_KEY", "RUN_LOCK", "runs_folder"]
 
 DEFAULT_ROOT = Path(".automl")
-"""The folder of the journal and of every experiment's trials (``runs/<experiment>``)."""
+"""The folder of the default journal and of its experiments' trials (``runs/<experiment>``)."""
 
 JOURNAL = "studies.journal"
 """The journal's file name in :data:`DEFAULT_ROOT` (or the ``root`` given)."""
 
+RUNS = "runs"
+"""The run files' folder beside a storage file named :data:`JOURNAL`; another storage file
+``F`` has ``F.runs`` beside it, a database server ``runs-<scheme>-<hash>`` in the root."""
+
 RUN_LOCK = ".lock"
-"""The lock file in ``runs/<experiment>``: the engine holds it while it runs the experiment
-(``automl logs -f`` and ``status --watch`` read that the run goes on from it)."""
+"""The lock file in the experiment's runs folder: the engine holds it while it runs the
+experiment (``automl logs -f`` and ``status --watch`` read that the run goes on from it)."""
+
+RUNS_KEY = "runs"
+"""The key of the experiment's absolute runs folder in the study's automl record."""
+
+
+def runs_folder(name: str, storage: str | None = None, root: Path = DEFAULT_ROOT, *,
+                recorded: str | None = None) -> Path:
+    """The absolute folder of experiment ``name``'s run files in ``storage``.
+
+    The one answer to "where are the files of this experiment in this storage": the engine
+    writes there and every reader looks there, whichever folder it runs in.
+
+    - A journal or SQLite file (a path, or a ``sqlite:///`` URL): a folder beside the file,
+      ``runs/<name>`` for a file named ``studies.journal`` (so the default storage keeps
+      ``.automl/runs/<name>``, as runs made before storages were told apart), else
+      ``<file name>.runs/<name>``.
+    - A database server (``postgresql://``, ``mysql://``): no file to sit beside. The folder
+      the engine recorded in the study (``recorded``; looked up in the storage when None),
+      else ``<root>/runs-<scheme>-<hash of the URL without its password>/<name>``. On
+      another machine the recorded folder is absent: the tables load all the same, and
+      ``automl logs`` names the folder the logs were in.
+    - ``:memory:``: ``<root>/runs-memory/<name>`` (the study is gone when the process ends).
+
+    Args:
+        name: The experiment (a valid Katib name: it is one folder).
+        storage: The storage as given to ``automl run`` (None: ``<root>/studies.journal``).
+        root: The folder of the default storage (also of a server's folders).
+        recorded: The folder recorded in the study (:data:`RUNS_KEY`), if the caller has it.
+    """
+    if storage == ":memory:":
+        return (root / "runs-memory" / name).resolve()
+    if storage is None or "://" not in storage:
+        return _beside((root / JOURNAL if storage is None else Path(storage)).resolve(), name)
+    from automl.local.store import _shown, _sqlite_file
+
+    database = _sqlite_file(storage)
+    if database is not None:
+        return _beside(database, name)
+    if recorded is None:
+        recorded = _recorded(name, storage, root)
+    if recorded:
+        return Path(recorded)
+    scheme = storage.split(":", 1)[0].split("+", 1)[0]
+    digest = hashlib.sha256(_shown(storage).encode()).hexdigest()[:12]
+    return (root / f"runs-{scheme}-{digest}" / name).resolve()
+
+
+def _beside(file: Path, name: str) -> Path:
+    """The runs folder of experiment ``name`` of the storage ``file`` (absolute)."""
+    return file.parent / (RUNS if file.name == JOURNAL else f"{file.name}.{RUNS}") / name
+
+
+def _recorded(name: str, url: str, root: Path) -> str | None:
+    """The runs folder recorded in the study ``name`` of the server at ``url``, if any.
+
+    None when the study or its record is not there (a run not started yet, or made before
+    the folder was recorded), or when the server cannot be read: the caller then uses the
+    folder keyed by the URL, and a reading command reports what it does not find there.
+    """
+    from automl.errors import AutomlError
+    from automl.local.store import ATTR, open_storage
+
+    try:
+        store = open_storage(url, root, existing=True)
+    except AutomlError:
+        return None
+    try:
+        record = store.get_study_user_attrs(store.get_study_id_from_name(name)).get(ATTR) or {}
+    except KeyError:
+        return None
+    finally:  # a look, not a session: status --watch asks again at each view
+        store.engine.dispose()  # type: ignore[attr-defined]
+    value = record.get(RUNS_KEY)
+    return value if isinstance(value, str) else None

@@ -3,12 +3,13 @@
 On Katib each trial's primary container gets the suggestion volume's sub-path
 ``<experiment>/<trial>`` mounted at the ``suggestion_trial_dir`` setting (the pod webhook's
 mutateSuggestionVolume), and the pbt service fills that folder with a copy of the parent's
-before the trial starts. Here the folder is ``.automl/runs/<experiment>/<trial>/checkpoint``:
+before the trial starts. Here the folder is ``<trial>/checkpoint`` in the experiment's runs
+folder (:func:`automl.local.paths.runs_folder`, e.g. ``.automl/runs/<experiment>``):
 the engine writes it where the trial's command and environment name ``suggestion_trial_dir``
 (and in ``$AUTOML_CHECKPOINT_DIR``), after copying the parent's into it.
 
-Katib's service keeps the population in memory. Here it is saved to
-``.automl/runs/<experiment>/pbt.json`` each time it changes, so that a run stopped in any way
+Katib's service keeps the population in memory. Here it is saved to ``pbt.json`` in the
+runs folder each time it changes, so that a run stopped in any way
 resumes the same population: trials that were running are recorded as Failed by the engine
 and, as Katib's service does with a failed trial, queued again with their parameters,
 generation and parent.

@@ -110,7 +110,7 @@ def make_schedule(spec: ExperimentSpec, runs: Path, seed: int | None = None) -> 
 
     Args:
         spec: The experiment.
-        runs: The experiment's runs folder (``.automl/runs/<experiment>``).
+        runs: The experiment's runs folder (:func:`automl.local.paths.runs_folder`).
         seed: Seeds a schedule's own random choices.
     """
     factory = SCHEDULES.get(spec.algorithm.name)

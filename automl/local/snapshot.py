@@ -2,16 +2,16 @@
 
 Reading an experiment from its journal means replaying every record of every trial: about a
 second per 10,000 trials before anything is shown. The engine already knows the counts, the
-best trials and those running (automl.state.Tally), so it writes them to
-``<root>/runs/<experiment>/status.json`` whenever they change, with the journal's size at
-that moment and its checksum. The snapshot is used only while it is provably current: the
-journal's first bytes are those it was taken of, and nothing written after them concerns this
-experiment. Every record that changes
-a study names its ``study_id`` (a new trial, the study's attributes, its deletion), and a
-finished trial cannot change any more, so records naming neither the study nor one of the
-trials still running leave the snapshot as true as it was. Anything else (an engine killed
-between a write and its snapshot, another program writing to the study) and ``status``
-replays the journal as before. The file is a cache: failing to write it only costs speed.
+best trials and those running (automl.state.Tally), so it writes them to ``status.json`` in the
+experiment's runs folder (automl.local.paths.runs_folder) whenever they change, with the
+journal's size at that moment and its checksum. The snapshot is used only while it is provably
+current: the journal's first bytes are those it was taken of, and nothing written after them
+concerns this experiment. Every record that changes a study names its ``study_id`` (a new
+trial, the study's attributes, its deletion), and a finished trial cannot change any more, so
+records naming neither the study nor one of the trials still running leave the snapshot as true
+as it was. Anything else (an engine killed between a write and its snapshot, another program
+writing to the study) and ``status`` replays the journal as before. The file is a cache:
+failing to write it only costs speed.
 """
 
 from __future__ import annotations

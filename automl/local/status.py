@@ -17,7 +17,7 @@ from rich.console import Console
 from automl._table import print_table
 from automl._terminal import plain
 from automl.errors import AutomlError
-from automl.local.paths import DEFAULT_ROOT, JOURNAL
+from automl.local.paths import DEFAULT_ROOT, JOURNAL, runs_folder
 from automl.local.snapshot import load_snapshot
 from automl.local.storage_faults import storage_command
 from automl.state import ranking
@@ -130,8 +130,9 @@ def running_row(name: str, params: Mapping[str, str]) -> dict[str, Any]:
 def _snapshot_view(name: str, storage: str | None, root: Path) -> dict[str, Any] | None:
     """The view the engine last saved for ``name``, if it is still true (else None)."""
     if "/" in name or name in (".", "..") or (storage is not None and "://" in storage):
-        return None  # not a folder of runs/ (the slow path says what is wrong with the name)
-    return load_snapshot(root / "runs" / name, Path(storage) if storage else root / JOURNAL)
+        return None  # no runs folder of its own (the slow path says what is wrong with the name)
+    return load_snapshot(runs_folder(name, storage, root),
+                         Path(storage) if storage else root / JOURNAL)
 
 
 def _view(study: optuna.Study, every: bool) -> dict[str, Any]:

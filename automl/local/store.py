@@ -18,7 +18,7 @@ from automl.errors import AutomlError
 from automl.local.journal import JOURNAL_START, JournalFile
 from automl.local.journal_storage import IndexedJournalStorage
 from automl.local.lock import FileLock, database_lock
-from automl.local.paths import DEFAULT_ROOT, JOURNAL
+from automl.local.paths import DEFAULT_ROOT, JOURNAL, RUNS_KEY
 from automl.local.storage_faults import StorageError, diagnose
 from automl.local.storage_faults import shown as _shown
 from automl.spec import ExperimentSpec
@@ -217,7 +217,8 @@ study by its first run, so that a resume cannot mix two ways of running trials i
 
 def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.samplers.BaseSampler,
                katib_yaml: str | None, identity: dict[str, str] | None = None,
-               options: Mapping[str, bool] | None = None) -> optuna.Study:
+               options: Mapping[str, bool] | None = None,
+               runs: Path | None = None) -> optuna.Study:
     """Create the experiment's study, or load it to resume.
 
     Args:
@@ -228,6 +229,10 @@ def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.sampl
         identity: What the trials run beyond ``spec`` (TrialRunner.identity), compared as
             the spec is.
         options: The values of :data:`RUN_OPTIONS` this run has.
+        runs: The experiment's absolute runs folder, recorded in the study (a study made
+            before folders were recorded gets it when resumed), so that readers in any
+            folder find the files of a study on a database server
+            (:func:`automl.local.paths.runs_folder`).
 
     Raises:
         AutomlError: When a study of that name exists with another definition (as in Katib,
@@ -244,9 +249,11 @@ def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.sampl
             study.set_metric_names([spec.objective.metric])
     identity = identity or {}
     options = dict(options or {})
+    where = {} if runs is None else {RUNS_KEY: str(runs)}
     if record is None:
         study.set_user_attr(ATTR, {"spec": mine, "katib": katib_yaml, "status": "Running",
-                                   "reason": "", "identity": identity, "options": options})
+                                   "reason": "", "identity": identity, "options": options,
+                                   **where})
         return study
     _check_options(spec.name, record.get("options"), options)
     if "options" not in record:  # a study from before options were kept: from now on
@@ -264,11 +271,12 @@ def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.sampl
                           f"different {', '.join(changed)}; only the budget may change between "
                           "runs (as in Katib). Use another name, or start fresh with "
                           f"'automl delete {spec.name}'")
-    if theirs.get("budget") != mine.get("budget") or "identity" not in record:
-        if theirs.get("budget") != mine.get("budget"):
-            _check_restart(spec, record, len(study.get_trials(deepcopy=False)))
+    budget = theirs.get("budget") != mine.get("budget")
+    if budget:
+        _check_restart(spec, record, len(study.get_trials(deepcopy=False)))
+    if budget or "identity" not in record or (RUNS_KEY not in record and where):
         study.set_user_attr(ATTR, {**record, "spec": mine, "katib": katib_yaml,
-                                   "identity": identity})
+                                   "identity": identity, **where})
     return study
 
 

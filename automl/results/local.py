@@ -11,6 +11,7 @@ import optuna
 from optuna.trial import TrialState
 
 from automl.errors import AutomlError
+from automl.local.paths import RUNS_KEY, runs_folder
 from automl.local.storage_faults import storage_command
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, stored_spec
 from automl.local.trial_files import UnreadableFile, open_trial_file, read_lines
@@ -35,7 +36,9 @@ def load_results(name: str, storage: str | None = None,
         name: The experiment.
         storage: The Optuna storage URL or journal file it ran with (default
             ``<root>/studies.journal``).
-        root: The folder of the default storage and of the trials' logs.
+        root: The folder of the default storage. The trials' files are read from the
+            experiment's runs folder of that storage (:func:`runs_folder`), whichever folder
+            this runs in.
 
     Raises:
         AutomlError: When the storage holds no such experiment (the message lists those it
@@ -55,6 +58,9 @@ def load_results(name: str, storage: str | None = None,
     if ATTR not in study.user_attrs:
         raise AutomlError(f"study {name!r} was not made by automl")
     spec = stored_spec(study)
+    # not the trials' recorded log_dir: older runs recorded it relative to the folder they
+    # ran in, which names another folder's trials when read from elsewhere
+    runs = runs_folder(name, storage, Path(root), recorded=study.user_attrs[ATTR].get(RUNS_KEY))
     rows: list[dict[str, Any]] = []
     folders: list[tuple[str, Path]] = []
     for t in study.get_trials(deepcopy=False):
@@ -66,7 +72,7 @@ def load_results(name: str, storage: str | None = None,
                       "start": t.datetime_start.timestamp() if t.datetime_start else None}
         rows.append(_row(name, record, spec))
         if record.get("log_dir"):
-            folders.append((record["name"], Path(record["log_dir"])))
+            folders.append((record["name"], runs / record["name"]))
 
     def observations() -> Any:
         obs: dict[str, list[Any]] = {k: [] for k in ("experiment", "trial", "metric", "step",

@@ -266,7 +266,8 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "the pbt service keeps the population in memory: after a restart (a larger "
         "maxTrialCount, FromVolume) the new service raises KeyError on the first finished "
         "trial the controller reports (PbtJobQueue.update pops it from an empty `running`)",
-        "the population is saved in `.automl/runs/<experiment>/pbt.json` at each change; a "
+        "the population is saved in `pbt.json` of the experiment's runs folder (e.g. "
+        "`.automl/runs/<experiment>/pbt.json`) at each change; a "
         "resumed or continued run goes on with it, trials cut short queued again",
         "pkg/suggestion/v1beta1/pbt/service.py: PbtService.GetSuggestions, "
         "PbtJobQueue.update",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from automl.local.paths import runs_folder
 from tests.faults.helpers import finished, start, trials, write_experiment
 
 MAX_TRIALS = 4
@@ -46,4 +47,7 @@ def test_two_runs_from_two_folders_on_one_storage_make_no_duplicate(tmp_path, ki
     assert len(rows) == len(records) == MAX_TRIALS
     assert [r["name"] for r in records.values()] == [f"t-{n:04d}" for n in range(MAX_TRIALS)]
     assert all(r["status"] == "Succeeded" for r in records.values())
-    assert not list((folders[1 - winner] / ".automl/runs/t").glob("t-*"))  # launched nothing
+    # one run folder, beside the storage or recorded in it, holds the winner's trials only
+    runs = runs_folder("t", storage, folders[winner] / ".automl")
+    assert sorted(p.name for p in runs.glob("t-*")) == [r["name"] for r in records.values()]
+    assert not list(folders[1 - winner].rglob("t-*"))  # the refused run launched nothing

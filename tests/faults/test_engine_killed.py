@@ -13,6 +13,7 @@ import optuna
 import pytest
 
 from automl.local.lock import FileLock
+from automl.local.paths import runs_folder
 from automl.local.store import open_storage
 from tests.faults.helpers import (
     automl_run,
@@ -35,7 +36,7 @@ def _kill_at_a_random_point(folder: Path, rng: random.Random, *options: str) -> 
     A wall-clock delay alone would land mostly in start-up on a slow machine, so half the
     points are counted from the engine's first trial folder of this run.
     """
-    runs = folder / ".automl" / "runs" / "k"
+    runs = runs_folder("k", options[1] if options else None, folder / ".automl")
     before = len(list(runs.glob("k-*")))
     engine = start(folder, *options)
     if rng.random() < 0.5:
@@ -87,7 +88,8 @@ def test_kill_9_at_random_points_keeps_finished_trials_the_budget_and_no_orphans
     assert all(r["status"] == "Failed" for r in cut_off)
     # A kill between a trial's creation and its launch leaves it without a folder; no folder
     # is left by a trial beyond the budget.
-    folders = {p.name for p in (tmp_path / ".automl/runs/k").iterdir() if p.is_dir()}
+    runs = runs_folder("k", storage, tmp_path / ".automl")
+    folders = {p.name for p in runs.iterdir() if p.is_dir()}
     assert folders <= {r["name"] for r in records.values()}
     assert trial_processes(tmp_path) == []
 

@@ -23,6 +23,7 @@ from tests.faults.helpers import (
     automl_each,
     automl_run,
     finished,
+    run_argv,
     start,
     trials,
     wait_until,
@@ -57,6 +58,18 @@ def _sql(url: str, statement: str) -> list[tuple]:
 
 def _states(folder: Path, storage: str) -> list[str]:
     return [t.state.name for t in trials(folder, storage=storage)]
+
+
+def _start_on_another_machine(folder: Path, hidden: Path, *options: str) -> subprocess.Popen:
+    """``automl run`` in ``folder`` as on another machine: ``hidden`` (the first engine's
+    folder, where the study records its runs folder) is an empty tmpfs in a mount namespace
+    of its own, so the two engines share the database and nothing else (on one machine, the
+    runs folder's lock would refuse the second engine while the first lives)."""
+    mount = 'mount -t tmpfs -o size=16m tmpfs "$1" && shift && exec "$@"'
+    return subprocess.Popen(["unshare", "--mount", "--propagation", "private", "--",
+                             "sh", "-c", mount, "sh", str(hidden), *run_argv(*options)],
+                            cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
 
 
 def _started(folder: Path, storage: str) -> int:
@@ -101,7 +114,7 @@ def test_an_engine_that_lost_its_postgresql_lock_stops_and_never_writes_over_the
     assert _sql(postgres_url, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                               "WHERE application_name = 'automl lock t'") == [(1,)]
     (b / "go").touch()
-    second = start(b, "--storage", postgres_url)
+    second = _start_on_another_machine(b, a, "--storage", postgres_url)
     engines.append(second)
     # b took the lock and recorded a's cut-off trials as interrupted; a then wakes up.
     assert wait_until(lambda: set(cut) <= set(finished(trials(a, storage=postgres_url))),

@@ -81,7 +81,7 @@ def test_a_second_engine_on_the_same_experiment_is_refused(tmp_path) -> None:
         second = subprocess.run([sys.executable, "-m", "automl", "run", "e.yaml", "-q"],
                                 cwd=tmp_path, capture_output=True, text=True, timeout=60)
         assert second.returncode == 1  # not bad input: another run holds it
-        assert "is already running here" in second.stderr
+        assert "is already running with the storage" in second.stderr
     finally:
         assert first.wait(timeout=60) == 0
     rows = records(tmp_path)

@@ -105,8 +105,10 @@ def test_a_running_experiment_is_not_deleted_and_its_run_goes_on(tmp_path) -> No
     _waiting_experiment(tmp_path, max_trials=2)
     deleted, run = _delete_while_it_runs(tmp_path, tmp_path)
     assert deleted.returncode == 1
-    assert deleted.stderr == ("error: cannot delete experiment 't': it is running here (an "
-                              "'automl run' holds it); stop it first\n")
+    journal = (tmp_path / ".automl/studies.journal").resolve()
+    assert deleted.stderr == (f"error: cannot delete: experiment 't' is already running with "
+                              f"the storage {journal} (another 'automl run' holds "
+                              f"{journal}.t.lock); stop it first\n")
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("t: Succeeded (ExperimentMaxTrialsReached: 2 trials "
                                  "completed)")
