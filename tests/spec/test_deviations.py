@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from automl.cli import app
 from automl.spec import ExperimentSpec, deviations
 from automl.spec.errors import Finding
-from tests.conftest import KATIB, REPO
+from tests.conftest import KATIB, REPO, needs_katib
 
 QUICKSTART = REPO / "examples/quickstart/experiment.yaml"
 
@@ -87,6 +87,7 @@ def test_hyperband_budgets_that_stall_on_katib_are_warned_with_the_one_that_ends
             "hyperband-requests, docs/reference.md section 6]")
 
 
+@needs_katib
 def test_a_template_using_the_trial_name_is_told_katibs_name_differs() -> None:
     katib = KATIB / "examples/trial-template/trial-metadata-substitution.yaml"
     result = CliRunner().invoke(app, ["validate", "--katib", str(katib)])
