@@ -18,17 +18,13 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from automl.spec.source import read_first_document
+from automl.trial_image import WORKDIR, command_paths, local_words
 
 if TYPE_CHECKING:
     from automl.pipelines.compile import PipelineSource
     from automl.spec import ExperimentSpec
 
 __all__ = ["WORKDIR", "pipeline_experiments", "requirements", "trial_files", "trial_paths"]
-
-WORKDIR = "/workspace"
-"""The step image's working directory: a relative trial path is found under it."""
-
-_PROGRAMS = (".py", ".sh", ".R", ".jl", ".pl", ".rb")
 
 
 def pipeline_experiments(source: PipelineSource) -> list[ExperimentSpec]:
@@ -63,28 +59,10 @@ def trial_paths(spec: ExperimentSpec, cwd: Path | None = None) -> list[str]:
     """The words of the command the local engine runs that are paths to files.
 
     That command is the primary container's, or ``trial.local``'s when given
-    (automl.local.job.local_container).
-    A word counts when it names a file under ``cwd`` (default: the current folder) or at
-    its absolute path, or looks like a program (``src/train.py``) without one; an option's
-    value (``--data=data/x.csv``) counts the same.
+    (automl.local.job.local_container); a path as :func:`automl.trial_image.command_paths`
+    finds it.
     """
-    from automl.errors import AutomlError
-    from automl.local.job import local_container
-
-    try:
-        container = local_container(spec)
-    except AutomlError:  # a template in a ConfigMap: nothing here to name a file
-        return []
-    words = [*container.get("command", []), *container.get("args", [])]
-    here = Path(cwd) if cwd is not None else Path.cwd()
-    found = []
-    for word in words:
-        value = word.split("=", 1)[1] if word.startswith("-") and "=" in word else word
-        if "${" in value or "$(" in value or not value or value.startswith("-"):
-            continue
-        if (here / value).is_file() or (value.endswith(_PROGRAMS) and "/" in value):
-            found.append(value)
-    return list(dict.fromkeys(found))
+    return command_paths(local_words(spec), cwd)
 
 
 def trial_files(spec: ExperimentSpec, cwd: Path) -> dict[str, Path]:

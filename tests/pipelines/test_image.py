@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+import automl
 from automl.pipelines.image import MANIFEST, build_context
 from tests.conftest import REPO
 
@@ -170,15 +171,19 @@ def test_an_image_other_than_the_contexts_is_named(context, tmp_path) -> None:
         in done.stderr
 
 
-def test_the_katib_backend_needs_no_trial_files_in_the_step_image(tmp_path) -> None:
+def test_the_katib_backend_needs_the_trial_files_in_the_trial_image_not_the_steps(
+        tmp_path) -> None:
     from automl.pipelines import compile_pipeline, tuning_pipeline
     from automl.pipelines.check import cluster_problems
+    from automl.trial_image import trial_image_problems
 
     package = compile_pipeline(tuning_pipeline(QUICKSTART, backend="katib",
                                                image="registry.example.org/tune:1"),
                                tmp_path / "k.yaml")
     problems = cluster_problems(package)
-    assert len(problems) == 1 and "has no automl" in problems[0]  # only the image is unknown
+    assert len(problems) == 2 and "has no automl" in problems[0]
+    # The same sentence validate --katib and run --backend katib say: trials run in their image.
+    assert problems[1:] == trial_image_problems(automl.load(QUICKSTART))
 
 
 def test_the_context_folder_must_be_new_or_empty(tmp_path) -> None:
