@@ -262,3 +262,67 @@ def _get(url: str, child: subprocess.Popen[str]) -> str:
             if child.poll() is not None or time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_the_summary_says_status_goal_and_duration(report: Path, curved: Results) -> None:
+    body = report.read_text(encoding="utf-8")
+    assert ('<dt>Status</dt><dd><strong class="status">Succeeded</strong> '
+            "(ExperimentMaxTrialsReached: 4 trials completed)</dd>") in body
+    assert "<dt>Goal</dt><dd>none (runs until max_trials)</dd>" in body
+    trials = curved.trials
+    seconds = round((trials["completion_time"].max() - trials["start_time"].min())
+                    .total_seconds())
+    assert f"<dt>Duration</dt><dd>{seconds} s</dd>" in body  # a run of under a minute
+
+
+def test_a_reached_goal_and_an_unfinished_run_are_the_status(tmp_path: Path) -> None:
+    import dataclasses
+
+    running = write_report(_synthetic(), tmp_path / "r.html").read_text(encoding="utf-8")
+    assert '<strong class="status">Running</strong> (1 trial not finished)' in running
+    reached = _synthetic()
+    reached = dataclasses.replace(reached, spec=reached.spec.model_copy(update={
+        "objective": reached.spec.objective.model_copy(update={"goal": 0.8})}))
+    text = write_report(reached, tmp_path / "g.html").read_text(encoding="utf-8")
+    assert ('<strong class="status">Succeeded</strong> (ExperimentGoalReached: acc=0.9)'
+            in text)
+    assert "<dt>Goal</dt><dd>acc &gt;= 0.8</dd>" in text
+
+
+def test_no_pareto_section_when_nothing_gives_the_metric_a_direction(
+        curved: Results, tmp_path: Path) -> None:
+    import dataclasses
+
+    objective = curved.spec.objective.model_copy(update={"metric_strategies": {}})
+    undirected = dataclasses.replace(curved, spec=curved.spec.model_copy(
+        update={"objective": objective}))
+    text = write_report(undirected, tmp_path / "u.html").read_text(encoding="utf-8")
+    assert "Pareto" not in text and 'id="section-pareto"' not in text
+    assert '<div id="history" class="plotly-graph-div"' in text  # the other plots stay
+
+
+@pytest.mark.parametrize(("clicks", "order"), [
+    (1, ["t-0000", "t-0001", "t-0002", "t-0003"]),  # the trial column, ascending
+    (2, ["t-0003", "t-0002", "t-0001", "t-0000"]),  # again: descending
+])
+def test_clicking_a_trials_header_sorts_the_table(report: Path, tmp_path: Path, clicks,
+                                                  order) -> None:
+    """Headless Chromium runs the report's own script; the test only clicks, then reads."""
+    text = report.read_text(encoding="utf-8")
+    column = ('Array.from(document.querySelectorAll("#trials th"))'
+              '.find(h => h.textContent === "trial")')
+    click = f"<script>var h = {column}; for (var i = 0; i < {clicks}; i++) h.click();</script>"
+    shuffled = tmp_path / "clicked.html"
+    # Rows start out best first (the objective column sorted), not in trial order.
+    by_objective = f'<script>{column.replace("trial", "objective")}.click();</script>'
+    shuffled.write_text(text.replace("</body>", by_objective + click + "</body>"),
+                        encoding="utf-8")
+    done = subprocess.run(
+        [shutil.which("chromium") or "chromium", *CHROMIUM_FLAGS,
+         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", shuffled.as_uri()],
+        capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = done.stdout[done.stdout.index('<section id="trials">'):]
+    rows = re.findall(r"<tr[^>]*><td>t</td><td>(t-\d+)</td>", table)
+    assert rows == order
+    assert re.search(r'<th[^>]*aria-sort="(ascending|descending)"[^>]*>trial</th>', table)
