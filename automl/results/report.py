@@ -208,9 +208,10 @@ def _duration(trials: pd.DataFrame) -> str:
 
 
 def _overview(many: list[Results]) -> str:
-    """A row per experiment: algorithm, objective, trials, the best trial and its value."""
-    head = "".join(f"<th>{h}</th>" for h in ("experiment", "algorithm", "objective", "trials",
-                                             "best trial", "best value"))
+    """A row per experiment: status, algorithm, objective, trials, duration, the best trial
+    and its value."""
+    head = "".join(f"<th>{h}</th>" for h in ("experiment", "status", "algorithm", "objective",
+                                             "trials", "duration", "best trial", "best value"))
     rows = []
     for r in many:
         best = r.best()
@@ -218,9 +219,9 @@ def _overview(many: list[Results]) -> str:
             str(best["trial"].iloc[0]),
             str(best["architecture"].iloc[0]) if text_objective(r.spec.algorithm.name)
             else _cell(best["objective"].iloc[0]))
-        cells = (r.name, r.spec.algorithm.name,
+        cells = (r.name, _status(r)[0], r.spec.algorithm.name,
                  f"{r.spec.objective.type} {r.spec.objective.metric}", str(len(r.trials)),
-                 name, value)
+                 _duration(r.trials), name, value)
         rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
     return ('<section id="summary"><h2>Experiments</h2>\n<div class="scroll">'
             f'<table class="trials"><thead><tr>{head}</tr></thead>\n<tbody>\n'

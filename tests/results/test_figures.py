@@ -165,6 +165,9 @@ def test_report_of_several_experiments_compares_them(quick, enas, tmp_path) -> N
     assert "<h2>Experiments</h2>" in text
     assert '<div id="history" class="plotly-graph-div"' in text
     assert text.count("<td>t</td>") >= 1 and text.count("<td>u</td>") >= 1
+    overview = text.split("<h2>Experiments</h2>")[1].split("</table>")[0]
+    assert "<th>status</th>" in overview and "<th>duration</th>" in overview
+    assert overview.count("<td>Succeeded</td>") == 2  # each ran its max_trials
     mixed = write_report([quick, enas], tmp_path / "m.html").read_text(encoding="utf-8")
     assert "optimise different objectives" in mixed
 
