@@ -25,8 +25,8 @@ import signal
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from automl._prctl import PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, prctl
-from automl._prctl import available as prctl_available
+from automl._lifetime import PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, prctl
+from automl._lifetime import available as prctl_available
 
 __all__ = ["Supervised", "fork", "spawn"]
 

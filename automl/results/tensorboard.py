@@ -37,8 +37,8 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 from tensorboard.summary.writer.record_writer import RecordWriter
 
+from automl._lifetime import ends_with_this_process
 from automl._output import check_folder, outputs
-from automl._prctl import ends_with_this_process
 from automl.results.lineage import continued_steps
 
 if TYPE_CHECKING:

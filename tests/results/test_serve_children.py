@@ -2,6 +2,8 @@
 
 ``automl tensorboard --serve`` runs TensorBoard as its child: a real experiment, a real
 ``automl`` process on a free loopback port, stopped by pid with SIGTERM, SIGINT or kill -9.
+``automl pipeline run --local`` runs the tuning step under kfp.local's shells: its trials end
+too when automl is killed.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.helpers import alive, automl_run, wait_until, write_experiment
+from tests.faults.helpers import MARK, alive, automl_run, marked, wait_until, write_experiment
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +83,35 @@ def test_tensorboard_ends_with_automl_tensorboard_serve(finished, stop) -> None:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
         parent.wait(timeout=30)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name)
+def test_the_tuning_step_and_its_trials_end_with_automl_pipeline_run(tmp_path, stop) -> None:
+    token = f"pipeline-{stop.name}-{os.getpid()}"
+    write_experiment(tmp_path, max_trials=2, parallel_trials=1, trial_args=("--sleep=120",))
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "automl", "pipeline", "run", "exp.yaml", "--local", "--root",
+         str(tmp_path / "kfp")], cwd=tmp_path, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True, env={**os.environ, MARK: token})
+    try:
+        # A trial sleeps: the step (under kfp.local's shells) runs the engine, which runs it.
+        assert wait_until(lambda: any(b"trial.py" in _cmdline(pid) for pid in marked(token)),
+                          timeout=120, step=0.3)
+        os.kill(parent.pid, stop)  # automl alone, not its process group
+        parent.wait(timeout=30)
+        assert wait_until(lambda: not marked(token), timeout=30), [
+            _cmdline(pid)[:80] for pid in marked(token)]
+    finally:
+        for pid in marked(token):
+            os.kill(pid, signal.SIGKILL)
+        if parent.poll() is None:
+            parent.kill()
+        parent.wait(timeout=30)
+
+
+def _cmdline(pid: int) -> bytes:
+    """A process's command line; empty once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
