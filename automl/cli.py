@@ -86,12 +86,14 @@ def validate(
     files: Annotated[list[Path], typer.Argument(help="Experiment files: automl's format or "
                                                      "Katib Experiment YAML.")],
     katib: Annotated[bool, typer.Option("--katib", help="Also require what a Katib cluster "
-                                                        "needs (an image, a Katib collector).")]
+                                                        "needs (an image, a Katib collector, "
+                                                        "the trial's files in its image).")]
     = False,
 ) -> None:
     """Check experiment files against Katib's rules, reporting every problem with its line."""
     from automl._api import load
     from automl.spec import SpecError
+    from automl.trial_image import trial_image_problems
 
     failed = False
     for file in files:
@@ -100,6 +102,9 @@ def validate(
         except SpecError as exc:
             failed = True
             _print_error(exc)
+            continue
+        if katib and _said(trial_image_problems(spec), f"error: {file}: "):
+            failed = True
             continue
         count, noun = ((len(spec.parameters), "parameter") if spec.nas is None
                        else (len(spec.nas.operations), "NAS operation"))
@@ -120,9 +125,12 @@ def compile_(
     """Compile an experiment to the Katib Experiment YAML that kubectl applies."""
     from automl._api import load
     from automl.katib import to_yaml
+    from automl.trial_image import trial_image_problems
 
     _check_output(output)
-    _write(to_yaml(load(file, katib=True)), output)
+    spec = load(file, katib=True)
+    _said(trial_image_problems(spec), "warning: ")
+    _write(to_yaml(spec), output)
 
 
 @app.command(name="import",
@@ -157,6 +165,9 @@ def run(
                                         help="katib: seconds between status checks.")] = 5.0,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="katib: print the Experiment "
                                                             "that would be created.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="katib: submit even when a trial's "
+                                                        "command names a project file its "
+                                                        "stock image lacks.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     seed: Annotated[int | None, typer.Option(
         min=0, max=2**32 - 1,  # numpy's seeds, which Optuna's samplers take
@@ -175,15 +186,26 @@ def run(
     run folder (.automl/runs/ for the default storage, F.runs/ beside a storage file F), and
     Ctrl-C or SIGTERM stops every trial (with every process it started) and keeps what
     finished. With --backend katib the Experiment is created on the cluster and followed;
-    Ctrl-C leaves it running there.
+    Ctrl-C leaves it running there. It is refused (exit 2) when a trial's command names a file
+    of this project while its image is a stock one (python:3.11-slim) that cannot hold it;
+    --force submits it anyway, --dry-run warns.
     """
     from automl._api import load
     from automl._run import run as run_experiment
 
+    if dry_run or (backend == "katib" and not resume):
+        from automl.trial_image import trial_image_problems
+
+        spec = load(file, katib=True)
+        problems = trial_image_problems(spec)
+        if dry_run or force:
+            _said(problems, "warning: ")
+        elif _said(problems, "error: ", " (--force submits it anyway)"):
+            raise typer.Exit(EXIT_BAD_INPUT)
     if dry_run:
         from automl.katib import to_yaml
 
-        typer.echo(to_yaml(load(file, katib=True)), nl=False)
+        typer.echo(to_yaml(spec), nl=False)
         return
     try:
         summary = run_experiment(file, backend=backend, storage=storage, progress=not quiet,
@@ -349,6 +371,13 @@ def spaces_show(
     from automl.spec.search_space import search_space_file
 
     typer.echo(search_space_file(name).read_text(encoding="utf-8"), nl=False)
+
+
+def _said(problems: list[str], prefix: str, suffix: str = "") -> bool:
+    """Print each problem as one line on stderr; whether there was any."""
+    for problem in problems:
+        typer.echo(f"{prefix}{problem}{suffix}", err=True)
+    return bool(problems)
 
 
 def _print_error(exc: AutomlError) -> None:

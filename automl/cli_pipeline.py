@@ -165,11 +165,14 @@ def pipeline_submit(
     import tempfile
 
     from automl.pipelines import compile_pipeline, submit_pipeline
+    from automl.pipelines.check import cluster_problems
     from automl.spec.source import read_first_document
 
     out = sys.stdout  # submit_pipeline sends kfp.Client's own prints to stderr meanwhile
     with tempfile.TemporaryDirectory() as tmp:
         package = compile_pipeline(source, Path(tmp) / "pipeline.yaml")
+        for problem in cluster_problems(package):  # as pipeline compile warns
+            typer.echo(f"warning: {problem}", err=True)
         own = read_first_document(package)["pipelineInfo"]["name"]
         done = submit_pipeline(package, host, name=name or own, experiment=experiment,
                                version=version, namespace=namespace, wait=wait, token=token,

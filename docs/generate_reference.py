@@ -643,7 +643,12 @@ $ automl run examples/quickstart/experiment.yaml
 $ automl trials digits-svm --sort objective --top 5
 ```
 
-**2. On a Katib cluster.** The same file. The cluster comes from the kubeconfig (or the
+**2. On a Katib cluster.** The same file, once `trial.image` holds what the trial's command
+names: a file of the project (`examples/quickstart/train.py`) is in no stock image such as
+`python:3.11-slim`, so `validate --katib` and `run --backend katib` refuse that (exit 2;
+`run --force` submits anyway) and `--dry-run` and `compile` warn; `automl pipeline image
+EXPERIMENT -o DIR --tag IMAGE` writes the build context of an image that holds it
+(automl.trial_image). The cluster comes from the kubeconfig (or the
 in-cluster service account; `--context` picks a kubeconfig context), the namespace from
 `--namespace`, else the context's, else `default`. `--dry-run` prints the Experiment and
 creates nothing; Ctrl-C stops following and leaves it running:

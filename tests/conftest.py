@@ -18,6 +18,22 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 KATIB = SHARED / "katib"
 KATIB_EXAMPLES = sorted((KATIB / "examples").rglob("*.yaml"))
+NO_KATIB = ("needs Katib's conformance corpus, ../shared/katib beside the checkout, absent "
+            "here (a fresh clone)")
+"""Why a test that reads the corpus is skipped: one line, in place of a collection error."""
+
+needs_katib = pytest.mark.skipif(not KATIB.is_dir(), reason=NO_KATIB)
+"""Marks a test that reads Katib's corpus: skipped where it is absent."""
+
+
+def require_katib() -> None:
+    """Skip the calling test module when Katib's corpus is absent.
+
+    For a module that reads the corpus as it is imported (a schema, an example it takes
+    apart): called before that read, it turns the missing file into one skip line.
+    """
+    if not KATIB.is_dir():
+        pytest.skip(NO_KATIB, allow_module_level=True)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import sys
 import pytest
 import yaml
 
-from tests.conftest import KATIB, REPO
+from tests.conftest import KATIB, REPO, needs_katib
 
 EXAMPLE = REPO / "examples/quickstart/experiment.yaml"
 
@@ -36,6 +36,7 @@ def test_every_command_answers_help_with_an_example(command) -> None:
     assert "automl" in result.stdout
 
 
+@needs_katib
 def test_validate_accepts_good_files() -> None:
     result = automl("validate", EXAMPLE, KATIB / "examples/hp-tuning/grid.yaml")
     assert result.returncode == 0, result.stderr
@@ -43,6 +44,7 @@ def test_validate_accepts_good_files() -> None:
     assert "grid: grid, 2 parameters" in result.stdout
 
 
+@needs_katib
 def test_validate_reports_located_errors_with_status_2_and_no_traceback(tmp_path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(EXAMPLE.read_text().replace("max_trials: 12", "max_trials: 1"))
@@ -79,6 +81,7 @@ def test_compile_refuses_what_a_cluster_cannot_run(tmp_path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@needs_katib
 def test_import_turns_katib_yaml_into_our_format(tmp_path) -> None:
     out = tmp_path / "exp.yaml"
     result = automl("import", KATIB / "examples/hp-tuning/hyperband.yaml", "-o", out)
@@ -90,6 +93,7 @@ def test_import_turns_katib_yaml_into_our_format(tmp_path) -> None:
     assert automl("validate", out).returncode == 0
 
 
+@needs_katib
 def test_import_refuses_an_experiment_katib_refuses() -> None:
     result = automl("import", KATIB / "examples/tekton/pipeline-run.yaml")
     assert result.returncode == 2

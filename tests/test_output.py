@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import KATIB
+from tests.conftest import KATIB, needs_katib
 from tests.faults.helpers import automl_run, write_experiment
 
 # What each command writes with OUT as its output path.
@@ -102,10 +102,11 @@ def _assert_refused(result: subprocess.CompletedProcess, code: int, says: str) -
 
 # Every format of every command on a full disk (each writes its own way) and to a folder; the
 # other wrong paths once per command (they are refused before any work, by one check).
-_CASES = [(c, k) for c in COMMANDS for k in ("a folder", "on a full disk")] + [
-    (c, k) for c in ("trials-csv", "compare-parquet", "report-html", "compile-yaml",
-                     "import-yaml", "pipeline-compile-yaml")
-    for k in ("in a missing folder", "under a file", "in an unwritable folder")]
+_CASES = [pytest.param(c, k, marks=[needs_katib] if c == "import-yaml" else [])
+          for c, k in [(c, k) for c in COMMANDS for k in ("a folder", "on a full disk")] + [
+              (c, k) for c in ("trials-csv", "compare-parquet", "report-html", "compile-yaml",
+                               "import-yaml", "pipeline-compile-yaml")
+              for k in ("in a missing folder", "under a file", "in an unwritable folder")]]
 
 
 @pytest.mark.parametrize(("command", "kind"), _CASES)

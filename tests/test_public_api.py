@@ -8,7 +8,7 @@ import sys
 import automl
 import automl.katib
 import automl.spec
-from tests.conftest import KATIB, REPO
+from tests.conftest import KATIB, REPO, needs_katib
 
 HEAVY = ("kubeflow", "kubernetes", "kfp", "optuna", "pandas", "tensorboard")
 
@@ -56,6 +56,7 @@ def test_help_and_validate_import_no_heavy_library() -> None:
     assert _heavy_modules_after(run_cli) == []
 
 
+@needs_katib
 def test_validating_a_katib_file_imports_no_heavy_library() -> None:
     code = f"import automl\nautoml.load({str(KATIB / 'examples/hp-tuning/random.yaml')!r})\n"
     assert _heavy_modules_after(code) == []

@@ -24,7 +24,6 @@ on to the trial's process group (Katib's stop), ``SIGUSR1`` kills the whole tree
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import fcntl
 import gc
@@ -35,6 +34,9 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
+from automl._lifetime import PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, prctl
+from automl._lifetime import available as prctl_available
+
 __all__ = ["Supervised", "end_session", "fork", "spawn"]
 
 logger = logging.getLogger(__name__)
@@ -42,8 +44,6 @@ logger = logging.getLogger(__name__)
 _STOP = signal.SIGTERM
 _END = signal.SIGUSR1
 _WATCHED = {signal.SIGCHLD, _STOP, _END}
-_PR_SET_PDEATHSIG = 1
-_PR_SET_CHILD_SUBREAPER = 36
 _STATUS_FD = 3
 _SWEEP_SECONDS = 5.0
 _SWEEP_POLL = 0.01
@@ -181,7 +181,7 @@ def fork(trial: Callable[[], object]) -> Supervised:
 
 
 def _start(launch: Callable[[], int], outputs: tuple[int, int] | None) -> Supervised:
-    if _PRCTL is None or not hasattr(signal, "sigwaitinfo"):
+    if not prctl_available() or not hasattr(signal, "sigwaitinfo"):
         raise OSError(errno.ENOSYS, "local trials need Linux (their supervisor uses prctl)")
     parent = os.getpid()
     status_read, status_write = os.pipe()
@@ -220,8 +220,8 @@ def _detach(status: int, outputs: tuple[int, int] | None) -> None:
 
 def _supervise(launch: Callable[[], int], parent: int) -> None:
     signal.pthread_sigmask(signal.SIG_BLOCK, _WATCHED)
-    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
-    _prctl(_PR_SET_PDEATHSIG, _END)
+    prctl(PR_SET_CHILD_SUBREAPER, 1)
+    prctl(PR_SET_PDEATHSIG, _END)
     if os.getppid() != parent:
         return  # the engine died before its death signal was set: start nothing
     try:
@@ -327,13 +327,3 @@ def _descendants(root: int) -> list[int]:
             found.append(child)
             todo.append(child)
     return found
-
-
-def _prctl(option: int, value: int) -> None:
-    if _PRCTL(option, value, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), f"prctl({option}) failed")
-
-
-# Looked up once, here: in a process forked while another thread held the dynamic loader's
-# lock (loading a library), a lookup could wait for it forever. None outside Linux.
-_PRCTL = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)

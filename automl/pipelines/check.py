@@ -16,9 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from automl._fs import is_inside
-from automl.pipelines.files import image_path, trial_paths
 from automl.spec.source import read_first_document
+from automl.trial_image import step_image_problems, trial_image_problems
 
 __all__ = ["cluster_problems", "set_tuning_image", "tuning_executors"]
 
@@ -75,18 +74,12 @@ def cluster_problems(package_path: Path, manifest: dict[str, Any] | None = None)
     parameters = package.get("root", {}).get("inputDefinitions", {}).get("parameters", {})
     spec_json = parameters.get("spec_json", {}).get("defaultValue")
     backend = parameters.get("backend", {}).get("defaultValue", "local")
-    if not spec_json or backend != "local":
-        return problems  # on Katib each trial runs in its own image: its paths are its own
+    if not spec_json:
+        return problems
     spec = load(json.loads(spec_json))
-    for word in trial_paths(spec):
-        if image_path(word) not in shipped:
-            how = ("'automl pipeline image', which copies it in" if is_inside(Path(word), Path())
-                   else "'automl pipeline image --allow-outside PATH' (it is outside the "
-                        "current folder, the project)")
-            problems.append(
-                f"experiment {spec.name!r}: the trial command names {word}, a file on this "
-                f"machine that the tuning step's image does not ship: build the image with "
-                f"{how}")
+    if backend != "local":  # on Katib each trial runs in its own image
+        return problems + trial_image_problems(spec)
+    problems += step_image_problems(spec, shipped)
     image = spec.trial.image
     if image and spec.name not in built_for:
         problems.append(
@@ -95,3 +88,4 @@ def cluster_problems(package_path: Path, manifest: dict[str, Any] | None = None)
             "their files ('automl pipeline image'), or tune with backend='katib', where each "
             "trial runs in its own image and the step only creates and follows the Experiment")
     return problems
+

@@ -17,7 +17,6 @@ import ast
 import json
 import os
 import posixpath
-import re
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -27,6 +26,14 @@ from typing import TYPE_CHECKING
 
 from automl._fs import PathEscape, is_inside
 from automl.spec.source import read_first_document
+from automl.trial_image import (
+    WORKDIR,
+    command_paths,
+    command_values,
+    image_path,
+    is_system_program,
+    local_words,
+)
 
 if TYPE_CHECKING:
     from automl.pipelines.compile import PipelineSource
@@ -34,15 +41,6 @@ if TYPE_CHECKING:
 
 __all__ = ["WORKDIR", "image_path", "is_system_program", "pipeline_experiments", "requirements",
            "system_programs", "trial_files", "trial_paths"]
-
-WORKDIR = "/workspace"
-"""The step image's working directory: a relative trial path is found under it."""
-
-_PROGRAMS = (".py", ".sh", ".R", ".jl", ".pl", ".rb")
-_SYSTEM = ("/bin", "/sbin", "/lib", "/lib64", "/usr", "/etc")
-"""The operating system's folders: the image has its own (of its own distribution)."""
-_INTERPRETER = re.compile(r"python[0-9.]*")
-"""Any Python a trial names (a virtualenv's, pyenv's): the image's runs the step."""
 
 
 def pipeline_experiments(source: PipelineSource) -> list[ExperimentSpec]:
@@ -73,59 +71,20 @@ def _from_package(data: dict) -> list[ExperimentSpec]:
     return [load(json.loads(found))] if found else []
 
 
-def is_system_program(word: str) -> bool:
-    """Whether a command word names a program the image has itself, never copied into it:
-    anything in the system's folders (``/bin/sh``, ``/usr/bin/python3``) or a Python
-    interpreter at any path (a virtualenv's ``.venv/bin/python``)."""
-    path = posixpath.normpath(word)
-    if posixpath.isabs(path) and any(path == f or path.startswith(f + "/") for f in _SYSTEM):
-        return True
-    return "/" in word and _INTERPRETER.fullmatch(posixpath.basename(path)) is not None
-
-
-def image_path(word: str) -> str:
-    """Where a path a trial names is in the image: an absolute one where it says, a relative
-    one under :data:`WORKDIR` (``..`` resolved, as the trial's process resolves it there)."""
-    return posixpath.normpath(posixpath.join(WORKDIR, word))
-
-
-def _words(spec: ExperimentSpec) -> list[str]:
-    """The words of the command the local engine runs, an option's value (``--data=x``) on
-    its own; none for a template in a ConfigMap (nothing here names a file)."""
-    from automl.errors import AutomlError
-    from automl.local.job import local_container
-
-    try:
-        container = local_container(spec)
-    except AutomlError:
-        return []
-    words = []
-    for word in [*container.get("command", []), *container.get("args", [])]:
-        value = word.split("=", 1)[1] if word.startswith("-") and "=" in word else word
-        if "${" in value or "$(" in value or not value or value.startswith("-"):
-            continue
-        words.append(value)
-    return words
-
-
 def system_programs(spec: ExperimentSpec) -> list[str]:
     """The words of the trial's command that name a system program (:func:`is_system_program`)."""
-    return list(dict.fromkeys(w for w in _words(spec) if is_system_program(w)))
+    return list(dict.fromkeys(w for w in command_values(local_words(spec))
+                              if is_system_program(w)))
 
 
 def trial_paths(spec: ExperimentSpec, cwd: Path | None = None) -> list[str]:
     """The words of the command the local engine runs that are paths to files to ship.
 
     That command is the primary container's, or ``trial.local``'s when given
-    (automl.local.job.local_container).
-    A word counts when it names a file under ``cwd`` (default: the current folder) or at
-    its absolute path, or looks like a program (``src/train.py``) without one; an option's
-    value (``--data=data/x.csv``) counts the same. A system program does not count.
+    (automl.local.job.local_container); a path as :func:`automl.trial_image.command_paths`
+    finds it (a system program does not count).
     """
-    here = Path(cwd) if cwd is not None else Path.cwd()
-    found = [w for w in _words(spec) if not is_system_program(w)
-             and ((here / w).is_file() or (w.endswith(_PROGRAMS) and "/" in w))]
-    return list(dict.fromkeys(found))
+    return command_paths(local_words(spec), cwd)
 
 
 def trial_files(spec: ExperimentSpec, cwd: Path, allow_outside: Sequence[Path] = ()

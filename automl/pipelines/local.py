@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from automl._lifetime import watched_by_descendants
 from automl.errors import AutomlError
 from automl.pipelines.compile import PipelineSource, load_pipeline
 from automl.state.progress import PLAIN_LINE
@@ -94,7 +95,9 @@ def run_local(pipeline_func_or_path: PipelineSource, pipeline_root: str | Path,
         # kfp.local notes that display names do nothing locally, once per task, on stderr.
         warnings.filterwarnings("ignore", r"Task .*: settings \['display_name'\] have no effect")
         try:
-            pipeline(**dict(arguments or {}))
+            # kfp.local's task runs under two shells: a killed run would leave it tuning.
+            with watched_by_descendants():
+                pipeline(**dict(arguments or {}))
         except RuntimeError as exc:
             raise _failure(str(exc), logs.getvalue()) from exc
         finally:

@@ -96,8 +96,10 @@ def run_tuning(spec_json: str, *, trials_path: str | Path, tensorboard_dir: str 
         {'C': '3.27', 'gamma': '0.0012', 'kernel': 'rbf'}
     """
     from automl._api import load
+    from automl._lifetime import end_with_watched
     from automl.backends import backend_class, get_backend
 
+    end_with_watched()  # under automl pipeline run --local: stop (as on SIGTERM) when it ends
     backend_class(backend)  # an unknown name fails before the spec is read
     spec = load(json.loads(spec_json))
     outputs = (Path(trials_path), Path(tensorboard_dir), Path(summary_path))

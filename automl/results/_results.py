@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["Results"]
 
 _HIDDEN_IN_NOTEBOOK = {"experiment", "backend", "start_time", "completion_time"}
+_SHORT = 60  # characters of a text objective in repr()
 
 
 @dataclass
@@ -116,17 +117,40 @@ class Results:
 
         return pareto(self, metric)
 
+    def _described(self) -> str:
+        """What the experiment is and how many trials it had in each condition."""
+        counts = self.trials["status"].value_counts(sort=False)
+        counted = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        return (f"{self.spec.objective.type} {self.spec.objective.metric} with "
+                f"{self.spec.algorithm.name}; {len(self.trials)} trials"
+                f"{f' ({counted})' if counted else ''}")
+
+    def __repr__(self) -> str:
+        """One short line, for a terminal: the name, the objective, the trials, the best.
+
+        The tables and the spec are attributes (``.trials``, ``.spec``), not printed here.
+        """
+        from automl.state import text_objective
+        from automl.state.progress import objective_text
+
+        best = self.best()
+        value = "" if best.empty else objective_text(
+            best["architecture"].iloc[0] if text_objective(self.spec.algorithm.name)
+            else best["objective"].iloc[0])
+        if len(value) > _SHORT:  # a DARTS genotype
+            value = value[:_SHORT - 3] + "..."
+        found = ("no trial with an objective yet" if best.empty else
+                 f"best {best['trial'].iloc[0]} {self.spec.objective.metric}={value}")
+        return f"<Results {self.name}: {self._described()}; {found}>"
+
+    __str__ = __repr__
+
     def _repr_html_(self) -> str:
         """In a notebook: a summary line and the best trials as an HTML table."""
         import html
 
-        counts = self.trials["status"].value_counts(sort=False)
-        counted = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         head = (f"<p><strong>{html.escape(self.name)}</strong>: "
-                f"{html.escape(self.spec.objective.type)} "
-                f"{html.escape(self.spec.objective.metric)} with "
-                f"{html.escape(self.spec.algorithm.name)}; {len(self.trials)} trials"
-                f"{f' ({html.escape(counted)})' if counted else ''}</p>")
+                f"{html.escape(self._described())}</p>")
         best = self.best(5)
         if best.empty:
             return head + "<p>No trial has an objective yet.</p>"

@@ -27,6 +27,8 @@ MAX_AXES = 8
 """Parallel coordinates show at most this many parameters: the most important ones."""
 
 _COLORS = "Viridis"
+_LABEL_CHARS = 16
+"""A parallel-coordinates tick label longer than this gets a key (:func:`_key_long_labels`)."""
 """Optuna draws parallel coordinates in Blues, whose worst trial is white on white paper."""
 
 
@@ -91,7 +93,37 @@ def parallel(results: Results) -> Any:
             trace.line.color = sample_colorscale(_COLORS, [place])[0]
         elif trace.marker is not None and trace.marker.colorscale is not None:
             trace.marker.colorscale = _COLORS  # the colour bar
+    _key_long_labels(figure)
     return figure
+
+
+def _key_long_labels(figure: Any) -> None:
+    """Tick labels too long to sit side by side (an ENAS operation, ``separable_convolution(
+    filter_size=5,...)``, on every layer's axis) become short keys, A, B, ..., the same on
+    every axis, spelled out once in a key under the plot; the full text is the label's hover."""
+    keys: dict[str, str] = {}
+    for note in figure.layout.annotations:
+        if len(note.text or "") > _LABEL_CHARS:
+            key = keys.setdefault(note.text, _key(len(keys)))
+            note.update(hovertext=note.text, text=key)
+    if not keys:
+        return
+    lines = [f"{key} = {text}" for text, key in sorted(keys.items(), key=lambda kv: kv[1])]
+    figure.add_annotation(text="<br>".join(lines), xref="paper", yref="paper", x=0, y=0,
+                          yshift=-40, xanchor="left", yanchor="top", align="left",
+                          showarrow=False, font={"size": 11})
+    below = 60 + 16 * len(lines)  # the axis names, then a line per key
+    figure.update_layout(height=450 + below, margin={"b": below})
+
+
+def _key(number: int) -> str:
+    """A, B, ..., Z, AA, AB, ...: a short key for the ``number``-th long label."""
+    letters = ""
+    number += 1
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def importance(results: Results) -> Any:

@@ -37,6 +37,7 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 from tensorboard.summary.writer.record_writer import RecordWriter
 
+from automl._lifetime import ends_with_this_process
 from automl._output import check_folder, outputs
 from automl.results.lineage import continued_steps
 
@@ -143,7 +144,8 @@ def serve(logdir: Path, port: int = 6006, host: str = "127.0.0.1") -> int:
     """Run TensorBoard on ``logdir`` until Ctrl-C; return its exit status.
 
     TensorBoard's own command runs in a child process (it starts its own data server, which
-    then ends with it). It listens on the loopback address by default: the logs name
+    then ends with it); the child ends with this process however it ends (SIGTERM, SIGINT,
+    kill -9: ``PR_SET_PDEATHSIG``). It listens on the loopback address by default: the logs name
     parameters and metrics, which another machine should not see unless asked for
     (``host="0.0.0.0"``).
 
@@ -159,7 +161,8 @@ def serve(logdir: Path, port: int = 6006, host: str = "127.0.0.1") -> int:
     command = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir),
                "--host", host, "--port", str(port)]
     print(f"TensorBoard at http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
-    with subprocess.Popen(command) as board:
+    # The kernel ends the board with this process, even one killed by SIGTERM or kill -9.
+    with subprocess.Popen(command, preexec_fn=ends_with_this_process()) as board:
         try:
             return board.wait()
         except KeyboardInterrupt:

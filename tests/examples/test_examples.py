@@ -56,6 +56,13 @@ def test_examples_validate() -> None:
             automl.load(file)
 
 
+@pytest.mark.parametrize("folder", sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir()))
+def test_every_example_has_a_readme_saying_how_to_run_it(folder: str) -> None:
+    readme = EXAMPLES / folder / "README.md"
+    assert readme.is_file(), f"examples/{folder} has no README.md"
+    assert "```" in readme.read_text(encoding="utf-8")  # the command that runs it
+
+
 def test_hyperband_runs_its_whole_schedule(tmp_path: Path) -> None:
     # eta=2, r_l=2: s_max=1, so 2 parallel trials; n=2 gives bracket 1 (2 x 1 epoch, then the
     # best 1 x 2 epochs) and bracket 0 (2 x 2 epochs): 5 trials.
@@ -69,6 +76,10 @@ def test_hyperband_runs_its_whole_schedule(tmp_path: Path) -> None:
 
     trials = results.trials
     assert summary.status == "Succeeded"
+    # max_trials is the whole schedule, as in the example: the condition its README names
+    condition = summary.reason.split(":")[0]
+    assert condition == "ExperimentMaxTrialsReached"
+    assert f"`{condition}`" in (EXAMPLES / "hyperband" / "README.md").read_text()
     assert len(trials) == 5
     assert_accuracies(trials)
     assert trials["params.epochs"].tolist() == [1, 1, 2, 2, 2]

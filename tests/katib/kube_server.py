@@ -27,8 +27,10 @@ import jsonschema
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from tests.conftest import KATIB
+from tests.conftest import KATIB, require_katib
 from tests.http_faults import Fault, Faults, lose
+
+require_katib()  # the schema below is read from the corpus
 
 PREFIX = "/apis/kubeflow.org/v1beta1/namespaces/"
 CORE_PREFIX = "/api/v1/namespaces/"

@@ -7,8 +7,10 @@ import yaml
 
 from automl.katib import from_katib, katib_dict, to_katib
 from automl.spec import SpecError
-from tests.conftest import KATIB, KATIB_EXAMPLES
+from tests.conftest import KATIB, KATIB_EXAMPLES, require_katib
 from tests.katib.meaning import meaning, with_defaults
+
+require_katib()
 
 # Examples Katib itself refuses (README.md's caveats beside the examples, and FACTS.md b/c).
 REFUSED = {

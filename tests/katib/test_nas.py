@@ -19,7 +19,7 @@ from automl.spec.nas_assignments import (
     enas_assignments,
     enas_operations,
 )
-from tests.conftest import KATIB
+from tests.conftest import KATIB, needs_katib
 
 NAS = KATIB / "examples" / "nas"
 ENAS_ARGS = ["--architecture=${trialParameters.architecture}",
@@ -42,6 +42,7 @@ def choices(architecture: list[list[int]]) -> dict[str, int]:
     return out
 
 
+@needs_katib
 def test_enas_numbers_katibs_example_operations_as_katib_does() -> None:
     spec = automl.load(NAS / "enas-cpu.yaml")
     table = enas_operations(spec.nas.operations)
@@ -56,6 +57,7 @@ def test_enas_numbers_katibs_example_operations_as_katib_does() -> None:
     assert table[1]["opt_params"]["stride"] == "2"
 
 
+@needs_katib
 def test_enas_architecture_has_katibs_exact_text() -> None:
     spec = automl.load(NAS / "enas-cpu.yaml")
     spec = spec.model_copy(update={"nas": spec.nas.model_copy(update={
@@ -74,6 +76,7 @@ def test_enas_architecture_has_katibs_exact_text() -> None:
     assert '"' not in got["nn_config"]
 
 
+@needs_katib
 def test_enas_int_operation_values_stay_numbers() -> None:
     spec = automl.load(NAS / "enas-cpu.yaml")
     table = enas_operations(spec.nas.operations)
@@ -82,6 +85,7 @@ def test_enas_int_operation_values_stay_numbers() -> None:
     assert isinstance(reduction[0]["opt_params"]["pool_size"], int)
 
 
+@needs_katib
 def test_enas_space_has_one_choice_per_layer_and_per_possible_skip() -> None:
     spec = automl.load(NAS / "enas-cpu.yaml")
     layers = 4
@@ -93,6 +97,7 @@ def test_enas_space_has_one_choice_per_layer_and_per_possible_skip() -> None:
     assert space["skip_3_0"].choices == (0, 1) and "skip_3_3" not in space
 
 
+@needs_katib
 def test_darts_arguments_are_katibs_for_its_cpu_example() -> None:
     spec = automl.load(NAS / "darts-cpu.yaml")
     got = darts_assignments(spec)
@@ -121,6 +126,7 @@ def test_darts_names_each_filter_size_and_keeps_skip_connection_bare() -> None:
     assert katib_json(got["algorithm-settings"])["batch_size"] is None  # "None" → null
 
 
+@needs_katib
 def test_an_architecture_reads_in_words() -> None:
     spec = automl.load(NAS / "enas-cpu.yaml")
     spec = spec.model_copy(update={"nas": spec.nas.model_copy(update={
@@ -146,6 +152,7 @@ def shape(value: Any) -> Any:
     ("nas/nasbench201", "enas-cpu.yaml", "enas", ENAS_ARGS),
     ("nas/darts_cell", "darts-cpu.yaml", "darts", DARTS_ARGS),
 ])
+@needs_katib
 def test_nas_spaces_compile_to_the_shape_of_katibs_nas_examples(space, example, algorithm,
                                                                args) -> None:
     ours = katib_dict(automl.load({
@@ -188,6 +195,7 @@ def test_operation_parameters_katibs_nas_services_would_mishandle_are_refused() 
         automl.load(darts)
 
 
+@needs_katib
 def test_darts_settings_reach_the_trial_as_the_text_katib_stores() -> None:
     # Katib's darts service puts each setting's value string into the trial's argument
     # unchanged (pkg/suggestion/v1beta1/nas/darts/service.py, get_algorithm_settings):

@@ -26,8 +26,9 @@ from referencing.jsonschema import DRAFT202012
 import automl
 from automl.katib import katib_dict
 from automl.spec import ExperimentSpec, SpecError, check
+from tests.conftest import KATIB, require_katib
 
-KATIB = Path(__file__).resolve().parents[2] / ".." / "shared" / "katib"
+require_katib()
 SWAGGER = KATIB / "openapi" / "swagger.json"
 EXAMPLES = sorted((KATIB / "examples").rglob("*.yaml"))
 SWAGGER_URI = "https://raw.githubusercontent.com/kubeflow/katib/master/api/openapi-spec/swagger.json"

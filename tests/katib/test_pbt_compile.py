@@ -11,7 +11,7 @@ import automl
 from automl.katib import katib_dict
 from automl.spec import check
 from automl.spec.rules.advice import advice
-from tests.conftest import KATIB
+from tests.conftest import KATIB, needs_katib
 from tests.katib.meaning import meaning
 from tests.katib.test_openapi import schema_errors, swagger, validator  # noqa: F401 (fixtures)
 
@@ -47,6 +47,7 @@ def test_the_compiled_experiment_carries_settings_steps_and_from_volume() -> Non
     assert automl.from_katib(katib_dict(automl.load(PBT))) == automl.load(PBT)
 
 
+@needs_katib
 def test_katibs_simple_pbt_with_its_budget_fixed_is_accepted_and_reexports_the_same(
         validator) -> None:  # noqa: F811 (the fixture)
     original = yaml.safe_load((KATIB / "examples/hp-tuning/simple-pbt.yaml").read_text())

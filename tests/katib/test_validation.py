@@ -12,7 +12,9 @@ import yaml
 
 from automl.katib import from_katib
 from automl.spec import SpecError
-from tests.conftest import KATIB
+from tests.conftest import KATIB, require_katib
+
+require_katib()
 
 RANDOM = yaml.safe_load((KATIB / "examples/hp-tuning/random.yaml").read_text())
 

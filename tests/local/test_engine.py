@@ -9,6 +9,7 @@ import sys
 import pytest
 from optuna.trial import TrialState
 
+from tests.conftest import needs_katib
 from tests.local.helpers import TRIAL, records, run, spec
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -213,6 +214,7 @@ def test_hyperband_runs_katibs_brackets_of_successive_halving(tmp_path) -> None:
     assert promoted["params"]["x"] == best["params"]["x"]  # the best config, more resource
 
 
+@needs_katib
 def test_a_katib_example_runs_here_with_a_local_command(tmp_path) -> None:
     import automl
     from automl.spec import Budget

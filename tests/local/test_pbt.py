@@ -16,6 +16,7 @@ import yaml
 import automl
 from automl.local.schedule import TAG
 from automl.local.store import ATTR
+from tests.conftest import needs_katib
 from tests.local.helpers import records, run, spec, study_trials
 
 PBT_TRIAL = str(Path(__file__).resolve().parents[1] / "data" / "pbt_trial.py")
@@ -185,6 +186,7 @@ def _state(root: Path) -> dict:
     return json.loads((root / ".automl" / "runs" / "pop" / "pbt.json").read_text())
 
 
+@needs_katib
 def test_katibs_simple_pbt_example_imports_and_runs_here(tmp_path, monkeypatch) -> None:
     from automl.spec.trial import LocalTrial
     from tests.conftest import KATIB

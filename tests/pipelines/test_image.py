@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import shlex
 import shutil
+import site
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import automl
 from automl.pipelines.image import MANIFEST, build_context
 from tests.conftest import REPO
 
@@ -46,11 +48,7 @@ def test_the_context_ships_the_trial_program_automl_and_pinned_imports(context) 
 def _install(context: Path, tmp_path: Path) -> tuple[Path, Path]:
     """Carry out the Dockerfile: the image's root folder and the venv's Python."""
     image_root, venv = tmp_path / "rootfs", tmp_path / "venv"
-    # This machine has automl's dependencies: the venv sees them, and only automl (the same
-    # version, installed here from the checkout) must come from the context's wheel.
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
-                   check=True)
-    python = venv / "bin" / "python"
+    python = _venv_seeing_this_environment(venv)
     workdir = None
     for line in (context / "Dockerfile").read_text().splitlines():
         word, _, rest = line.partition(" ")
@@ -72,6 +70,27 @@ def _install(context: Path, tmp_path: Path) -> tuple[Path, Path]:
                              text=True, check=False).stdout
     assert not [line for line in checked.splitlines() if line.startswith("automl ")]
     return image_root, python
+
+
+def _venv_seeing_this_environment(venv: Path) -> Path:
+    """A new venv that sees the packages this test runs with; its Python.
+
+    This environment has automl's dependencies: the venv sees them, and only automl (the
+    same version, installed here from the checkout) must come from the context's wheel.
+    ``--system-site-packages`` alone would not do inside a virtualenv: it reaches the base
+    interpreter's packages, not this one's. So this environment's site folders are added
+    to the venv's path (a ``.pth`` file), after the venv's own, where the wheel goes.
+    """
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
+                   check=True)
+    python = venv / "bin" / "python"
+    inner = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path("
+                            "'purelib'))"], capture_output=True, text=True, check=True)
+    # Plain folder lines, not site.addsitedir: this checkout's editable install (a .pth of
+    # its own there) must not be imported instead of the wheel's automl.
+    (Path(inner.stdout.strip()) / "outer-environment.pth").write_text(
+        "".join(f"{folder}\n" for folder in [*site.getsitepackages(), site.getusersitepackages()]))
+    return python
 
 
 def test_the_example_pipelines_context_installs(tmp_path) -> None:
@@ -152,15 +171,19 @@ def test_an_image_other_than_the_contexts_is_named(context, tmp_path) -> None:
         in done.stderr
 
 
-def test_the_katib_backend_needs_no_trial_files_in_the_step_image(tmp_path) -> None:
+def test_the_katib_backend_needs_the_trial_files_in_the_trial_image_not_the_steps(
+        tmp_path) -> None:
     from automl.pipelines import compile_pipeline, tuning_pipeline
     from automl.pipelines.check import cluster_problems
+    from automl.trial_image import trial_image_problems
 
     package = compile_pipeline(tuning_pipeline(QUICKSTART, backend="katib",
                                                image="registry.example.org/tune:1"),
                                tmp_path / "k.yaml")
     problems = cluster_problems(package)
-    assert len(problems) == 1 and "has no automl" in problems[0]  # only the image is unknown
+    assert len(problems) == 2 and "has no automl" in problems[0]
+    # The same sentence validate --katib and run --backend katib say: trials run in their image.
+    assert problems[1:] == trial_image_problems(automl.load(QUICKSTART))
 
 
 def test_the_context_folder_must_be_new_or_empty(tmp_path) -> None:

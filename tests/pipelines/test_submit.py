@@ -115,6 +115,9 @@ def test_the_cli_compiles_submits_and_waits(tmp_path) -> None:
                                           f"run {run_id}: SUCCEEDED"]
     states = [line for line in result.stderr.splitlines() if line.startswith("state: ")]
     assert states == ["state: RUNNING", "state: SUCCEEDED"]  # followed while it ran
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 3  # what pipeline compile warns of: no automl, train.py, its image
+    assert "names examples/quickstart/train.py" in warnings[1]
     (pipeline,) = state.pipelines.values()
     assert pipeline["display_name"] == "digits-svm-tuning"
     assert b"automl" in state.uploads[0] and b"pipelineInfo" in state.uploads[0]

@@ -95,10 +95,22 @@ def test_enas_parallel_coordinates_keep_the_most_important_choices(enas) -> None
     assert axes[0] == "Validation-Accuracy"
     assert [a for a in axes if a.startswith("layer_")] == [f"layer_{i}" for i in range(4)]
     assert sum(a.startswith("skip_") for a in axes) == 4  # every layer, then 4 of 6 skips
-    labels = [a.text for a in figure.layout.annotations]
-    assert any(text.startswith(("convolution(", "separable_convolution(", "reduction("))
-               for text in labels)  # each operation in words, not Katib's ids
-    assert not any(text.startswith("[[") for text in labels)
+    words = [a.hovertext for a in figure.layout.annotations if a.hovertext]
+    assert words and all(text.startswith(("convolution(", "separable_convolution(",
+                                          "reduction(")) for text in words)  # not Katib's ids
+    assert not any(a.text.startswith("[[") for a in figure.layout.annotations)
+
+
+def test_long_parallel_coordinate_labels_become_keys_spelled_out_under_the_plot(enas) -> None:
+    figure = enas.plot_parallel()
+    *ticks, key = figure.layout.annotations
+    # Short enough not to overlap the next axis's labels: keys, and the numbers of the others.
+    assert max(len(a.text) for a in ticks) <= 6
+    spelled = dict(line.split(" = ", 1) for line in key.text.split("<br>"))
+    keyed = {a.text: a.hovertext for a in ticks if a.hovertext}
+    assert keyed == spelled  # one key per operation, the same on every axis
+    assert sorted(spelled) == [chr(ord("A") + i) for i in range(len(spelled))]
+    assert key.yanchor == "top" and key.y == 0 and figure.layout.margin.b >= 16 * len(spelled)
 
 
 def test_darts_figures_say_why_the_objective_is_not_plotted(darts_results) -> None:
@@ -153,6 +165,9 @@ def test_report_of_several_experiments_compares_them(quick, enas, tmp_path) -> N
     assert "<h2>Experiments</h2>" in text
     assert '<div id="history" class="plotly-graph-div"' in text
     assert text.count("<td>t</td>") >= 1 and text.count("<td>u</td>") >= 1
+    overview = text.split("<h2>Experiments</h2>")[1].split("</table>")[0]
+    assert "<th>status</th>" in overview and "<th>duration</th>" in overview
+    assert overview.count("<td>Succeeded</td>") == 2  # each ran its max_trials
     mixed = write_report([quick, enas], tmp_path / "m.html").read_text(encoding="utf-8")
     assert "optimise different objectives" in mixed
 

@@ -35,3 +35,26 @@ def test_results_without_an_objective_say_so() -> None:
     html = _results([{"experiment": "nb", "trial": "nb-0000", "status": "Running",
                       "objective": None, "params": {}, "metrics": {}}])._repr_html_()
     assert "No trial has an objective yet." in html and "1 Running" in html
+
+
+def test_repr_and_str_are_one_short_line_not_the_spec() -> None:
+    rows = [{"experiment": "nb", "trial": f"nb-000{i}", "status": s, "objective": v,
+             "params": {"C": str(i)}, "metrics": {"acc": v}}
+            for i, (s, v) in enumerate([("Succeeded", 0.5), ("Failed", None)])]
+    results = _results(rows)
+    line = ("<Results nb: maximize acc with random; 2 trials (1 Succeeded, 1 Failed); "
+            "best nb-0000 acc=0.5>")
+    assert repr(results) == str(results) == line
+    assert repr(_results(rows[1:])).endswith("; no trial with an objective yet>")
+
+
+def test_a_darts_genotype_is_cut_short_in_repr() -> None:
+    from tests.local.helpers import darts
+
+    spec = darts("d", ["python", "t.py"], num_epochs=1)
+    genotype = "Genotype(normal=[" + "('sep_conv_3x3', 0), " * 20 + "])"
+    trials = trials_frame([{"experiment": "d", "trial": "d-0000", "status": "Succeeded",
+                            "objective": None, "params": {}, "metrics": {}}], spec)
+    trials["architecture"] = [genotype]  # DARTS's objective, in words
+    shown = repr(automl.Results(spec, trials, pd.DataFrame()))
+    assert len(shown) < 200 and shown.endswith("...>") and "best d-0000" in shown

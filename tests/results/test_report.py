@@ -262,3 +262,68 @@ def _get(url: str, child: subprocess.Popen[str]) -> str:
             if child.poll() is not None or time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_the_summary_says_status_goal_and_duration(report: Path, curved: Results) -> None:
+    body = report.read_text(encoding="utf-8")
+    assert ('<dt>Status</dt><dd><strong class="status">Succeeded</strong> '
+            "(ExperimentMaxTrialsReached: 4 trials completed)</dd>") in body
+    assert "<dt>Goal</dt><dd>none (runs until max_trials)</dd>" in body
+    trials = curved.trials
+    seconds = round((trials["completion_time"].max() - trials["start_time"].min())
+                    .total_seconds())
+    assert f"<dt>Duration</dt><dd>{seconds} s</dd>" in body  # a run of under a minute
+
+
+def test_a_reached_goal_and_an_unfinished_run_are_the_status(tmp_path: Path) -> None:
+    import dataclasses
+
+    running = write_report(_synthetic(), tmp_path / "r.html").read_text(encoding="utf-8")
+    assert '<strong class="status">Running</strong> (1 trial not finished)' in running
+    reached = _synthetic()
+    reached = dataclasses.replace(reached, spec=reached.spec.model_copy(update={
+        "objective": reached.spec.objective.model_copy(update={"goal": 0.8})}))
+    text = write_report(reached, tmp_path / "g.html").read_text(encoding="utf-8")
+    assert ('<strong class="status">Succeeded</strong> (ExperimentGoalReached: acc=0.9)'
+            in text)
+    assert "<dt>Goal</dt><dd>acc &gt;= 0.8</dd>" in text
+
+
+def test_no_pareto_section_when_nothing_gives_the_metric_a_direction(
+        curved: Results, tmp_path: Path) -> None:
+    import dataclasses
+
+    objective = curved.spec.objective.model_copy(update={"metric_strategies": {}})
+    undirected = dataclasses.replace(curved, spec=curved.spec.model_copy(
+        update={"objective": objective}))
+    text = write_report(undirected, tmp_path / "u.html").read_text(encoding="utf-8")
+    assert "Pareto" not in text and 'id="section-pareto"' not in text
+    assert '<div id="history" class="plotly-graph-div"' in text  # the other plots stay
+
+
+def test_clicking_a_trials_header_sorts_the_table_and_again_the_other_way(
+        report: Path, tmp_path: Path) -> None:
+    """Headless Chromium runs the report's own script; the test only clicks, then reads."""
+    text = report.read_text(encoding="utf-8")
+    header = ('Array.from(document.querySelectorAll("#trials th"))'
+              '.find(h => h.textContent === "{}")')
+    trials = ('Array.from(document.querySelectorAll("#trials tbody tr"))'
+              ".map(r => r.cells[1].textContent)")
+    # Rows start out best first (sorted by objective), not in trial order; then trial, twice.
+    clicks = (f"<script>{header.format('objective')}.click(); {header.format('trial')}.click();"
+              f"document.body.dataset.first = {trials}.join(' ');"
+              f"{header.format('trial')}.click();"
+              f"document.body.dataset.second = {trials}.join(' ');</script>")
+    clicked = tmp_path / "clicked.html"
+    clicked.write_text(text.replace("</body>", clicks + "</body>"), encoding="utf-8")
+    done = subprocess.run(
+        [shutil.which("chromium") or "chromium", *CHROMIUM_FLAGS,
+         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", clicked.as_uri()],
+        capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    orders = re.search(r'<body data-first="([^"]*)" data-second="([^"]*)"', done.stdout)
+    assert orders is not None
+    assert orders.group(1).split() == ["t-0000", "t-0001", "t-0002", "t-0003"]
+    assert orders.group(2).split() == ["t-0003", "t-0002", "t-0001", "t-0000"]
+    table = done.stdout[done.stdout.index('<section id="trials">'):]
+    assert re.search(r'<th[^>]*aria-sort="descending"[^>]*>trial</th>', table)

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from automl.cli import app
 from automl.spec import ExperimentSpec, deviations
 from automl.spec.errors import Finding
-from tests.conftest import KATIB, REPO
+from tests.conftest import KATIB, REPO, needs_katib
 
 QUICKSTART = REPO / "examples/quickstart/experiment.yaml"
 
@@ -19,15 +19,19 @@ def _goal_deviation(spec):
 
 
 def test_a_deviation_that_applies_is_a_located_warning_of_validate_katib_and_compile(
-        monkeypatch) -> None:
+        monkeypatch, write) -> None:
     monkeypatch.setattr(deviations, "DEVIATIONS", (deviations.Deviation(
         "goal", "does something else", "does the sane thing", "pkg/x.go: f()",
         _goal_deviation),))
+    # The quickstart on an image holding its trial program (tests/test_trial_image.py: on
+    # python:3.11-slim validate --katib refuses it), line for line.
+    path = write("experiment.yaml", QUICKSTART.read_text().replace(
+        "image: python:3.11-slim", "image: registry.example.org/digits:1"))
     runner = CliRunner()
     for command in (["validate", "--katib"], ["compile"]):
-        result = runner.invoke(app, [*command, str(QUICKSTART)])
+        result = runner.invoke(app, [*command, str(path)])
         assert result.exit_code == 0, result.output
-        assert (f"warning: {QUICKSTART}:7: objective.goal: a goal here [Katib differs: goal, "
+        assert (f"warning: {path}:7: objective.goal: a goal here [Katib differs: goal, "
                 "docs/reference.md section 6]") in result.stderr
     plain = runner.invoke(app, ["validate", str(QUICKSTART)])
     assert plain.exit_code == 0 and "warning" not in plain.stderr
@@ -87,6 +91,7 @@ def test_hyperband_budgets_that_stall_on_katib_are_warned_with_the_one_that_ends
             "hyperband-requests, docs/reference.md section 6]")
 
 
+@needs_katib
 def test_a_template_using_the_trial_name_is_told_katibs_name_differs() -> None:
     katib = KATIB / "examples/trial-template/trial-metadata-substitution.yaml"
     result = CliRunner().invoke(app, ["validate", "--katib", str(katib)])

@@ -14,7 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 from automl.cli import app
-from tests.conftest import KATIB
+from tests.conftest import KATIB, needs_katib
 
 EXAMPLE = KATIB / "examples/metrics-collector/file-metrics-collector.yaml"
 
@@ -41,6 +41,7 @@ def _with_filter(tmp_path, pattern):
     (r"(\w+)=([^;]+)", "contains ';': Katib joins the filters with it"),
     (r"(\w+);(\d+)", "contains ';': Katib joins the filters with it"),
 ])
+@needs_katib
 def test_validate_refuses_a_filter_katibs_collector_cannot_use_with_a_located_error(
         tmp_path, pattern, problem) -> None:
     path, line = _with_filter(tmp_path, pattern)
@@ -52,6 +53,7 @@ def test_validate_refuses_a_filter_katibs_collector_cannot_use_with_a_located_er
                             f"metricsFormat[1]: {problem}")
 
 
+@needs_katib
 @pytest.mark.parametrize("example", ["nas/darts-cpu.yaml",
                                      "metrics-collector/file-metrics-collector.yaml",
                                      "kubeflow-training-operator/xgboostjob-lightgbm.yaml"])

@@ -6,7 +6,7 @@ import pytest
 
 import automl
 from automl.spec import SpecError, spec_to_yaml
-from tests.conftest import KATIB_EXAMPLES, REPO
+from tests.conftest import KATIB_EXAMPLES, REPO, needs_katib
 
 GOOD = """\
 name: demo
@@ -133,11 +133,13 @@ def test_the_shipped_example_uses_the_shipped_svm_space() -> None:
     assert spec.parameters[0].distribution == "logUniform"
 
 
+@needs_katib
 def test_katib_files_load_through_the_same_function() -> None:
     spec = automl.load(next(p for p in KATIB_EXAMPLES if p.name == "random.yaml"))
     assert spec.name == "random"
 
 
+@needs_katib
 @pytest.mark.parametrize("path", [p for p in KATIB_EXAMPLES
                                   if p.name not in ("pipeline-run.yaml", "darts-gpu.yaml",
                                                     "simple-pbt.yaml")],
