@@ -301,15 +301,33 @@ def budget(
 
 
 @app.command(epilog="Examples:  automl delete digits-svm  |  automl delete digits-svm "
-                    "--backend katib")
+                    "--backend katib --yes")
 def delete(
     name: Annotated[str, typer.Argument(help="The experiment.")],
     backend: Backend = "local",
     storage: Storage = None,
     namespace: Namespace = None,
     context: Context = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking (needed "
+                                                          "when stdin is not a terminal).")]
+    = False,
 ) -> None:
-    """Delete an experiment with its trials (locally: its study and its trials' logs)."""
+    """Delete an experiment with its trials (locally: its study and its trials' logs).
+
+    On a terminal it asks first; elsewhere (a script, a pipe) it deletes only with --yes.
+    """
+    where = ("the local experiment" if backend == "local"
+             else f"the experiment on the {backend} backend")
+    if not yes:
+        # Unlike kubectl delete, which asks nothing: a pasted block or a script run in the
+        # wrong folder must not delete what cannot be made again (the study, the logs).
+        if not sys.stdin.isatty():
+            raise AutomlError(f"not deleting {where} {name!r}: stdin is not a terminal "
+                              "to ask on; give --yes to delete it")
+        if not typer.confirm(f"Delete {where} {name!r} with its trials?", default=False,
+                             err=True):
+            typer.echo(f"kept {name}", err=True)
+            raise typer.Exit(1)
     _backend(backend, storage=storage, namespace=namespace, context=context).delete(name)
     typer.echo(f"deleted {name}")
 

@@ -165,7 +165,7 @@ def test_the_cli_runs_lists_reads_and_deletes_on_katib(tmp_path) -> None:
         dry = _cli("run", str(path), "--backend", "katib", "--dry-run", kubeconfig=kubeconfig,
                    cwd=tmp_path)
         assert dry.stdout.startswith("apiVersion: kubeflow.org/v1beta1\nkind: Experiment\n")
-        assert _cli("delete", "t", "--backend", "katib", kubeconfig=kubeconfig,
+        assert _cli("delete", "t", "--backend", "katib", "--yes", kubeconfig=kubeconfig,
                     cwd=tmp_path).returncode == 0
         gone = _cli("status", "t", "--backend", "katib", kubeconfig=kubeconfig, cwd=tmp_path)
         assert gone.returncode == EXIT_CODES["not found"]

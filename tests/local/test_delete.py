@@ -25,8 +25,9 @@ def _waiting_experiment(folder: Path, max_trials: int) -> None:
 
 
 def _delete(folder: Path, name: str, *options: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "automl", "delete", name, *options],
-                          cwd=folder, capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "automl", "delete", name, "--yes", *options],
+                          cwd=folder, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
 
 
 def _studies(folder: Path) -> list[str]:
@@ -126,3 +127,45 @@ def test_an_experiment_running_from_another_folder_on_the_same_storage_is_not_de
                               f"{journal}.t.lock); stop it first\n")
     assert run.returncode == 0, run.stderr
     assert [t.state.name for t in trials(tmp_path, storage=journal)] == ["COMPLETE"]
+
+
+def _delete_asked(folder: Path, answer: str) -> subprocess.CompletedProcess:
+    """``automl delete t`` with its stdin a real terminal (a pty) on which ``answer`` is typed."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        os.write(leader, answer.encode() + b"\n")
+        return subprocess.run([sys.executable, "-m", "automl", "delete", "t"], cwd=folder,
+                              stdin=follower, capture_output=True, text=True, timeout=120)
+    finally:
+        os.close(follower)
+        os.close(leader)
+
+
+@pytest.mark.parametrize(("answer", "status", "kept"), [("n", 1, True), ("", 1, True),
+                                                       ("y", 0, False)])
+def test_delete_on_a_terminal_asks_and_deletes_only_on_yes(tmp_path, answer, status,
+                                                            kept) -> None:
+    write_experiment(tmp_path, max_trials=1, parallel_trials=1)
+    assert automl_run(tmp_path).returncode == 0
+    result = _delete_asked(tmp_path, answer)
+    assert result.returncode == status, result.stderr
+    assert result.stderr.startswith("Delete the local experiment 't' with its trials? [y/N]")
+    assert (_studies(tmp_path) == ["t"]) is kept
+    assert (tmp_path / ".automl/runs/t").exists() is kept
+
+
+def test_delete_without_a_terminal_or_yes_refuses_in_one_line_and_keeps_everything(
+        tmp_path) -> None:
+    write_experiment(tmp_path, max_trials=1, parallel_trials=1)
+    assert automl_run(tmp_path).returncode == 0
+    before = _everything(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "automl", "delete", "t"], cwd=tmp_path,
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                            timeout=120)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == ("error: not deleting the local experiment 't': stdin is not a "
+                             "terminal to ask on; give --yes to delete it\n")
+    assert _everything(tmp_path) == before
