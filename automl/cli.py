@@ -29,6 +29,8 @@ from automl._cli_shared import (
     _cluster,
     _echo,
     _write,
+    experiment_of,
+    output_option,
 )
 from automl.cli_results import register as _register_results
 from automl.errors import AutomlError, Terminated
@@ -114,8 +116,7 @@ def validate(
                     "kubectl apply -f katib.yaml")
 def compile_(
     file: Annotated[Path, typer.Argument(help="The experiment file.")],
-    output: Annotated[Path | None, typer.Option("-o", "--output",
-                                                help="Write here instead of stdout.")] = None,
+    output: Annotated[Path | None, output_option("Write here instead of stdout.")] = None,
 ) -> None:
     """Compile an experiment to the Katib Experiment YAML that kubectl applies."""
     from automl._api import load
@@ -129,8 +130,7 @@ def compile_(
              epilog="Example:  automl import random.yaml -o experiment.yaml")
 def import_(
     file: Annotated[Path, typer.Argument(help="A Katib Experiment YAML file.")],
-    output: Annotated[Path | None, typer.Option("-o", "--output",
-                                                help="Write here instead of stdout.")] = None,
+    output: Annotated[Path | None, output_option("Write here instead of stdout.")] = None,
 ) -> None:
     """Convert a Katib Experiment YAML to automl's experiment format."""
     from automl.katib import from_katib
@@ -218,7 +218,7 @@ def status(
     every: Annotated[bool, typer.Option("--all", help="List every trial, not only the best "
                                                      "and the running ones.")] = False,
     wide: Wide = False,
-    watch: Annotated[bool, typer.Option("--watch", help="Show it again every --interval "
+    watch: Annotated[bool, typer.Option("--watch", "-w", help="Show it again every --interval "
                                                        "seconds until the run ends.")] = False,
     interval: Annotated[float, typer.Option(min=0.1, help="Seconds between two looks "
                                                           "(with --watch).")] = 2.0,
@@ -238,11 +238,13 @@ def status(
         raise typer.Exit(130) from None
 
 
-@app.command(epilog="Examples:  automl logs digits-svm digits-svm-0003 --tail 20  |  "
+@app.command(epilog="Examples:  automl logs digits-svm-0003 --tail 20  |  "
                      "automl logs digits-svm digits-svm-0003 --stderr -f")
 def logs(
-    name: Annotated[str, typer.Argument(help="The experiment.")],
-    trial: Annotated[str, typer.Argument(help="The trial, as status and trials name it.")],
+    name: Annotated[str, typer.Argument(help="The experiment, or the trial alone "
+                                             "(<experiment>-NNNN).")],
+    trial: Annotated[str | None, typer.Argument(help="The trial, as status and trials name "
+                                                     "it.")] = None,
     stderr: Annotated[bool, typer.Option("--stderr", help="local: its standard error, not its "
                                                           "output.")] = False,
     tail: Annotated[int | None, typer.Option(min=0, help="Only the last N lines.")] = None,
@@ -255,6 +257,8 @@ def logs(
     """Print a trial's output (kubectl logs for a trial), from this machine or the cluster."""
     from automl._terminal import visible
 
+    if trial is None:
+        name, trial = experiment_of(name, backend), name
     chosen = _backend(backend, namespace=namespace, context=context)
     shown = visible if sys.stdout.isatty() else str  # a terminal gets no escape sequences
     try:
@@ -330,6 +334,37 @@ def delete(
             raise typer.Exit(1)
     _backend(backend, storage=storage, namespace=namespace, context=context).delete(name)
     typer.echo(f"deleted {name}")
+
+
+_EXPERIMENTS = frozenset({"experiment", "experiments", "exp", "experiments.kubeflow.org"})
+_TRIALS = frozenset({"trial", "trials", "trials.kubeflow.org"})
+
+
+@app.command(epilog="Examples:  automl get experiments  |  automl get experiment digits-svm  |  "
+                    "automl get trials digits-svm")
+def get(
+    resource: Annotated[str, typer.Argument(help="experiments or trials, as kubectl names "
+                                                 "them.")],
+    name: Annotated[str | None, typer.Argument(help="The experiment.")] = None,
+    storage: Storage = None,
+    backend: Backend = "local",
+    namespace: Namespace = None,
+    context: Context = None,
+    wide: Wide = False,
+) -> None:
+    """kubectl's get: experiments as list (one: status), trials NAME as automl trials."""
+    chosen = _backend(backend, storage=storage, namespace=namespace, context=context)
+    kind = resource.lower()
+    if kind in _EXPERIMENTS:
+        chosen.print_status(name, wide=wide)
+    elif kind in _TRIALS and name is not None:
+        from automl.results.export import write_table
+
+        write_table(chosen.results(name).trials, "table", None, wide=wide)
+    else:
+        raise AutomlError(f"automl get {resource}{'' if name is None else ' ' + name}: "
+                          "expected 'get experiments [NAME]' or 'get trials EXPERIMENT' "
+                          "(or automl list, status NAME, trials NAME)")
 
 
 _register_results(app)

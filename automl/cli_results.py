@@ -20,6 +20,7 @@ from automl._cli_shared import (
     _check_output,
     _echo,
     _results,
+    output_option,
 )
 
 __all__ = ["register"]
@@ -27,10 +28,9 @@ __all__ = ["register"]
 
 def trials(
     name: Annotated[str, typer.Argument(help="The experiment.")],
-    fmt: Annotated[str, typer.Option("--format", "-f",
+    fmt: Annotated[str, typer.Option("--format",
                                      help="table, csv, json, parquet or markdown.")] = "table",
-    output: Annotated[Path | None, typer.Option("-o", "--output",
-                                                help="Write here instead of stdout.")] = None,
+    output: Annotated[Path | None, output_option("Write here instead of stdout.")] = None,
     sort: Annotated[str | None, typer.Option(help="Sort by this column, as the table names "
                                                   "it (C or params.C; objective: best "
                                                   "first).")] = None,
@@ -65,7 +65,7 @@ def trials(
 def best(
     name: Annotated[str, typer.Argument(help="The experiment.")],
     top: Annotated[int, typer.Option(min=1, help="How many of the best trials.")] = 1,
-    fmt: Annotated[str, typer.Option("--format", "-f",
+    fmt: Annotated[str, typer.Option("--format",
                                      help="text (a line each), json or csv.")] = "text",
     storage: Storage = None,
     backend: Backend = "local",
@@ -98,10 +98,9 @@ def best(
 
 def compare(
     names: Annotated[list[str], typer.Argument(help="The experiments.")],
-    fmt: Annotated[str, typer.Option("--format", "-f",
+    fmt: Annotated[str, typer.Option("--format",
                                      help="table, csv, json, parquet or markdown.")] = "table",
-    output: Annotated[Path | None, typer.Option("-o", "--output",
-                                                help="Write here instead of stdout.")] = None,
+    output: Annotated[Path | None, output_option("Write here instead of stdout.")] = None,
     storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
     = None,
     wide: Wide = False,
@@ -116,7 +115,7 @@ def compare(
 
 def report(
     names: Annotated[list[str], typer.Argument(help="The experiment, or several to compare.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")]
+    output: Annotated[Path, output_option("The HTML file to write.")]
     = Path("report.html"),
     storage: Storage = None,
     backend: Backend = "local",
@@ -175,7 +174,7 @@ def dashboard(
 _EPILOGS = {
     trials: "Examples:  automl trials digits-svm --sort objective --top 5  |  "
             "automl trials digits-svm --format parquet -o trials.parquet",
-    best: "Examples:  automl best digits-svm --top 3  |  automl best digits-svm -f json",
+    best: "Examples:  automl best digits-svm --top 3  |  automl best digits-svm --format json",
     compare: "Example:  automl compare digits-svm digits-svm-random --format markdown",
     report: "Examples:  automl report digits-svm -o report.html  |  automl report "
             "digits-compare-random digits-compare-tpe -o compare.html",

@@ -40,14 +40,14 @@ def _csv(text: str) -> pd.DataFrame:
 
 
 def test_sort_takes_the_short_name_and_desc_reverses_it(folder) -> None:
-    short = _csv(_automl(folder, "trials", "svm", "-f", "csv", "--sort", "C").stdout)
-    dotted = _csv(_automl(folder, "trials", "svm", "-f", "csv", "--sort", "params.C").stdout)
+    short = _csv(_automl(folder, "trials", "svm", "--format", "csv", "--sort", "C").stdout)
+    dotted = _csv(_automl(folder, "trials", "svm", "--format", "csv", "--sort", "params.C").stdout)
     assert list(short["trial"]) == list(dotted["trial"])
     assert list(short["params.C"]) == sorted(short["params.C"])
-    reverse = _csv(_automl(folder, "trials", "svm", "-f", "csv", "--sort", "C",
+    reverse = _csv(_automl(folder, "trials", "svm", "--format", "csv", "--sort", "C",
                            "--desc").stdout)
     assert list(reverse["params.C"]) == sorted(short["params.C"], reverse=True)
-    metric = _csv(_automl(folder, "trials", "svm", "-f", "csv", "--sort", "accuracy").stdout)
+    metric = _csv(_automl(folder, "trials", "svm", "--format", "csv", "--sort", "accuracy").stdout)
     assert list(metric["metrics.accuracy"]) == sorted(metric["metrics.accuracy"])
     wrong = _automl(folder, "trials", "svm", "--sort", "nope")
     assert wrong.returncode == 2 and "no column 'nope'" in wrong.stderr
@@ -56,18 +56,18 @@ def test_sort_takes_the_short_name_and_desc_reverses_it(folder) -> None:
 def test_best_as_json_and_csv_keeps_every_digit(folder) -> None:
     results = automl.load_results("svm", str(folder / ".automl" / "studies.journal"))
     expected = results.best(2)
-    records = json.loads(_automl(folder, "best", "svm", "--top", "2", "-f", "json").stdout)
+    records = json.loads(_automl(folder, "best", "svm", "--top", "2", "--format", "json").stdout)
     assert [r["trial"] for r in records] == list(expected["trial"])
     assert [r["objective"] for r in records] == list(expected["objective"])  # exactly
     assert [r["params.C"] for r in records] == list(expected["params.C"])
-    table = _csv(_automl(folder, "best", "svm", "--top", "2", "-f", "csv").stdout)
+    table = _csv(_automl(folder, "best", "svm", "--top", "2", "--format", "csv").stdout)
     assert list(table["objective"]) == list(expected["objective"])
-    bad = _automl(folder, "best", "svm", "-f", "yaml")
+    bad = _automl(folder, "best", "svm", "--format", "yaml")
     assert bad.returncode == 2 and "expected text, json or csv" in bad.stderr
 
 
 def test_trials_json_keeps_every_digit_and_writes_times_as_iso(folder) -> None:
     frame = automl.load_results("svm", str(folder / ".automl" / "studies.journal")).trials
-    records = json.loads(_automl(folder, "trials", "svm", "-f", "json").stdout)
+    records = json.loads(_automl(folder, "trials", "svm", "--format", "json").stdout)
     assert [r["objective"] for r in records] == list(frame["objective"])
     assert pd.Timestamp(records[0]["start_time"]) == frame["start_time"].iloc[0]
