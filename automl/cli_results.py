@@ -6,7 +6,7 @@ Each reads an experiment's results from the backend that ran it and shows or wri
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,6 +23,9 @@ from automl._cli_shared import (
     output_option,
 )
 
+if TYPE_CHECKING:
+    from automl.spec import ExperimentSpec
+
 __all__ = ["register"]
 
 
@@ -32,9 +35,10 @@ def trials(
                                      help="table, csv, json, parquet or markdown.")] = "table",
     output: Annotated[Path | None, output_option("Write here instead of stdout.")] = None,
     sort: Annotated[str | None, typer.Option(help="Sort by this column, as the table names "
-                                                  "it (C or params.C; objective: best "
-                                                  "first).")] = None,
-    desc: Annotated[bool, typer.Option("--desc", help="Reverse the sort.")] = False,
+                                                  "it (C or params.C); a metric (objective "
+                                                  "too) best first.")] = None,
+    desc: Annotated[bool, typer.Option("--desc", help="Sort largest first.")] = False,
+    asc: Annotated[bool, typer.Option("--asc", help="Sort smallest first.")] = False,
     top: Annotated[int | None, typer.Option(min=1, help="Keep the first N rows.")] = None,
     wide: Wide = False,
     storage: Storage = None,
@@ -55,11 +59,26 @@ def trials(
         if column is None:
             raise typer.BadParameter(f"no column {sort!r}; columns: {', '.join(frame.columns)}",
                                      param_hint="--sort")
-        ascending = not (column == "objective" and results.maximize)
-        frame = frame.sort_values(column, ascending=ascending != desc, kind="stable")
+        if asc and desc:
+            raise typer.BadParameter("give one of --asc and --desc", param_hint="--asc")
+        ascending = asc or (not desc and not _maximized(results.spec, column))
+        frame = frame.sort_values(column, ascending=ascending, kind="stable")
     if top is not None:
         frame = frame.head(top)
     write_table(frame, fmt, output, wide=wide)
+
+
+def _maximized(spec: ExperimentSpec, column: str) -> bool:
+    """Whether ``column`` is best largest: the objective (and its metric) by the objective's
+    type, another metric by its strategy (``latest`` as the objective); others never."""
+    metric = column.removeprefix("metrics.")
+    objective = spec.objective
+    if column == "objective" or metric == objective.metric:
+        return objective.type == "maximize"
+    if not column.startswith("metrics."):
+        return False
+    strategy = objective.strategy(metric)
+    return objective.type == "maximize" if strategy == "latest" else strategy == "max"
 
 
 def best(
