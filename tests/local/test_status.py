@@ -36,7 +36,7 @@ def test_status_shows_counts_and_the_five_best_and_says_how_to_see_the_rest(tmp_
     result = _automl("status", "t", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "trials: 8 of 8 (8 Succeeded)" in result.stdout
-    shown = [line.split()[1] for line in result.stdout.splitlines() if "│ t-000" in line]
+    shown = [line.split()[0] for line in result.stdout.splitlines() if line.startswith("t-000")]
     assert shown == best_five
     assert "3 more trials: automl status t --all, or automl trials t" in result.stdout
 
@@ -46,7 +46,8 @@ def test_list_shows_every_experiment(tmp_path) -> None:
     run(spec(name="other", budget={"max_trials": 1, "parallel_trials": 1}), tmp_path)
     result = _automl("list", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "│ t " in result.stdout and "│ other " in result.stdout
+    assert [line.split()[0] for line in result.stdout.splitlines()] == ["experiment", "t",
+                                                                       "other"]
 
 
 def test_status_of_an_unknown_experiment_names_the_ones_there_are(tmp_path) -> None:
