@@ -100,11 +100,11 @@ def _check_output(output: Path | None) -> None:
         check_file(output)
 
 
-def _echo(line: str) -> None:
+def _echo(line: str, *, err: bool = False) -> None:
     """Print a line holding trial text (names, values, reasons), control characters escaped."""
     from automl._terminal import visible
 
-    typer.echo(visible(line))
+    typer.echo(visible(line), err=err)
 
 
 def _write(text: str, output: Path | None) -> None:

@@ -203,6 +203,12 @@ def run(
         params = " ".join(f"{k}={v}" for k, v in shown.items())
         _echo(f"best: {summary.best['name']} "
               f"objective={objective_text(summary.best['objective'])} {params}".rstrip(" "))
+    else:
+        from automl.results.failures import failures_line
+
+        why = failures_line(_backend(backend, storage=storage, namespace=namespace,
+                                     context=context).results(summary.name).trials)
+        _echo(f"best: -{'; ' + why if why else ''}")
     if summary.status == "Failed":
         raise typer.Exit(1)
 

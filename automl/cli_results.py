@@ -97,7 +97,11 @@ def best(
     results = _results(name, storage, backend, namespace, context)
     chosen = results.best(top)
     if chosen.empty:
-        typer.echo(f"{name}: no trial has an objective value yet", err=fmt != "text")
+        from automl.results.failures import failures_line
+
+        why = failures_line(results.trials)
+        _echo(f"{name}: no trial has an objective value yet{'; ' + why if why else ''}",
+              err=fmt != "text")
         raise typer.Exit(1)
     if fmt != "text":
         from automl.results.export import write_table

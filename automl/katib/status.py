@@ -63,8 +63,11 @@ def print_katib_status(name: str | None, cluster: KatibCluster, *, every: bool =
 
 def _table(console: Console, trials: pd.DataFrame, wide: bool, title: str | None = None) -> None:
     params = [c for c in trials.columns if c.startswith("params.")]
-    print_table(("trial", "status", "objective", *(p.removeprefix("params.") for p in params)),
+    print_table(("trial", "status", "objective", *(p.removeprefix("params.") for p in params),
+                 "reason"),
                 [(row["trial"], row["status"],
                   "" if row["objective"] != row["objective"] else f"{row['objective']:.6g}",
-                  *(row[p] for p in params)) for _, row in trials.iterrows()],
+                  *(row[p] for p in params),
+                  row["reason"] if isinstance(row["reason"], str) else "")
+                 for _, row in trials.iterrows()],
                 wide=wide, title=title, console=console)
