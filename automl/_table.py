@@ -25,7 +25,7 @@ from rich.table import Column, Table
 
 from automl._terminal import plain, visible
 
-__all__ = ["FittedTable", "fit", "output_width", "plain_columns", "print_table"]
+__all__ = ["FittedTable", "fit", "output_width", "plain_columns", "print_line", "print_table"]
 
 KEYS = frozenset({"trial", "experiment", "status", "name"})
 """Columns shown whole on every width: what a row is and what state it is in."""
@@ -192,6 +192,14 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *,
         out.width = asked
     if fitted.note():
         out.print(plain(fitted.note(), "dim"), highlight=False)
+
+
+def print_line(console: Console, *parts: object, sep: str = " ") -> None:
+    """Print a line of text beside the tables: wrapped at words on a terminal, whole on a
+    pipe or in a file (one line for ``grep``); the first part bold on a terminal."""
+    texts = [plain(part, "bold" if i == 0 and len(parts) > 1 else "")
+             for i, part in enumerate(parts)]
+    console.print(*texts, sep=sep, highlight=False, soft_wrap=not sys.stdout.isatty())
 
 
 def _drawn(widths: Iterable[int]) -> int:
