@@ -101,10 +101,23 @@ def _check_output(output: Path | None) -> None:
 
 
 def _echo(line: str, *, err: bool = False) -> None:
-    """Print a line holding trial text (names, values, reasons), control characters escaped."""
+    """Print a line holding trial text (names, values, reasons), control characters escaped.
+
+    On a terminal a long line is wrapped between words (a terminal would cut ``2.87e-05``
+    or ``completed`` in two), the rest indented; a pipe or a file gets it whole.
+    """
+    import sys
+    import textwrap
+
+    from automl._table import output_width
     from automl._terminal import visible
 
-    typer.echo(visible(line), err=err)
+    text = visible(line)
+    width = output_width() if (sys.stderr if err else sys.stdout).isatty() else None
+    if width is not None and len(text) > width:
+        text = "\n".join(textwrap.wrap(text, width, subsequent_indent="  ",
+                                        break_long_words=False, break_on_hyphens=False))
+    typer.echo(text, err=err)
 
 
 def _write(text: str, output: Path | None) -> None:

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from automl import __version__
+from automl._cli_help import tidy_help
 from automl._cli_shared import (
     EXIT_BAD_INPUT,
     INT32_MAX,
@@ -422,6 +423,7 @@ def _pipelines() -> None:
 
 
 _pipelines()
+tidy_help(app)
 
 
 def main() -> None:
