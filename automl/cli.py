@@ -335,8 +335,10 @@ def delete(
         if not sys.stdin.isatty():
             raise AutomlError(f"not deleting {where} {name!r}: stdin is not a terminal "
                               "to ask on; give --yes to delete it")
-        if not typer.confirm(f"Delete {where} {name!r} with its trials?", default=False,
-                             err=True):
+        # Asked on stderr, read from stdin: stdout stays for what the command prints (click's
+        # confirm writes the prompt's last space to stdout).
+        typer.echo(f"Delete {where} {name!r} with its trials? [y/N]: ", err=True, nl=False)
+        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             typer.echo(f"kept {name}", err=True)
             raise typer.Exit(1)
     _backend(backend, storage=storage, namespace=namespace, context=context).delete(name)

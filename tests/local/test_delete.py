@@ -144,28 +144,41 @@ def _delete_asked(folder: Path, answer: str) -> subprocess.CompletedProcess:
         os.close(leader)
 
 
-@pytest.mark.parametrize(("answer", "status", "kept"), [("n", 1, True), ("", 1, True),
-                                                       ("y", 0, False)])
-def test_delete_on_a_terminal_asks_and_deletes_only_on_yes(tmp_path, answer, status,
-                                                            kept) -> None:
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory) -> Path:
+    """A finished experiment t, for the tests that must leave it as it is."""
+    folder = tmp_path_factory.mktemp("kept")
+    write_experiment(folder, max_trials=1, parallel_trials=1)
+    assert automl_run(folder).returncode == 0
+    return folder
+
+
+@pytest.mark.parametrize("answer", ["n", ""])
+def test_delete_on_a_terminal_asks_and_keeps_everything_unless_told_yes(finished,
+                                                                         answer) -> None:
+    before = _everything(finished)
+    result = _delete_asked(finished, answer)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.startswith("Delete the local experiment 't' with its trials? [y/N]")
+    assert result.stderr.endswith("kept t\n")
+    assert _everything(finished) == before and _studies(finished) == ["t"]
+
+
+def test_delete_on_a_terminal_deletes_on_yes(tmp_path) -> None:
     write_experiment(tmp_path, max_trials=1, parallel_trials=1)
     assert automl_run(tmp_path).returncode == 0
-    result = _delete_asked(tmp_path, answer)
-    assert result.returncode == status, result.stderr
-    assert result.stderr.startswith("Delete the local experiment 't' with its trials? [y/N]")
-    assert (_studies(tmp_path) == ["t"]) is kept
-    assert (tmp_path / ".automl/runs/t").exists() is kept
+    result = _delete_asked(tmp_path, "y")
+    assert (result.returncode, result.stdout) == (0, "deleted t\n"), result.stderr
+    assert _studies(tmp_path) == [] and not (tmp_path / ".automl/runs/t").exists()
 
 
 def test_delete_without_a_terminal_or_yes_refuses_in_one_line_and_keeps_everything(
-        tmp_path) -> None:
-    write_experiment(tmp_path, max_trials=1, parallel_trials=1)
-    assert automl_run(tmp_path).returncode == 0
-    before = _everything(tmp_path)
-    result = subprocess.run([sys.executable, "-m", "automl", "delete", "t"], cwd=tmp_path,
+        finished) -> None:
+    before = _everything(finished)
+    result = subprocess.run([sys.executable, "-m", "automl", "delete", "t"], cwd=finished,
                             stdin=subprocess.DEVNULL, capture_output=True, text=True,
                             timeout=120)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == ("error: not deleting the local experiment 't': stdin is not a "
                              "terminal to ask on; give --yes to delete it\n")
-    assert _everything(tmp_path) == before
+    assert _everything(finished) == before and _studies(finished) == ["t"]
