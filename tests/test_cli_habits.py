@@ -11,7 +11,7 @@ import typer.main
 from automl._cli_shared import experiment_of
 from automl.cli import app
 from automl.errors import AutomlError
-from tests.faults.helpers import automl_each, automl_run, write_experiment
+from tests.faults.helpers import automl_each, finished_experiment
 
 
 def _options() -> list[tuple[str, str, list[str]]]:
@@ -88,10 +88,8 @@ def test_a_name_that_is_no_trial_name_is_refused(name, backend) -> None:
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("habits")
-    write_experiment(folder, max_trials=2, parallel_trials=2)
-    assert automl_run(folder).returncode == 0
-    return folder
+    return finished_experiment(tmp_path_factory.mktemp("habits"), max_trials=2,
+                               parallel_trials=2)
 
 
 def test_logs_of_a_trial_alone_finds_its_experiment(finished) -> None:

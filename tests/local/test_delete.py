@@ -10,18 +10,15 @@ import optuna
 import pytest
 
 from automl.local.store import open_storage
-from tests.faults.helpers import automl_run, start, trials, wait_until, write_experiment
-
-# A trial that runs until the test lets it end (the file "go" appears where it runs).
-_WAITS = ("import os, time\n"
-          "while not os.path.exists('go'):\n"
-          "    time.sleep(0.05)\n"
-          "print('loss=0.5')\n")
-
-
-def _waiting_experiment(folder: Path, max_trials: int) -> None:
-    write_experiment(folder, max_trials=max_trials, parallel_trials=1, command=[
-        sys.executable, "-c", _WAITS, "${trialParameters.x}", "${trialParameters.y}"])
+from tests.faults.helpers import (
+    automl_run,
+    finished_experiment,
+    start,
+    trials,
+    wait_until,
+    waiting_experiment,
+    write_experiment,
+)
 
 
 def _delete(folder: Path, name: str, *options: str) -> subprocess.CompletedProcess:
@@ -103,7 +100,7 @@ def _delete_while_it_runs(run_in: Path, delete_in: Path, *options: str
 
 
 def test_a_running_experiment_is_not_deleted_and_its_run_goes_on(tmp_path) -> None:
-    _waiting_experiment(tmp_path, max_trials=2)
+    waiting_experiment(tmp_path, max_trials=2)
     deleted, run = _delete_while_it_runs(tmp_path, tmp_path)
     assert deleted.returncode == 1
     assert deleted.stderr == ("error: cannot delete experiment 't': it is running here (an "
@@ -118,7 +115,7 @@ def test_a_running_experiment_is_not_deleted_and_its_run_goes_on(tmp_path) -> No
 def test_an_experiment_running_from_another_folder_on_the_same_storage_is_not_deleted(
         tmp_path) -> None:
     journal = str(tmp_path / "shared.journal")
-    _waiting_experiment(tmp_path / "a", max_trials=1)
+    waiting_experiment(tmp_path / "a", max_trials=1)
     (tmp_path / "b").mkdir()
     deleted, run = _delete_while_it_runs(tmp_path / "a", tmp_path / "b", "--storage", journal)
     assert deleted.returncode == 1
@@ -147,10 +144,8 @@ def _delete_asked(folder: Path, answer: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory) -> Path:
     """A finished experiment t, for the tests that must leave it as it is."""
-    folder = tmp_path_factory.mktemp("kept")
-    write_experiment(folder, max_trials=1, parallel_trials=1)
-    assert automl_run(folder).returncode == 0
-    return folder
+    return finished_experiment(tmp_path_factory.mktemp("kept"), max_trials=1,
+                               parallel_trials=1)
 
 
 @pytest.mark.parametrize("answer", ["n", ""])

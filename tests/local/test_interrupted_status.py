@@ -4,17 +4,10 @@ run lock) and how to resume it; a run that goes on is Running."""
 from __future__ import annotations
 
 import signal
-import sys
 from pathlib import Path
 
 from automl.local.status import INTERRUPTED
-from tests.faults.helpers import automl_each, start, trials, wait_until, write_experiment
-
-# A trial that runs until the test lets it end (the file "go" appears where it runs).
-_WAITS = ("import os, time\n"
-          "while not os.path.exists('go'):\n"
-          "    time.sleep(0.05)\n"
-          "print('loss=0.5')\n")
+from tests.faults.helpers import automl_each, start, trials, wait_until, waiting_experiment
 
 _LOOKS = [["list"], ["status", "t"], ["status", "t", "--all"]]
 
@@ -27,8 +20,7 @@ def _state(shown: tuple[int, str, str], line_start: str) -> str:
 
 def test_a_run_stopped_by_ctrl_c_is_interrupted_with_how_to_resume_while_a_running_one_is_running(
         tmp_path: Path) -> None:
-    write_experiment(tmp_path, max_trials=2, parallel_trials=1, command=[
-        sys.executable, "-c", _WAITS, "${trialParameters.x}", "${trialParameters.y}"])
+    waiting_experiment(tmp_path, max_trials=2)
     run = start(tmp_path)
     try:
         assert wait_until(lambda: any(not t.state.is_finished() for t in trials(tmp_path)),
