@@ -100,7 +100,7 @@ def test_trials_table_on_a_pipe_is_plain_whole_columns_as_kubectl_prints_them(fo
     header, *rows = text.splitlines()
     assert header.split() == ["trial", "status", "objective", "C", "gamma", "kernel", "degree",
                               "tolerance", "accuracy", "start_time", "completion_time",
-                              "duration_s"]
+                              "duration_s", "reason"]
     assert [r.split()[0] for r in rows] == [f"{NAME}-{i:04d}" for i in range(8)]
 
 
