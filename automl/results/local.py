@@ -77,7 +77,7 @@ def _row(name: str, record: dict[str, Any], spec: Any) -> dict[str, Any]:
             "objective": record.get("objective"), "params": record.get("params", {}),
             "metrics": metrics, "start": record.get("start"), "end": record.get("end"),
             "backend": "local", "pbt": record.get("pbt"),
-            "reason": None if record["status"] == "Succeeded" else record.get("reason")}
+            "reason": record.get("reason")}
 
 
 def _observations(name: str, trial: str, folder: Path, out: dict[str, list[Any]]) -> None:

@@ -19,9 +19,10 @@ STATUSES = ["Succeeded", "Failed", "EarlyStopped", "MetricsUnavailable", "Runnin
 
 TRIAL_COLUMNS = ["experiment", "trial", "status", "objective", "start_time", "completion_time",
                  "duration_s", "backend", "reason"]
-"""The fixed columns of the trials table; ``reason`` says why a trial did not succeed (empty
-for one that did, or still runs): the engine's reason locally, the Trial condition's
-``reason: message`` on Katib. ``params.<name>`` and ``metrics.<name>`` follow
+"""The fixed columns of the trials table; ``reason`` says why a trial did not succeed, or
+what to know of one that did (its log was cut at the size limit); empty when there is
+nothing to say: the engine's reason locally, the ending Trial condition's ``reason:
+message`` on Katib. ``params.<name>`` and ``metrics.<name>`` follow
 ``objective``, and between them a NAS experiment has ``architecture`` (in words) and a pbt
 experiment ``generation`` and ``parent`` (the trial whose checkpoint it started from)."""
 

@@ -102,3 +102,17 @@ def test_a_katib_trials_reason_is_its_ending_conditions_reason_and_message(condi
     frame = automl.results.schema.trials_frame([row], spec)
     assert (frame["reason"].iloc[0] if reason else None) == reason
     assert bool(frame["reason"].isna().all()) is (reason is None)
+
+
+@pytest.mark.parametrize(("status", "reason", "shown"), [
+    ("Succeeded", "stdout.log stops at 1048576 bytes (File too large); its metrics were still "
+     "read", "stdout.log stops at 1048576 bytes (File too large); its metrics were still read"),
+    ("Succeeded", "", None), ("Killed", "stopped by Ctrl-C", "stopped by Ctrl-C")])
+def test_a_local_trials_reason_is_kept_whatever_its_status_and_empty_is_none(
+        failed, status, reason, shown) -> None:
+    from automl.results.local import _row
+
+    spec = automl.load_results("t", root=failed[0] / ".automl").spec
+    row = _row("t", {"name": "t-0000", "status": status, "reason": reason}, spec)
+    value = automl.results.schema.trials_frame([row], spec)["reason"].iloc[0]
+    assert (None if value is pd.NA else value) == shown
