@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -10,7 +11,7 @@ import typer
 from automl.backends import BACKENDS
 
 __all__ = ["EXIT_BAD_INPUT", "INT32_MAX", "Backend", "Context", "DbManager", "Namespace",
-           "Storage", "Wide"]
+           "Storage", "Wide", "experiment_of", "output_option"]
 
 EXIT_BAD_INPUT = 2
 INT32_MAX = 2**31 - 1  # Katib's budget fields are int32
@@ -26,6 +27,50 @@ Wide = Annotated[bool, typer.Option("--wide", help="Every column whole, however 
                                                    "fit).")]
 DbManager = Annotated[str | None, typer.Option(
     help="katib: Katib's DB manager host:port, for the full observation logs.")]
+
+
+FORMAT_NAMES = frozenset({"table", "text", "csv", "json", "parquet", "markdown", "yaml", "wide",
+                          "name", "jsonpath", "go-template", "custom-columns"})
+"""Words kubectl's ``-o`` takes (and automl's --format): never meant as a file name."""
+
+
+def output_option(help: str) -> Any:
+    """The ``-o``/``--output`` option: a file (or folder) to write, never a format name."""
+    return typer.Option("-o", "--output", help=help, callback=_not_a_format)
+
+
+def _not_a_format(value: Path | None) -> Path | None:
+    """Refuse ``-o json``: kubectl's habit, which would write a file named json."""
+    if value is not None and value.name.split("=")[0] in FORMAT_NAMES and value.suffix == "" \
+            and value.parent == Path():
+        from automl.errors import AutomlError
+
+        raise AutomlError(f"-o {value}: -o names the file to write here, not kubectl's "
+                          "output format (trials, best and compare take --format; tables "
+                          "--wide)")
+    return value
+
+
+# How each backend names trials: the local engine <experiment>-NNNN, Katib's controller
+# <experiment>-<8 random lower-case letters and digits>.
+_TRIAL_SUFFIX = {"local": re.compile(r"-[0-9]{4,}"), "katib": re.compile(r"-[a-z0-9]{8}")}
+
+
+def experiment_of(trial: str, backend: str) -> str:
+    """The experiment a trial name belongs to, read off the name as the backend makes it.
+
+    Raises:
+        AutomlError: When ``trial`` is not a trial name of ``backend`` (exit status 2).
+    """
+    from automl.errors import AutomlError
+
+    experiment, _, suffix = trial.rpartition("-")
+    pattern = _TRIAL_SUFFIX.get(backend)
+    if not experiment or pattern is None or not pattern.fullmatch(f"-{suffix}"):
+        raise AutomlError(f"{trial!r} is not a trial name (<experiment>-NNNN); give the "
+                          f"experiment and the trial: automl logs {trial} TRIAL (automl "
+                          f"status {trial} --all lists them)")
+    return experiment
 
 
 def _cluster(namespace: str | None, context: str | None) -> Any:
@@ -55,11 +100,24 @@ def _check_output(output: Path | None) -> None:
         check_file(output)
 
 
-def _echo(line: str) -> None:
-    """Print a line holding trial text (names, values, reasons), control characters escaped."""
+def _echo(line: str, *, err: bool = False) -> None:
+    """Print a line holding trial text (names, values, reasons), control characters escaped.
+
+    On a terminal a long line is wrapped between words (a terminal would cut ``2.87e-05``
+    or ``completed`` in two), the rest indented; a pipe or a file gets it whole.
+    """
+    import sys
+    import textwrap
+
+    from automl._table import output_width
     from automl._terminal import visible
 
-    typer.echo(visible(line))
+    text = visible(line)
+    width = output_width() if (sys.stderr if err else sys.stdout).isatty() else None
+    if width is not None and len(text) > width:
+        text = "\n".join(textwrap.wrap(text, width, subsequent_indent="  ",
+                                        break_long_words=False, break_on_hyphens=False))
+    typer.echo(text, err=err)
 
 
 def _write(text: str, output: Path | None) -> None:

@@ -5,8 +5,9 @@ other columns are shown whole while they fit, left first (an empty one not at al
 text (a reason, a DARTS genotype, an ENAS architecture in words) is cut to one line ending
 in ``…`` rather than wrapped into a tower of fragments; what does not fit at all is left
 out and named under the table. ``wide`` shows every column whole, however wide that makes
-the lines. Output that is not a terminal (a pipe, a file) is laid out wide, as kubectl
-does, unless ``COLUMNS`` says a width.
+the lines. Output that is not a terminal (a pipe, a file) gets plain columns, as ``kubectl
+get`` prints them: a header row, then the rows, space-aligned, every column whole, no box
+and no wrapping (``| grep``, ``| head`` and ``awk`` read lines, not drawings).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from rich.table import Column, Table
 
 from automl._terminal import plain, visible
 
-__all__ = ["FittedTable", "fit", "output_width", "print_table"]
+__all__ = ["FittedTable", "fit", "output_width", "plain_columns", "print_line", "print_table"]
 
 KEYS = frozenset({"trial", "experiment", "status", "name"})
 """Columns shown whole on every width: what a row is and what state it is in."""
@@ -34,6 +35,11 @@ LONG = 24
 
 _SHORTEST = 12
 """A long text gets at least this many characters, or is left out."""
+
+EMPTY = "-"
+"""A plain column's empty cell: something there, so that ``awk`` counts the fields right."""
+
+_GAP = "   "  # between plain columns, as kubectl's
 
 
 @dataclass
@@ -132,17 +138,52 @@ def fit(headers: Sequence[str], rows: Sequence[Sequence[object]], width: int | N
                             if limits[i] is not None and limits[i] < natural[i]])
 
 
+def plain_columns(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    """The table as ``kubectl get`` prints it to a pipe: header row, space-aligned rows.
+
+    Every column is whole (an empty one is left out, as on a terminal); an empty cell is
+    :data:`EMPTY`; line ends in a cell are shown as ``\\n``, so a row stays one line.
+
+    Example:
+        >>> plain_columns(["trial", "objective"], [["t-0001", "0.9"], ["t-0002", ""]])
+        ['trial    objective', 't-0001   0.9', 't-0002   -']
+    """
+    cells = [[visible(c).replace("\n", "\\n") for c in row] for row in rows]
+    shown = [i for i, h in enumerate(headers) if h in KEYS or any(r[i] for r in cells)]
+    table = [[visible(headers[i]) for i in shown],
+             *([row[i] or EMPTY for i in shown] for row in cells)]
+    widths = [max(cell_len(line[k]) for line in table) for k in range(len(shown))]
+    return [_GAP.join(cell + " " * (width - cell_len(cell))
+                      for cell, width in zip(line, widths, strict=True)).rstrip()
+            for line in table]
+
+
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *,
                 wide: bool = False, title: str | None = None, priority: Sequence[str] = (),
-                console: Console | None = None) -> None:
+                console: Console | None = None, terminal: bool | None = None) -> None:
     """Print a fitted table on stdout (or ``console``), with a line naming what it left out.
 
     The width is :func:`output_width`'s; a table wider than that (its keys alone, or
-    ``wide``) is drawn whole, as kubectl draws it, for the terminal to wrap.
+    ``wide``) is drawn whole, as kubectl draws it, for the terminal to wrap. Output that is
+    not a terminal gets :func:`plain_columns` (with the title, if any, on a line above).
+
+    Args:
+        headers: The column headers.
+        rows: The cells, one sequence per row.
+        wide: Every column whole, however wide the lines.
+        title: A line above the table.
+        priority: The headers to find room for first (see :func:`fit`).
+        console: Where to print (default: stdout).
+        terminal: Whether the output ends on a terminal (default: whether stdout is one).
     """
+    out = console or Console()
+    if not (sys.stdout.isatty() if terminal is None else terminal):
+        lines = ([visible(title)] if title else []) + plain_columns(headers, rows)
+        for line in lines:
+            out.print(plain(line), soft_wrap=True, highlight=False)
+        return
     fitted = fit(headers, rows, None if wide else output_width(), title=title,
                  priority=priority)
-    out = console or Console()
     asked = out.width
     out.width = fitted.width
     try:
@@ -151,6 +192,14 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *,
         out.width = asked
     if fitted.note():
         out.print(plain(fitted.note(), "dim"), highlight=False)
+
+
+def print_line(console: Console, *parts: object, sep: str = " ") -> None:
+    """Print a line of text beside the tables: wrapped at words on a terminal, whole on a
+    pipe or in a file (one line for ``grep``); the first part bold on a terminal."""
+    texts = [plain(part, "bold" if i == 0 and len(parts) > 1 else "")
+             for i, part in enumerate(parts)]
+    console.print(*texts, sep=sep, highlight=False, soft_wrap=not sys.stdout.isatty())
 
 
 def _drawn(widths: Iterable[int]) -> int:

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from automl import __version__
+from automl._cli_help import tidy_help
 from automl._cli_shared import (
     EXIT_BAD_INPUT,
     INT32_MAX,
@@ -29,6 +30,8 @@ from automl._cli_shared import (
     _cluster,
     _echo,
     _write,
+    experiment_of,
+    output_option,
 )
 from automl.cli_results import register as _register_results
 from automl.errors import AutomlError, Terminated
@@ -119,8 +122,7 @@ def validate(
                     "kubectl apply -f katib.yaml")
 def compile_(
     file: Annotated[Path, typer.Argument(help="The experiment file.")],
-    output: Annotated[Path | None, typer.Option("-o", "--output",
-                                                help="Write here instead of stdout.")] = None,
+    output: Annotated[Path | None, output_option("Write here instead of stdout.")] = None,
 ) -> None:
     """Compile an experiment to the Katib Experiment YAML that kubectl applies."""
     from automl._api import load
@@ -137,8 +139,7 @@ def compile_(
              epilog="Example:  automl import random.yaml -o experiment.yaml")
 def import_(
     file: Annotated[Path, typer.Argument(help="A Katib Experiment YAML file.")],
-    output: Annotated[Path | None, typer.Option("-o", "--output",
-                                                help="Write here instead of stdout.")] = None,
+    output: Annotated[Path | None, output_option("Write here instead of stdout.")] = None,
 ) -> None:
     """Convert a Katib Experiment YAML to automl's experiment format."""
     from automl.katib import from_katib
@@ -227,6 +228,12 @@ def run(
         params = " ".join(f"{k}={v}" for k, v in shown.items())
         _echo(f"best: {summary.best['name']} "
               f"objective={objective_text(summary.best['objective'])} {params}".rstrip(" "))
+    else:
+        from automl.results.failures import failures_line
+
+        why = failures_line(_backend(backend, storage=storage, namespace=namespace,
+                                     context=context).results(summary.name).trials)
+        _echo(f"best: -{'; ' + why if why else ''}")
     if summary.status == "Failed":
         raise typer.Exit(1)
 
@@ -242,7 +249,7 @@ def status(
     every: Annotated[bool, typer.Option("--all", help="List every trial, not only the best "
                                                      "and the running ones.")] = False,
     wide: Wide = False,
-    watch: Annotated[bool, typer.Option("--watch", help="Show it again every --interval "
+    watch: Annotated[bool, typer.Option("--watch", "-w", help="Show it again every --interval "
                                                        "seconds until the run ends.")] = False,
     interval: Annotated[float, typer.Option(min=0.1, help="Seconds between two looks "
                                                           "(with --watch).")] = 2.0,
@@ -262,11 +269,13 @@ def status(
         raise typer.Exit(130) from None
 
 
-@app.command(epilog="Examples:  automl logs digits-svm digits-svm-0003 --tail 20  |  "
+@app.command(epilog="Examples:  automl logs digits-svm-0003 --tail 20  |  "
                      "automl logs digits-svm digits-svm-0003 --stderr -f")
 def logs(
-    name: Annotated[str, typer.Argument(help="The experiment.")],
-    trial: Annotated[str, typer.Argument(help="The trial, as status and trials name it.")],
+    name: Annotated[str, typer.Argument(help="The experiment, or the trial alone "
+                                             "(<experiment>-NNNN).")],
+    trial: Annotated[str | None, typer.Argument(help="The trial, as status and trials name "
+                                                     "it.")] = None,
     stderr: Annotated[bool, typer.Option("--stderr", help="local: its standard error, not its "
                                                           "output.")] = False,
     tail: Annotated[int | None, typer.Option(min=0, help="Only the last N lines.")] = None,
@@ -280,6 +289,8 @@ def logs(
     """Print a trial's output (kubectl logs for a trial), from this machine or the cluster."""
     from automl._terminal import visible
 
+    if trial is None:
+        name, trial = experiment_of(name, backend), name
     chosen = _backend(backend, storage=storage, namespace=namespace, context=context)
     shown = visible if sys.stdout.isatty() else str  # a terminal gets no escape sequences
     try:
@@ -326,17 +337,68 @@ def budget(
 
 
 @app.command(epilog="Examples:  automl delete digits-svm  |  automl delete digits-svm "
-                    "--backend katib")
+                    "--backend katib --yes")
 def delete(
     name: Annotated[str, typer.Argument(help="The experiment.")],
     backend: Backend = "local",
     storage: Storage = None,
     namespace: Namespace = None,
     context: Context = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking (needed "
+                                                          "when stdin is not a terminal).")]
+    = False,
 ) -> None:
-    """Delete an experiment with its trials (locally: its study and its trials' logs)."""
+    """Delete an experiment with its trials (locally: its study and its trials' logs).
+
+    On a terminal it asks first; elsewhere (a script, a pipe) it deletes only with --yes.
+    """
+    where = ("the local experiment" if backend == "local"
+             else f"the experiment on the {backend} backend")
+    if not yes:
+        # Unlike kubectl delete, which asks nothing: a pasted block or a script run in the
+        # wrong folder must not delete what cannot be made again (the study, the logs).
+        if not sys.stdin.isatty():
+            raise AutomlError(f"not deleting {where} {name!r}: stdin is not a terminal "
+                              "to ask on; give --yes to delete it")
+        # Asked on stderr, read from stdin: stdout stays for what the command prints (click's
+        # confirm writes the prompt's last space to stdout).
+        typer.echo(f"Delete {where} {name!r} with its trials? [y/N]: ", err=True, nl=False)
+        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+            typer.echo(f"kept {name}", err=True)
+            raise typer.Exit(1)
     _backend(backend, storage=storage, namespace=namespace, context=context).delete(name)
     typer.echo(f"deleted {name}")
+
+
+_EXPERIMENTS = frozenset({"experiment", "experiments", "exp", "experiments.kubeflow.org"})
+_TRIALS = frozenset({"trial", "trials", "trials.kubeflow.org"})
+
+
+@app.command(epilog="Examples:  automl get experiments  |  automl get experiment digits-svm  |  "
+                    "automl get trials digits-svm")
+def get(
+    resource: Annotated[str, typer.Argument(help="experiments or trials, as kubectl names "
+                                                 "them.")],
+    name: Annotated[str | None, typer.Argument(help="The experiment.")] = None,
+    storage: Storage = None,
+    backend: Backend = "local",
+    namespace: Namespace = None,
+    context: Context = None,
+    wide: Wide = False,
+) -> None:
+    """kubectl's get: experiments as list (one: status), trials NAME as automl trials."""
+    chosen = _backend(backend, storage=storage, namespace=namespace, context=context)
+    kind = resource.lower()
+    if kind in _EXPERIMENTS:
+        chosen.print_status(name, wide=wide)
+    elif kind in _TRIALS and name is not None:
+        from automl.results.export import write_table
+
+        write_table(chosen.results(name).trials, "table", None, wide=wide)
+    else:
+        raise AutomlError(f"automl get {resource}{'' if name is None else ' ' + name}: "
+                          "expected 'get experiments [NAME]' or 'get trials EXPERIMENT' "
+                          "(or automl list, status NAME, trials NAME)")
 
 
 _register_results(app)
@@ -395,6 +457,7 @@ def _pipelines() -> None:
 
 
 _pipelines()
+tidy_help(app)
 
 
 def main() -> None:

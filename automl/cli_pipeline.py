@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from automl._cli_shared import output_option
 from automl._terminal import visible
 
 __all__ = ["pipeline_app"]
@@ -31,7 +32,7 @@ _SOURCE_HELP = ("An experiment file (automl's or Katib's: a tuning-only pipeline
                              "-o pipeline.yaml")
 def pipeline_compile(
     source: Annotated[Path, typer.Argument(help=_SOURCE_HELP)],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The pipeline YAML to write.")]
+    output: Annotated[Path, output_option("The pipeline YAML to write.")]
     = Path("pipeline.yaml"),
     image: Annotated[str | None, typer.Option(help="The tuning step's image (one 'automl "
                                                    "pipeline image' built).")] = None,
@@ -74,7 +75,7 @@ def pipeline_compile(
                              "build --tag registry.example.org/automl-tune:1")
 def pipeline_image(
     source: Annotated[Path, typer.Argument(help=_SOURCE_HELP)],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The context folder (new or "
+    output: Annotated[Path, output_option("The context folder (new or "
                                                                 "empty).")],
     tag: Annotated[str, typer.Option(help="The image to build.")] = "automl-tune:latest",
     base_image: Annotated[str, typer.Option(help="The image to start from (Python 3.10+, "

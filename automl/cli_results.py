@@ -6,7 +6,7 @@ Each reads an experiment's results from the backend that ran it and shows or wri
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,21 +20,25 @@ from automl._cli_shared import (
     _check_output,
     _echo,
     _results,
+    output_option,
 )
+
+if TYPE_CHECKING:
+    from automl.spec import ExperimentSpec
 
 __all__ = ["register"]
 
 
 def trials(
     name: Annotated[str, typer.Argument(help="The experiment.")],
-    fmt: Annotated[str, typer.Option("--format", "-f",
+    fmt: Annotated[str, typer.Option("--format",
                                      help="table, csv, json, parquet or markdown.")] = "table",
-    output: Annotated[Path | None, typer.Option("-o", "--output",
-                                                help="Write here instead of stdout.")] = None,
+    output: Annotated[Path | None, output_option("Write here instead of stdout.")] = None,
     sort: Annotated[str | None, typer.Option(help="Sort by this column, as the table names "
-                                                  "it (C or params.C; objective: best "
-                                                  "first).")] = None,
-    desc: Annotated[bool, typer.Option("--desc", help="Reverse the sort.")] = False,
+                                                  "it (C or params.C); a metric (objective "
+                                                  "too) best first.")] = None,
+    desc: Annotated[bool, typer.Option("--desc", help="Sort largest first.")] = False,
+    asc: Annotated[bool, typer.Option("--asc", help="Sort smallest first.")] = False,
     top: Annotated[int | None, typer.Option(min=1, help="Keep the first N rows.")] = None,
     wide: Wide = False,
     storage: Storage = None,
@@ -55,17 +59,32 @@ def trials(
         if column is None:
             raise typer.BadParameter(f"no column {sort!r}; columns: {', '.join(frame.columns)}",
                                      param_hint="--sort")
-        ascending = not (column == "objective" and results.maximize)
-        frame = frame.sort_values(column, ascending=ascending != desc, kind="stable")
+        if asc and desc:
+            raise typer.BadParameter("give one of --asc and --desc", param_hint="--asc")
+        ascending = asc or (not desc and not _maximized(results.spec, column))
+        frame = frame.sort_values(column, ascending=ascending, kind="stable")
     if top is not None:
         frame = frame.head(top)
     write_table(frame, fmt, output, wide=wide)
 
 
+def _maximized(spec: ExperimentSpec, column: str) -> bool:
+    """Whether ``column`` is best largest: the objective (and its metric) by the objective's
+    type, another metric by its strategy (``latest`` as the objective); others never."""
+    metric = column.removeprefix("metrics.")
+    objective = spec.objective
+    if column == "objective" or metric == objective.metric:
+        return objective.type == "maximize"
+    if not column.startswith("metrics."):
+        return False
+    strategy = objective.strategy(metric)
+    return objective.type == "maximize" if strategy == "latest" else strategy == "max"
+
+
 def best(
     name: Annotated[str, typer.Argument(help="The experiment.")],
     top: Annotated[int, typer.Option(min=1, help="How many of the best trials.")] = 1,
-    fmt: Annotated[str, typer.Option("--format", "-f",
+    fmt: Annotated[str, typer.Option("--format",
                                      help="text (a line each), json or csv.")] = "text",
     storage: Storage = None,
     backend: Backend = "local",
@@ -78,7 +97,11 @@ def best(
     results = _results(name, storage, backend, namespace, context)
     chosen = results.best(top)
     if chosen.empty:
-        typer.echo(f"{name}: no trial has an objective value yet", err=fmt != "text")
+        from automl.results.failures import failures_line
+
+        why = failures_line(results.trials)
+        _echo(f"{name}: no trial has an objective value yet{'; ' + why if why else ''}",
+              err=fmt != "text")
         raise typer.Exit(1)
     if fmt != "text":
         from automl.results.export import write_table
@@ -98,10 +121,9 @@ def best(
 
 def compare(
     names: Annotated[list[str], typer.Argument(help="The experiments.")],
-    fmt: Annotated[str, typer.Option("--format", "-f",
+    fmt: Annotated[str, typer.Option("--format",
                                      help="table, csv, json, parquet or markdown.")] = "table",
-    output: Annotated[Path | None, typer.Option("-o", "--output",
-                                                help="Write here instead of stdout.")] = None,
+    output: Annotated[Path | None, output_option("Write here instead of stdout.")] = None,
     storage: Annotated[str | None, typer.Option(help="Optuna storage URL or journal file.")]
     = None,
     wide: Wide = False,
@@ -116,7 +138,7 @@ def compare(
 
 def report(
     names: Annotated[list[str], typer.Argument(help="The experiment, or several to compare.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")]
+    output: Annotated[Path, output_option("The HTML file to write.")]
     = Path("report.html"),
     storage: Storage = None,
     backend: Backend = "local",
@@ -175,7 +197,7 @@ def dashboard(
 _EPILOGS = {
     trials: "Examples:  automl trials digits-svm --sort objective --top 5  |  "
             "automl trials digits-svm --format parquet -o trials.parquet",
-    best: "Examples:  automl best digits-svm --top 3  |  automl best digits-svm -f json",
+    best: "Examples:  automl best digits-svm --top 3  |  automl best digits-svm --format json",
     compare: "Example:  automl compare digits-svm digits-svm-random --format markdown",
     report: "Examples:  automl report digits-svm -o report.html  |  automl report "
             "digits-compare-random digits-compare-tpe -o compare.html",

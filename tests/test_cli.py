@@ -27,8 +27,9 @@ def test_version() -> None:
 @pytest.mark.parametrize("command", [[], ["validate"], ["compile"], ["import"], ["run"],
                                      ["status"], ["list"], ["trials"], ["best"], ["compare"],
                                      ["report"], ["tensorboard"], ["dashboard"],
-                                     ["delete"], ["budget"], ["logs"], ["pipeline", "compile"],
-                                     ["pipeline", "run"], ["pipeline", "submit"]])
+                                     ["delete"], ["budget"], ["logs"], ["get"],
+                                     ["pipeline", "compile"], ["pipeline", "run"],
+                                     ["pipeline", "submit"]])
 def test_every_command_answers_help_with_an_example(command) -> None:
     result = automl(*command, "--help")
     assert result.returncode == 0
@@ -145,7 +146,8 @@ def _commands_with(option: str) -> list[list[str]]:
 
 def test_backend_is_an_option_of_every_command_that_reads_an_experiment() -> None:
     assert sorted(" ".join(c) for c in _commands_with("--backend")) == [
-        "best", "delete", "list", "logs", "report", "run", "status", "tensorboard", "trials"]
+        "best", "delete", "get", "list", "logs", "report", "run", "status", "tensorboard",
+        "trials"]
 
 
 @pytest.mark.parametrize("command", _commands_with("--backend"), ids=" ".join)

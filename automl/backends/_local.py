@@ -80,11 +80,10 @@ class LocalBackend(Backend):
         print_status(name, self.storage, self.root, every=every, wide=wide)
 
     def is_active(self, name: str) -> bool:
-        from automl.local.lock import is_held
-        from automl.local.paths import RUN_LOCK, runs_folder
+        from automl.local.status import run_is_active
 
         # An engine holds its experiment's lock while it runs; an interrupted run holds none.
-        return is_held(runs_folder(name, self.storage, self.root) / RUN_LOCK)
+        return run_is_active(name, self.storage, self.root)
 
     def logs(self, name: str, trial: str, *, stderr: bool = False, tail: int | None = None,
              follow: bool = False) -> Iterator[str]:

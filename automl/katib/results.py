@@ -51,6 +51,7 @@ def trial_rows(spec: ExperimentSpec, trials: list[dict[str, Any]]) -> list[dict[
             "end": _epoch(status.get("completionTime")),
             "backend": "katib",
             "pbt": _lineage(t["metadata"].get("labels") or {}),
+            "reason": trial_reason(t),
         })
     return rows
 
@@ -91,6 +92,23 @@ def trial_status(trial: dict[str, Any]) -> str:
         if conditions.get(name):
             return name
     return "Running" if conditions.get("Running") else "Pending"
+
+
+def trial_reason(trial: dict[str, Any]) -> str | None:
+    """``reason: message`` of the condition that ended a Trial other than by succeeding.
+
+    None for a Trial that succeeded or has not ended: its condition says nothing a user
+    looks for (``TrialSucceeded: Trial has succeeded``), as a local trial's reason says
+    nothing then.
+    """
+    status = trial_status(trial)
+    if status not in _FINAL or status == "Succeeded":
+        return None
+    for condition in (trial.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == status:
+            said = [condition.get("reason"), condition.get("message")]
+            return ": ".join(str(s) for s in said if s) or None
+    return None
 
 
 def _value(metric: dict[str, Any] | None, strategy: str) -> float | str | None:

@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from automl._table import print_table
-from automl._terminal import plain
+from automl._table import print_line, print_table
 from automl.katib.backend import cluster_best, experiment_spec, experiment_state
 from automl.katib.cluster import KatibCluster
 from automl.katib.results import katib_results
@@ -37,16 +36,15 @@ def print_katib_status(name: str | None, cluster: KatibCluster, *, every: bool =
         return
     experiment = cluster.get(name)
     state, reason, _ = experiment_state(experiment)
-    console.print(plain(name, "bold"), plain(f"{state} {reason}"), sep=": ")
+    print_line(console, name, f"{state} {reason}", sep=": ")
     spec = experiment_spec(experiment)
     found = cluster.trials(name)
     results = katib_results(spec, found)
     trials = results.trials
     counts = trials["status"].value_counts()
     counts = counts[counts > 0]  # a categorical column counts every category
-    console.print(plain(counts_line(len(trials), spec.budget.max_trials, counts.items())),
-                  highlight=False)
-    console.print(plain(best_line(spec, cluster_best(spec, found))), highlight=False)
+    print_line(console, counts_line(len(trials), spec.budget.max_trials, counts.items()))
+    print_line(console, best_line(spec, cluster_best(spec, found)))
     if every:
         _table(console, trials, wide)
         return
@@ -58,13 +56,16 @@ def print_katib_status(name: str | None, cluster: KatibCluster, *, every: bool =
         _table(console, running, wide, "running")
     rest = len(trials) - len(top) - len(running)
     if rest > 0:
-        console.print(plain(more_line(rest, name, " --backend katib")), highlight=False)
+        print_line(console, more_line(rest, name, " --backend katib"))
 
 
 def _table(console: Console, trials: pd.DataFrame, wide: bool, title: str | None = None) -> None:
     params = [c for c in trials.columns if c.startswith("params.")]
-    print_table(("trial", "status", "objective", *(p.removeprefix("params.") for p in params)),
+    print_table(("trial", "status", "objective", *(p.removeprefix("params.") for p in params),
+                 "reason"),
                 [(row["trial"], row["status"],
                   "" if row["objective"] != row["objective"] else f"{row['objective']:.6g}",
-                  *(row[p] for p in params)) for _, row in trials.iterrows()],
+                  *(row[p] for p in params),
+                  row["reason"] if isinstance(row["reason"], str) else "")
+                 for _, row in trials.iterrows()],
                 wide=wide, title=title, console=console)

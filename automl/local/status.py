@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from automl._table import print_table
-from automl._terminal import plain
+from automl._table import print_line, print_table
 from automl.errors import AutomlError
-from automl.local.paths import DEFAULT_ROOT, JOURNAL, runs_folder
+from automl.local.paths import DEFAULT_ROOT, JOURNAL, RUNS_KEY, runs_folder
 from automl.local.snapshot import load_snapshot
 from automl.local.storage_faults import storage_command
 from automl.state import ranking
@@ -35,7 +34,34 @@ if TYPE_CHECKING:
 
     from automl.spec import ExperimentSpec
 
-__all__ = ["print_status", "running_row", "status_view"]
+__all__ = ["INTERRUPTED", "print_status", "run_is_active", "running_row", "shown_state",
+           "status_view"]
+
+INTERRUPTED = ("nothing runs it (stopped by Ctrl-C, SIGTERM or a crash); resume: automl run "
+               "EXPERIMENT_FILE, as it was started")
+"""The reason shown for an experiment recorded as Running that no engine runs."""
+
+
+def run_is_active(name: str, storage: str | None, root: Path, *,
+                  recorded: str | None = None) -> bool:
+    """Whether an ``automl run`` of ``name`` in ``storage`` runs now: an engine holds the
+    lock in the run's folder (``recorded``: that folder as the study records it, if known)."""
+    from automl.local.lock import is_held
+    from automl.local.paths import RUN_LOCK
+
+    return is_held(runs_folder(name, storage, root, recorded=recorded) / RUN_LOCK)
+
+
+def shown_state(name: str, status: str, reason: str, storage: str | None, root: Path, *,
+                recorded: str | None = None) -> tuple[str, str]:
+    """The status and reason to show: ``Interrupted`` for a Running record nothing runs.
+
+    The record says Running from the start of a run until its end; Ctrl-C, SIGTERM or a
+    ``kill -9`` leave it so, with no engine holding the experiment's run lock.
+    """
+    if status == "Running" and not run_is_active(name, storage, root, recorded=recorded):
+        return "Interrupted", INTERRUPTED
+    return status, reason
 
 
 @storage_command
@@ -56,7 +82,7 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
             console = Console()
             try:
                 with console.capture() as drawn:
-                    _print_view(console, view, wide)
+                    _print_view(console, _with_state(view, root), wide)
             except (KeyError, TypeError, AttributeError, ValueError):
                 pass  # a snapshot of another shape (edited by hand?): read the journal instead
             else:
@@ -78,9 +104,11 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
             trials = store.get_all_trials(store.get_study_id_from_name(s.study_name),
                                           deepcopy=False)
             started = min((t.datetime_start for t in trials if t.datetime_start), default=None)
-            rows.append((s.study_name, record.get("status", "?"), len(trials),
-                         f"{started:%Y-%m-%d %H:%M}" if started else "",
-                         record.get("reason", "")))
+            state, reason = shown_state(s.study_name, record.get("status", "?"),
+                                        record.get("reason", ""), storage, root,
+                                        recorded=record.get(RUNS_KEY))
+            rows.append((s.study_name, state, len(trials),
+                         f"{started:%Y-%m-%d %H:%M}" if started else "", reason))
         print_table(("experiment", "status", "trials", "started", "reason"), rows, wide=wide,
                     console=console)
         return
@@ -88,7 +116,14 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
     if name not in names:
         raise AutomlError(f"no experiment {name!r} in this storage; it holds: "
                           + (", ".join(names) or "none"))
-    _print_view(console, _view(optuna.load_study(study_name=name, storage=store), every), wide)
+    _print_view(console, _with_state(_view(optuna.load_study(study_name=name, storage=store),
+                                           every), storage, root), wide)
+
+
+def _with_state(view: dict[str, Any], storage: str | None, root: Path) -> dict[str, Any]:
+    """``view`` with the state to show (:func:`shown_state`)."""
+    state, reason = shown_state(view["name"], view["status"], view["reason"], storage, root)
+    return {**view, "status": state, "reason": reason}
 
 
 def status_view(spec: ExperimentSpec, *, record: Mapping[str, Any], total: int,
@@ -161,10 +196,9 @@ def _view(study: optuna.Study, every: bool) -> dict[str, Any]:
 
 def _print_view(console: Console, view: Mapping[str, Any], wide: bool) -> None:
     name = view["name"]
-    console.print(plain(name, "bold"), plain(f"{view['status']} {view['reason']}"), sep=": ")
-    console.print(plain(counts_line(view["total"], view["max_trials"], view["counts"].items())),
-                  highlight=False)
-    console.print(plain(view["best"]), highlight=False)
+    print_line(console, name, f"{view['status']} {view['reason']}", sep=": ")
+    print_line(console, counts_line(view["total"], view["max_trials"], view["counts"].items()))
+    print_line(console, view["best"])
     if "rows" in view:
         _table(console, view["rows"], wide)
         return
@@ -175,7 +209,7 @@ def _print_view(console: Console, view: Mapping[str, Any], wide: bool) -> None:
         _table(console, view["running"], wide, "running")
     rest = view["total"] - len(leaders) - len(view["running"])
     if rest > 0:
-        console.print(plain(more_line(rest, name)), highlight=False)
+        print_line(console, more_line(rest, name))
 
 
 def _table(console: Console, rows: list[Mapping[str, Any]], wide: bool,

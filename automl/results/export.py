@@ -27,7 +27,8 @@ def write_table(frame: pd.DataFrame, fmt: str, output: Path | None, *,
     """Write ``frame`` as ``fmt`` to ``output`` (stdout when None).
 
     A file is written whole or not at all (``automl._output``). A ``table`` fits the terminal
-    as ``kubectl get`` does (automl._table); ``wide`` shows every column whole.
+    as ``kubectl get`` does (automl._table); ``wide`` shows every column whole; a pipe or a
+    file gets plain space-aligned columns.
 
     On stdout, control characters in texts are shown escaped (``\\x1b``) so that a trial's
     output cannot restyle the terminal; a file gets them as they are.
@@ -49,7 +50,7 @@ def write_table(frame: pd.DataFrame, fmt: str, output: Path | None, *,
         frame[texts] = frame[texts].map(lambda v: visible(v) if isinstance(v, str) else v)
         frame.columns = [visible(c) for c in frame.columns]
     if fmt == "table":
-        text = _rich(frame, wide=wide or output is not None)
+        text = _rich(frame, wide=wide, terminal=output is None and sys.stdout.isatty())
     elif fmt == "csv":
         text = frame.to_csv(index=False)
     elif fmt == "json":
@@ -93,7 +94,7 @@ _LINEAGE = ("generation", "parent")
 _LAST = ("duration_s", "start_time", "completion_time")
 
 
-def _rich(frame: pd.DataFrame, *, wide: bool) -> str:
+def _rich(frame: pd.DataFrame, *, wide: bool, terminal: bool) -> str:
     from rich.console import Console
 
     # One experiment, one backend: those columns say nothing; several (compare): keep them.
@@ -111,7 +112,7 @@ def _rich(frame: pd.DataFrame, *, wide: bool) -> str:
     buffer = io.StringIO()
     print_table(headers, [[_cell(v) for v in row] for row in frame[shown].itertuples(index=False)],
                 wide=wide, priority=(*_FIRST, *params, *_LINEAGE, *metrics, *_LAST),
-                console=Console(file=buffer, force_terminal=False))
+                console=Console(file=buffer, force_terminal=False), terminal=terminal)
     return buffer.getvalue()
 
 

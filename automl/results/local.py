@@ -91,7 +91,8 @@ def _row(name: str, record: dict[str, Any], spec: Any) -> dict[str, Any]:
     return {"experiment": name, "trial": record["name"], "status": record["status"],
             "objective": record.get("objective"), "params": record.get("params", {}),
             "metrics": metrics, "start": record.get("start"), "end": record.get("end"),
-            "backend": "local", "pbt": record.get("pbt")}
+            "backend": "local", "pbt": record.get("pbt"),
+            "reason": record.get("reason")}
 
 
 def _observations(name: str, trial: str, folder: Path, out: dict[str, list[Any]]) -> None:

@@ -229,8 +229,8 @@ def _overview(many: list[Results]) -> str:
 
 
 def _texts(results: Results) -> set[str]:
-    """Columns holding long texts, shown wrapped: a NAS architecture."""
-    return {"architecture"} & set(results.trials.columns)
+    """Columns holding long texts, shown wrapped: a NAS architecture, a trial's reason."""
+    return {"architecture", "reason"} & set(results.trials.columns)
 
 
 def _table(trials: pd.DataFrame, best: Iterable[str], texts: set[str]) -> str:

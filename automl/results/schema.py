@@ -18,8 +18,11 @@ STATUSES = ["Succeeded", "Failed", "EarlyStopped", "MetricsUnavailable", "Runnin
 """Katib's trial condition names, the categories of the ``status`` column."""
 
 TRIAL_COLUMNS = ["experiment", "trial", "status", "objective", "start_time", "completion_time",
-                 "duration_s", "backend"]
-"""The fixed columns of the trials table; ``params.<name>`` and ``metrics.<name>`` follow
+                 "duration_s", "backend", "reason"]
+"""The fixed columns of the trials table; ``reason`` says why a trial did not succeed, or
+what to know of one that did (its log was cut at the size limit); empty when there is
+nothing to say: the engine's reason locally, the ending Trial condition's ``reason:
+message`` on Katib. ``params.<name>`` and ``metrics.<name>`` follow
 ``objective``, and between them a NAS experiment has ``architecture`` (in words) and a pbt
 experiment ``generation`` and ``parent`` (the trial whose checkpoint it started from)."""
 
@@ -34,7 +37,8 @@ OBSERVATION_COLUMNS = ["experiment", "trial", "metric", "step", "value", "timest
 def trials_frame(rows: list[dict[str, Any]], spec: ExperimentSpec) -> pd.DataFrame:
     """The trials table from one dict per trial.
 
-    Each row has the fixed columns (times as epoch seconds or None), ``params`` (name → the
+    Each row has the fixed columns (times as epoch seconds or None; ``reason`` may be
+    missing), ``params`` (name → the
     string the trial received), ``metrics`` (name → the value after the metric strategy) and,
     for pbt, ``pbt`` (``generation`` and ``parent``).
     """
@@ -67,6 +71,7 @@ def trials_frame(rows: list[dict[str, Any]], spec: ExperimentSpec) -> pd.DataFra
     columns["completion_time"] = end
     columns["duration_s"] = (end - start).total_seconds().to_numpy(dtype="float64")
     columns["backend"] = pd.array([r.get("backend", "local") for r in rows], dtype="string")
+    columns["reason"] = pd.array([r.get("reason") or None for r in rows], dtype="string")
     frame = pd.DataFrame(columns)
     # for df.automl.best() and friends
     frame.attrs.update({"automl.direction": spec.objective.type,

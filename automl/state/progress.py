@@ -50,19 +50,22 @@ class Progress:
             from rich.table import Column
 
             # The name and the info hold user text: shown as written, never read as markup.
-            # The name, bar, count and ETA keep their width on any terminal; the info
-            # (failures, best so far, running) takes what is left, cut with "…".
+            # The name, bar, count, ETA and the running and failed counts keep their width
+            # on any terminal; the best so far takes what is left, cut with "…".
             self._bar = RichProgress(
                 TextColumn("{task.description}", style="bold", markup=False,
                            table_column=Column(no_wrap=True)),
                 BarColumn(bar_width=16),
                 MofNCompleteColumn(table_column=Column(no_wrap=True)),
                 TimeRemainingColumn(table_column=Column(no_wrap=True)),
+                TextColumn("{task.fields[counts]}", markup=False,
+                           table_column=Column(no_wrap=True)),
                 TextColumn("{task.fields[info]}", markup=False,
                            table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)),
                 transient=False, console=self.console, expand=True)
             self._bar.__enter__()
-            self._task = self._bar.add_task(visible(self.name), total=self.total, info="")
+            self._task = self._bar.add_task(visible(self.name), total=self.total, counts="",
+                                            info="")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -73,16 +76,16 @@ class Progress:
         """Show the counters; ``last`` is a line about the trial that just ended."""
         if not self.enabled:
             return
-        # What matters most first, as a narrow terminal cuts the end: failures, then the best.
-        info = visible((f"{failed} failed  " if failed else "")
-                       + f"best {best}  {running} running")
+        counts = f"{running} running" + (f"  {failed} failed" if failed else "")
         if self._bar is not None:
-            self._bar.update(self._task, completed=done, info=info)
+            self._bar.update(self._task, completed=done, counts=counts,
+                             info=visible(f"best {best}"))
             if last:
                 self._bar.console.print(plain(last))
         elif last:
             total = self.total if self.total is not None else "?"
-            print(f"[{done}/{total}] {visible(last)} | {info}", file=sys.stderr, flush=True)
+            print(f"[{done}/{total}] {visible(last)} | {counts}  best {visible(best)}",
+                  file=sys.stderr, flush=True)
 
 
 def best_text(spec: ExperimentSpec, best: dict[str, Any] | None) -> str:

@@ -102,8 +102,8 @@ def test_cli_status_trials_best_and_delete_go_through_the_registered_backend(
         recording) -> None:
     automl.run(spec(name="a"), backend="katib")
     cli = CliRunner()
-    for argv in (["status", "a"], ["trials", "a", "-f", "csv"], ["best", "a"],
-                 ["delete", "a"]):
+    for argv in (["status", "a"], ["trials", "a", "--format", "csv"], ["best", "a"],
+                 ["delete", "a", "--yes"]):
         result = cli.invoke(app, [*argv, "--backend", "katib"])
         assert result.exit_code == 0, (argv, result.output)
     assert [c for c, _ in recording] == ["run", "print_status", "results", "results",

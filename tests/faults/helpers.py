@@ -40,6 +40,27 @@ def write_experiment(folder: Path, *, name: str = "t", max_trials: int = 4,
     return path
 
 
+# A trial that runs until the test lets it end (the file "go" appears where it runs).
+_WAITS = ("import os, time\n"
+          "while not os.path.exists('go'):\n"
+          "    time.sleep(0.05)\n"
+          "print('loss=0.5')\n")
+
+
+def waiting_experiment(folder: Path, max_trials: int) -> Path:
+    """An experiment whose trials, one at a time, wait for the file ``go`` in ``folder``."""
+    return write_experiment(folder, max_trials=max_trials, parallel_trials=1, command=[
+        sys.executable, "-c", _WAITS, "${trialParameters.x}", "${trialParameters.y}"])
+
+
+def finished_experiment(folder: Path, **options: Any) -> Path:
+    """``folder`` after ``automl run`` ran :func:`write_experiment` (``options``) to its end."""
+    write_experiment(folder, **options)
+    ran = automl_run(folder)
+    assert ran.returncode == 0, ran.stderr
+    return folder
+
+
 def run_argv(*options: str) -> list[str]:
     """The command line of ``automl run exp.yaml -q`` with more options."""
     return [sys.executable, "-m", "automl", "run", "exp.yaml", "-q", *options]

@@ -291,7 +291,7 @@ def test_delete_removes_the_experiment_and_its_trial_folders_from_every_storage(
     assert len(folders) == 2 and all(f.is_dir() for f in folders)
 
     listed, deleted, after = automl_each(tmp_path, [["list", "--storage", storage],
-                                                    ["delete", "t", "--storage", storage],
+                                                    ["delete", "t", "--storage", storage, "--yes"],
                                                     ["list", "--storage", storage]])
     assert listed[0] == 0 and "│ t " in listed[1]
     assert deleted == (0, "deleted t\n", "")
@@ -335,7 +335,8 @@ def test_delete_on_a_read_only_storage_says_so_in_one_line_and_changes_nothing(
     assert automl_run(tmp_path, "--storage", storage).returncode == 0
     # Nothing of this process may hold a file there open for writing, or remount refuses.
     subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True, timeout=30)
-    [(code, out, err)] = automl_each(tmp_path, [["delete", "t", "--storage", str(database)]])
+    [(code, out, err)] = automl_each(
+        tmp_path, [["delete", "t", "--storage", str(database), "--yes"]])
     assert (code, out, err) == (1, "", (
         f"error: cannot lock experiment 't': Read-only file system ({database}.t.lock); make "
         "the storage and its folder writable\n"))

@@ -148,13 +148,13 @@ def test_the_cli_runs_lists_reads_and_deletes_on_katib(tmp_path) -> None:
                    kubeconfig=kubeconfig, cwd=tmp_path)
         assert ran.returncode == 0, ran.stderr
         assert ran.stdout.startswith("t: Succeeded (ExperimentMaxTrialsReached")
-        table = _cli("trials", "t", "--backend", "katib", "-f", "csv", kubeconfig=kubeconfig,
-                     cwd=tmp_path)
+        table = _cli("trials", "t", "--backend", "katib", "--format", "csv",
+                     kubeconfig=kubeconfig, cwd=tmp_path)
         assert table.returncode == 0, table.stderr
         lines = table.stdout.splitlines()
-        assert len(lines) == 4 and lines[1].endswith(",katib")
+        assert len(lines) == 4 and lines[1].endswith(",katib,")  # succeeded: no reason
         listed = _cli("list", "--backend", "katib", kubeconfig=kubeconfig, cwd=tmp_path)
-        assert "│ t " in listed.stdout
+        assert [line.split()[0] for line in listed.stdout.splitlines()] == ["experiment", "t"]
         again = _cli("run", str(path), "--backend", "katib", kubeconfig=kubeconfig,
                      cwd=tmp_path)
         assert again.returncode == EXIT_CODES["conflict"]
@@ -165,7 +165,7 @@ def test_the_cli_runs_lists_reads_and_deletes_on_katib(tmp_path) -> None:
         dry = _cli("run", str(path), "--backend", "katib", "--dry-run", kubeconfig=kubeconfig,
                    cwd=tmp_path)
         assert dry.stdout.startswith("apiVersion: kubeflow.org/v1beta1\nkind: Experiment\n")
-        assert _cli("delete", "t", "--backend", "katib", kubeconfig=kubeconfig,
+        assert _cli("delete", "t", "--backend", "katib", "--yes", kubeconfig=kubeconfig,
                     cwd=tmp_path).returncode == 0
         gone = _cli("status", "t", "--backend", "katib", kubeconfig=kubeconfig, cwd=tmp_path)
         assert gone.returncode == EXIT_CODES["not found"]
@@ -234,7 +234,7 @@ def test_the_pipeline_step_runs_the_experiment_on_katib(tmp_path, monkeypatch) -
                                   for a in optimal["parameterAssignments"]}
     trials_csv = out["outputs"]["tune"]["trials"]
     lines = trials_csv.read_text().splitlines()
-    assert len(lines) == 4 and lines[1].endswith(",katib")
+    assert len(lines) == 4 and lines[1].endswith(",katib,")  # succeeded: no reason
     assert json.loads(json.dumps(out["metrics"]["tune"]))["trials"] == 3
 
 
@@ -248,10 +248,10 @@ def test_katib_status_shows_counts_and_best_and_all_lists_every_trial(tmp_path) 
                      cwd=tmp_path)
     assert "trials: 3 of 3 (3 Succeeded)" in summary.stdout
     ranked = trials.sort_values("objective", kind="stable")["trial"].tolist()
-    shown = [line.split()[1] for line in summary.stdout.splitlines() if line.startswith("│ t-")]
+    shown = [line.split()[0] for line in summary.stdout.splitlines() if line.startswith("t-")]
     assert "best 3" in summary.stdout and shown == ranked
-    assert [line.split()[1] for line in every.stdout.splitlines()
-            if line.startswith("│ t-")] == trials["trial"].tolist()
+    assert [line.split()[0] for line in every.stdout.splitlines()
+            if line.startswith("t-")] == trials["trial"].tolist()
 
 
 def test_katib_status_watch_stops_once_the_experiment_has_succeeded(tmp_path) -> None:

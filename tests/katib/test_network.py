@@ -24,7 +24,7 @@ COMMANDS = {
     "trials": ["trials", "t", "--backend", "katib", "-f", "csv"],
     "run": ["run", "{file}", "--backend", "katib", "--poll", "0", "-q"],
     "budget": ["budget", "t", "--max-trials", "5"],
-    "delete": ["delete", "t", "--backend", "katib"],
+    "delete": ["delete", "t", "--backend", "katib", "--yes"],
     "logs": ["logs", "t", "t-00000000", "--backend", "katib"],
 }
 FAULTS = {  # fault, exit status, what its error line says

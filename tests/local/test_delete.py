@@ -10,23 +10,21 @@ import optuna
 import pytest
 
 from automl.local.store import open_storage
-from tests.faults.helpers import automl_run, start, trials, wait_until, write_experiment
-
-# A trial that runs until the test lets it end (the file "go" appears where it runs).
-_WAITS = ("import os, time\n"
-          "while not os.path.exists('go'):\n"
-          "    time.sleep(0.05)\n"
-          "print('loss=0.5')\n")
-
-
-def _waiting_experiment(folder: Path, max_trials: int) -> None:
-    write_experiment(folder, max_trials=max_trials, parallel_trials=1, command=[
-        sys.executable, "-c", _WAITS, "${trialParameters.x}", "${trialParameters.y}"])
+from tests.faults.helpers import (
+    automl_run,
+    finished_experiment,
+    start,
+    trials,
+    wait_until,
+    waiting_experiment,
+    write_experiment,
+)
 
 
 def _delete(folder: Path, name: str, *options: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "automl", "delete", name, *options],
-                          cwd=folder, capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "automl", "delete", name, "--yes", *options],
+                          cwd=folder, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
 
 
 def _studies(folder: Path) -> list[str]:
@@ -102,7 +100,7 @@ def _delete_while_it_runs(run_in: Path, delete_in: Path, *options: str
 
 
 def test_a_running_experiment_is_not_deleted_and_its_run_goes_on(tmp_path) -> None:
-    _waiting_experiment(tmp_path, max_trials=2)
+    waiting_experiment(tmp_path, max_trials=2)
     deleted, run = _delete_while_it_runs(tmp_path, tmp_path)
     assert deleted.returncode == 1
     journal = (tmp_path / ".automl/studies.journal").resolve()
@@ -119,7 +117,7 @@ def test_a_running_experiment_is_not_deleted_and_its_run_goes_on(tmp_path) -> No
 def test_an_experiment_running_from_another_folder_on_the_same_storage_is_not_deleted(
         tmp_path) -> None:
     journal = str(tmp_path / "shared.journal")
-    _waiting_experiment(tmp_path / "a", max_trials=1)
+    waiting_experiment(tmp_path / "a", max_trials=1)
     (tmp_path / "b").mkdir()
     deleted, run = _delete_while_it_runs(tmp_path / "a", tmp_path / "b", "--storage", journal)
     assert deleted.returncode == 1
@@ -128,3 +126,56 @@ def test_an_experiment_running_from_another_folder_on_the_same_storage_is_not_de
                               f"{journal}.t.lock); stop it first\n")
     assert run.returncode == 0, run.stderr
     assert [t.state.name for t in trials(tmp_path, storage=journal)] == ["COMPLETE"]
+
+
+def _delete_asked(folder: Path, answer: str) -> subprocess.CompletedProcess:
+    """``automl delete t`` with its stdin a real terminal (a pty) on which ``answer`` is typed."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        os.write(leader, answer.encode() + b"\n")
+        return subprocess.run([sys.executable, "-m", "automl", "delete", "t"], cwd=folder,
+                              stdin=follower, capture_output=True, text=True, timeout=120)
+    finally:
+        os.close(follower)
+        os.close(leader)
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory) -> Path:
+    """A finished experiment t, for the tests that must leave it as it is."""
+    return finished_experiment(tmp_path_factory.mktemp("kept"), max_trials=1,
+                               parallel_trials=1)
+
+
+@pytest.mark.parametrize("answer", ["n", ""])
+def test_delete_on_a_terminal_asks_and_keeps_everything_unless_told_yes(finished,
+                                                                         answer) -> None:
+    before = _everything(finished)
+    result = _delete_asked(finished, answer)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.startswith("Delete the local experiment 't' with its trials? [y/N]")
+    assert result.stderr.endswith("kept t\n")
+    assert _everything(finished) == before and _studies(finished) == ["t"]
+
+
+def test_delete_on_a_terminal_deletes_on_yes(tmp_path) -> None:
+    write_experiment(tmp_path, max_trials=1, parallel_trials=1)
+    assert automl_run(tmp_path).returncode == 0
+    result = _delete_asked(tmp_path, "y")
+    assert (result.returncode, result.stdout) == (0, "deleted t\n"), result.stderr
+    assert _studies(tmp_path) == [] and not (tmp_path / ".automl/runs/t").exists()
+
+
+def test_delete_without_a_terminal_or_yes_refuses_in_one_line_and_keeps_everything(
+        finished) -> None:
+    before = _everything(finished)
+    result = subprocess.run([sys.executable, "-m", "automl", "delete", "t"], cwd=finished,
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                            timeout=120)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == ("error: not deleting the local experiment 't': stdin is not a "
+                             "terminal to ask on; give --yes to delete it\n")
+    assert _everything(finished) == before and _studies(finished) == ["t"]

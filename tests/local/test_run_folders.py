@@ -255,7 +255,7 @@ def test_deleting_an_experiment_of_one_storage_leaves_the_same_names_folder_of_a
     _run(monkeypatch, tmp_path, other, max_trials=2, epochs=1)
     mine, theirs = runs_folder("t", other), runs_folder("t")
     assert (mine / "t-0000/stdout.log").is_file()
-    _cli("delete", "t", "--storage", other)
+    _cli("delete", "t", "--storage", other, "--yes")
     assert not mine.exists()
     assert (theirs / "t-0000/stdout.log").is_file()
     assert list(load_results("t").trials["trial"]) == ["t-0000", "t-0001"]

@@ -11,7 +11,7 @@ from tests.faults.helpers import automl_each, automl_run, write_experiment
 
 # Every command that takes --storage, with what it needs besides.
 COMMANDS = [["run", "exp.yaml", "-q"], ["status", "t"], ["list"], ["trials", "t"], ["best", "t"],
-            ["delete", "t"], ["compare", "t"], ["report", "t", "--output", "r.html"],
+            ["delete", "t", "--yes"], ["compare", "t"], ["report", "t", "--output", "r.html"],
             ["tensorboard", "t", "--logdir", "tb"], ["dashboard", "--port", "65535"]]
 NOT_STORAGES = {"text": b"my notes\n", "json": b'{"a": 1}\n', "no newline": b"notes",
                 "binary": b"\x00\x01\x02\xff" * 10}

@@ -97,7 +97,7 @@ def test_trials_command_writes_every_format(finished) -> None:
     md = _cli("trials", "t", "--format", "markdown", cwd=finished).stdout
     assert md.startswith("| experiment")
     pq = finished / "t.parquet"
-    assert _cli("trials", "t", "-f", "parquet", "-o", str(pq), cwd=finished).returncode == 0
+    assert _cli("trials", "t", "--format", "parquet", "-o", str(pq), cwd=finished).returncode == 0
     assert pd.read_parquet(pq)["params.y"].dtype == "Int64"
     bad = _cli("trials", "t", "--format", "xml", cwd=finished)
     assert bad.returncode == 2 and "unknown format 'xml'" in bad.stderr

@@ -29,7 +29,13 @@ def test_name_count_and_eta_stay_whole_at_any_width(width) -> None:
     assert line.startswith("digits-hyperband ") and " 12/40 " in line and "-:--:--" in line
 
 
-def test_the_info_is_cut_at_its_end_failures_and_best_first() -> None:
-    assert "1 failed  best accuracy=0.98" in _line(80) and _line(80).endswith("…")
-    assert _line(200).split("-:--:-- ")[1].rstrip() == f"1 failed  best {BEST}  2 running"
+@pytest.mark.parametrize("width", [60, 80])
+def test_at_a_narrow_width_the_running_and_failed_counts_stay_and_the_best_is_cut(
+        width) -> None:
+    line = _line(width)
+    assert " 2 running  1 failed " in line and line.endswith("…")
+
+
+def test_the_info_says_counts_then_the_best() -> None:
+    assert _line(200).split("-:--:-- ")[1].rstrip() == f"2 running  1 failed best {BEST}"
     assert "failed" not in _line(200, failed=0)

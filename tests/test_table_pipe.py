@@ -1,0 +1,83 @@
+"""Every table command prints plain columns to a pipe, as ``kubectl get`` does: a header row,
+space-aligned columns, no box, no wrapping, the rows of the terminal's table in its order."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import automl
+from tests.tty import on_terminal
+
+SPACE = {"x": {"type": "double", "min": 0, "max": 1},
+         "kernel": {"type": "categorical", "values": ["rbf", "poly"]}}
+BOX = set("┏┳┓┃┡╇┩│└┴┘━─")
+
+
+def _objective(params: dict[str, str]) -> float:
+    if params["kernel"] == "poly":
+        raise ValueError("the solver did not converge within the iteration budget " * 3)
+    return float(params["x"])
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("pipe")
+    for name, seed in (("pipe-a", 1), ("pipe-b", 2)):
+        automl.tune(name, _objective, SPACE, objective_metric_name="accuracy",
+                    objective_type="maximize", max_trial_count=6, parallel_trial_count=2,
+                    max_failed_trial_count=6, root=work / ".automl", progress=False,
+                    algorithm_settings={"random_state": seed})
+    return work
+
+
+# The table commands, with the header their table starts with.
+COMMANDS = {"list": (["list"], "experiment"), "status": (["status", "pipe-a"], "trial"),
+            "status --all": (["status", "pipe-a", "--all"], "trial"),
+            "trials": (["trials", "pipe-a"], "trial"),
+            "compare": (["compare", "pipe-a", "pipe-b"], "experiment"),
+            "get trials": (["get", "trials", "pipe-a"], "trial")}
+
+
+def _names(lines: list[str]) -> list[str]:
+    """The first cell of each row, as a table on a terminal or on a pipe shows it."""
+    cells = [line.strip("│┃ ").split()[0] for line in lines if line.strip("│┃ ")]
+    return [c for c in cells if re.fullmatch(r"pipe-[ab](-[0-9]{4})?", c)]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=str)
+def test_a_table_on_a_pipe_is_plain_columns_with_the_terminal_tables_rows(folder,
+                                                                          command) -> None:
+    argv, header = COMMANDS[command]
+    piped = subprocess.run([sys.executable, "-m", "automl", *argv], cwd=folder,
+                           capture_output=True, text=True, timeout=120, check=True).stdout
+    assert not set(piped) & BOX, piped
+    lines = piped.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{header} "))
+    table = lines[start:]
+    if command == "status":  # the best trials, then how to see the rest
+        table = table[:table.index(next(line for line in table if "more trials" in line))]
+    rows = table[1:]
+    # Space-aligned: each column starts where its header starts, on every row.
+    starts = [i for i, c in enumerate(table[0])
+              if c != " " and (i == 0 or table[0][i - 1] == " ")]
+    for row in rows:
+        assert all(row[s - 1] == " " and row[s] != " " for s in starts[1:]), (table[0], row)
+    assert all(len(line.split()) >= len(starts) for line in rows)  # no cell left empty
+    terminal = on_terminal([sys.executable, "-m", "automl", *argv, "--wide"], cwd=folder,
+                           columns=100).splitlines()
+    assert _names(rows) == _names(terminal) and len(rows) == len(_names(terminal))
+    assert any(set(line) & BOX for line in terminal)
+
+
+def test_a_long_reason_on_a_pipe_is_whole_on_its_row(folder) -> None:
+    piped = subprocess.run([sys.executable, "-m", "automl", "status", "pipe-a", "--all"],
+                           cwd=folder, capture_output=True, text=True, timeout=120,
+                           check=True).stdout
+    failed = [line for line in piped.splitlines() if " Failed " in line]
+    assert failed and all(line.endswith("/stderr.log") for line in failed)
+    assert "…" not in piped and "not shown" not in piped
