@@ -121,3 +121,11 @@ def _send(handler: BaseHTTPRequestHandler, status: int, kind: str, data: bytes) 
     handler.end_headers()
     handler.wfile.write(data)
 
+
+
+def one_error_line(stderr: str) -> str:
+    """The one ``error:`` line a command printed for a bad answer (and no traceback)."""
+    errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, stderr
+    assert "Traceback" not in stderr
+    return errors[0]

@@ -13,7 +13,7 @@ import automl
 from automl.cli import main
 from automl.katib.backend import run_on_katib
 from automl.katib.cluster import EXIT_CODES, KatibCluster
-from tests.http_faults import LOGIN_PAGE, PROXY_PAGE, Fault
+from tests.http_faults import LOGIN_PAGE, PROXY_PAGE, Fault, one_error_line
 from tests.katib.kube_server import PREFIX, kube_server
 from tests.katib.test_backend import _spec
 
@@ -21,7 +21,7 @@ TIMEOUT = 0.3  # $AUTOML_HTTP_TIMEOUT for these tests: a silent server costs lit
 COMMANDS = {
     "list": ["list", "--backend", "katib"],
     "status": ["status", "t", "--backend", "katib"],
-    "trials": ["trials", "t", "--backend", "katib", "-f", "csv"],
+    "trials": ["trials", "t", "--backend", "katib", "--format", "csv"],
     "run": ["run", "{file}", "--backend", "katib", "--poll", "0", "-q"],
     "budget": ["budget", "t", "--max-trials", "5"],
     "delete": ["delete", "t", "--backend", "katib", "--yes"],
@@ -78,13 +78,6 @@ def _with_experiment(cli, command: str) -> None:
                      progress=False)
 
 
-def _error_line(err: str) -> str:
-    errors = [line for line in err.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1, err
-    assert "Traceback" not in err
-    return errors[0]
-
-
 @pytest.mark.parametrize("fault", FAULTS)
 @pytest.mark.parametrize("command", COMMANDS)
 def test_a_bad_answer_is_one_error_line_with_its_exit_status(cli, command, fault) -> None:
@@ -95,7 +88,7 @@ def test_a_bad_answer_is_one_error_line_with_its_exit_status(cli, command, fault
     if fault == "JSON without its fields" and command == "delete":
         assert code == 0  # a delete reads nothing of its answer
         return
-    line = _error_line(err)
+    line = one_error_line(err)
     assert (code, line.startswith("error: cannot "), text in line) == (status, True, True), err
     if fault == "no answer":  # each try ends at its timeout, and there are at most 4
         assert seconds < 4 * TIMEOUT + 3
@@ -139,7 +132,7 @@ def test_a_conflict_after_a_retried_create_with_another_spec_is_not_ours(cli) ->
     cli.cluster.faults.rules.append(Fault("status", times=1, method="POST"))
     code, _, err, _ = cli("run")
     assert code == EXIT_CODES["conflict"]
-    assert _error_line(err).startswith("error: cannot create experiment t: it already exists")
+    assert one_error_line(err).startswith("error: cannot create experiment t: it already exists")
     assert cli.cluster.experiments[("team-a", "t")]["spec"]["maxTrialCount"] == 2
 
 
@@ -178,7 +171,7 @@ def test_endless_redirects_end_after_a_few(cli) -> None:
     cli.cluster.faults.rules.append(Fault("redirect", location=host))
     code, _, err, _ = cli("list")
     assert code == EXIT_CODES["no cluster"]
-    assert _error_line(err) == "error: cannot list experiments: more than 5 redirects"
+    assert one_error_line(err) == "error: cannot list experiments: more than 5 redirects"
     assert len(cli.cluster.calls) == 6
 
 
@@ -206,14 +199,14 @@ def test_a_followed_log_whose_stream_breaks_goes_on_where_it_was(cli, monkeypatc
     assert len([c for c in cli.cluster.calls if c[1].endswith("/log")]) == 3
 
 
-def test_a_followed_log_whose_stream_keeps_breaking_is_one_error_line(cli,
+def test_a_followed_log_whose_stream_keeps_breaking_is_oneone_error_line(cli,
                                                                       monkeypatch) -> None:
     _long_log(cli, 40)
     cli.cluster.faults.rules.append(Fault("cut", path="/log"))
     monkeypatch.setitem(COMMANDS, "logs", [*COMMANDS["logs"], "--follow"])
     code, _, err, _ = cli("logs")
     assert code == EXIT_CODES["no cluster"]
-    assert _error_line(err).startswith("error: cannot follow the log of pod t-00000000-pod: "
+    assert one_error_line(err).startswith("error: cannot follow the log of pod t-00000000-pod: "
                                        "the stream of pod t-00000000-pod's log broke 4 times")
 
 
@@ -235,7 +228,7 @@ def test_a_wrong_http_timeout_is_bad_input(cli, monkeypatch, value) -> None:
     monkeypatch.setenv("AUTOML_HTTP_TIMEOUT", value)
     code, _, err, _ = cli("list")
     assert code == 2
-    assert _error_line(err) == (f"error: cannot list experiments: $AUTOML_HTTP_TIMEOUT="
+    assert one_error_line(err) == (f"error: cannot list experiments: $AUTOML_HTTP_TIMEOUT="
                                 f"{value!r}: give the seconds to wait for a server as a "
                                 "positive number, e.g. 30")
 
@@ -280,5 +273,5 @@ def test_a_field_automl_reads_that_is_missing_or_mistyped_is_named(cli, target, 
     _corrupt(next(iter(store.values())), path, value)
     code, _, err, _ = cli("trials")
     assert code == 1, err
-    line = _error_line(err)
+    line = one_error_line(err)
     assert line.startswith("error: cannot ") and text in line, line

@@ -12,7 +12,7 @@ import pytest
 from automl.cli import main
 from automl.pipelines.submit import submit_pipeline
 from tests.conftest import REPO
-from tests.http_faults import LOGIN_PAGE, PROXY_PAGE, Fault
+from tests.http_faults import LOGIN_PAGE, PROXY_PAGE, Fault, one_error_line
 from tests.pipelines.kfp_server import API, kfp_server
 
 TIMEOUT = 0.3  # $AUTOML_HTTP_TIMEOUT for these tests
@@ -58,19 +58,12 @@ def submit(tmp_path, monkeypatch, capsys):
         yield invoke
 
 
-def _error_line(err: str) -> str:
-    errors = [line for line in err.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1, err
-    assert "Traceback" not in err
-    return errors[0]
-
-
 @pytest.mark.parametrize("fault", FAULTS)
 def test_a_bad_answer_is_one_error_line_with_its_exit_status(submit, fault) -> None:
     rule, status, text = FAULTS[fault]
     submit.state.faults.rules.append(rule)
     code, _, err, seconds = submit()
-    line = _error_line(err)
+    line = one_error_line(err)
     assert code == status, err
     assert line.startswith(f"error: KFP at {submit.host}: cannot ") and text in line, line
     if fault == "no answer":
@@ -92,7 +85,7 @@ def test_a_503_on_a_create_is_not_sent_again(submit) -> None:
     submit.state.faults.rules.append(Fault("lost", times=1, method="POST", path="/runs"))
     code, _, err, _ = submit()
     assert code == 3
-    assert "cannot start the run: the server answered HTTP 503" in _error_line(err)
+    assert "cannot start the run: the server answered HTTP 503" in one_error_line(err)
     assert [c for c in submit.state.calls if c[:2] == ("POST", f"{API}/runs")] == [
         ("POST", f"{API}/runs", {})]
 
