@@ -81,6 +81,10 @@ def _condition(outcome: TrialOutcome, ended: str, job: TrialJob, watcher: Watche
         outcome.reason = (f"the metrics file cannot be read: {watcher.file_problem} "
                           "(Katib's metrics collector fails such a trial)")
         return
+    file_failure = _file_collector_failure(job, watcher)
+    if file_failure is not None:
+        outcome.status, outcome.reason = "Failed", file_failure
+        return
     values = reduce_observations(watcher.observations, [job.objective])
     value = values[job.objective]
     if watcher.error is not None:
@@ -91,6 +95,25 @@ def _condition(outcome: TrialOutcome, ended: str, job: TrialJob, watcher: Watche
                           f"({_reported(job, watcher)})")
     else:
         outcome.status = "Succeeded"
+
+
+def _file_collector_failure(job: TrialJob, watcher: Watcher) -> str | None:
+    """Why Katib's File collector would fail this trial, which exited 0, or None.
+
+    That collector (cmd/metricscollector/v1beta1/file-metricscollector/main.go) reads the file
+    once the training process has ended; ``CollectObservationLog`` returns os.Open's error
+    for a file never written and json.Unmarshal's for a line that is no JSON object
+    (``parseLogsInJsonFormat``), and main ends in ``klog.Fatalf``: the collector container
+    exits in error, which fails the pod, its Job and so the trial.
+    """
+    if job.collector.kind != "File" or job.watch_file is None:
+        return None
+    if not job.watch_file.exists():
+        return (f"the trial never wrote its metrics file {job.watch_file} "
+                "(Katib's file metrics collector fails such a trial)")
+    if watcher.error is not None:
+        return f"{watcher.error} (Katib's file metrics collector fails such a trial)"
+    return None
 
 
 def _last_words(job: TrialJob) -> str:
