@@ -116,13 +116,9 @@ class ControlPlane:
                                                   "Content-Type": content_type})
         try:
             with urllib.request.urlopen(request, context=context, timeout=30) as answer:
-                return answer.status, json.loads(answer.read() or b"{}")
+                return answer.status, _decoded(answer.read())
         except urllib.error.HTTPError as error:
-            raw = error.read()
-            try:
-                return error.code, json.loads(raw)
-            except ValueError:
-                return error.code, {"message": raw.decode(errors="replace")}
+            return error.code, _decoded(error.read())
 
     def apply(self, document: dict[str, Any]) -> dict[str, Any]:
         """Create ``document`` (server-side apply would need field managers; create is enough
@@ -133,6 +129,15 @@ class ControlPlane:
                                f"{document['metadata']['name']}: HTTP {status}: "
                                f"{answer.get('message')}")
         return answer
+
+
+def _decoded(raw: bytes) -> dict[str, Any]:
+    """A JSON answer as a dict; a plain-text one (``/readyz``'s ``ok``) as its message."""
+    try:
+        decoded = json.loads(raw or b"{}")
+    except ValueError:
+        return {"message": raw.decode(errors="replace")}
+    return decoded if isinstance(decoded, dict) else {"message": decoded}
 
 
 def _collection(document: dict[str, Any]) -> str:

@@ -9,13 +9,23 @@ import yaml
 
 from automl._api import load
 from automl.spec import SpecError
+from tests.cluster.conftest import INJECTION_LABEL
 from tests.cluster.control_plane import ControlPlane
 from tests.conftest import KATIB, KATIB_EXAMPLES
 
 pytestmark = pytest.mark.cluster
 
 #: Example -> (webhook accepts, automl accepts, why they differ). Each is a known deviation.
-DISAGREEMENTS: dict[str, tuple[bool, bool, str]] = {}
+DISAGREEMENTS: dict[str, tuple[bool, bool, str]] = {
+    # automl refuses at submission what Katib refuses minutes later: the webhook admits it,
+    # then Katib's DARTS service fails the Suggestion (skip_connection has no parameters).
+    "nas/darts-gpu.yaml": (True, False, "refused later by Katib's DARTS service"),
+    # The trial template is the kubeflow/trial-templates ConfigMap on the cluster, which has
+    # no ${trialParameters.numberLayers}: the webhook reads it, automl validate (offline)
+    # cannot.
+    "trial-template/trial-configmap-source.yaml": (
+        False, True, "automl does not read the cluster's ConfigMap trial template"),
+}
 
 
 def _name(path) -> str:
@@ -26,6 +36,12 @@ def webhook_accepts(cluster: ControlPlane, experiment: dict) -> tuple[bool, str]
     """Whether the real API server (with Katib's webhooks) admits ``experiment``: a
     server-side dry run of its creation. Returns (admitted, the refusal's message)."""
     namespace = experiment["metadata"].get("namespace", "default")
+    # The examples name their own namespaces (kubeflow, argo, ...): make any that is missing,
+    # labelled as Katib's webhook requires of a namespace that runs experiments.
+    made, answer = cluster.request("POST", "/api/v1/namespaces", {
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": namespace, "labels": {INJECTION_LABEL: "enabled"}}})
+    assert made in (201, 409), answer
     status, answer = cluster.request(
         "POST", f"/apis/kubeflow.org/v1beta1/namespaces/{namespace}/experiments?dryRun=All",
         experiment)
