@@ -88,6 +88,7 @@ class Kubelet:
     def __init__(self, plane: ControlPlane) -> None:
         self.plane = plane
         self._seen_jobs: set[str] = set()
+        self._pods: set[Pod] = set()
         self._suggestions: dict[str, tuple[subprocess.Popen, netns.Bridge, str]] = {}
         self._next_address = 10
         self._stop = threading.Event()
@@ -96,9 +97,11 @@ class Kubelet:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop watching; end the suggestion services it started (by pid)."""
+        """Stop watching; end the pods and suggestion services it started (by pid)."""
         self._stop.set()
         self._thread.join(timeout=10)
+        for pod in list(self._pods):
+            pod.kill()
         for key in list(self._suggestions):
             self._end_suggestion(key)
 
@@ -254,7 +257,12 @@ class Kubelet:
             log.error("stand-in kubelet: cannot create the pod of job %s: HTTP %s: %s",
                       meta["name"], status, created.get("message"))
             return False
-        return Pod(self.plane, created).run()
+        pod = Pod(self.plane, created)
+        self._pods.add(pod)
+        try:
+            return pod.run()
+        finally:
+            self._pods.discard(pod)
 
 
 def _condition(kind: str, reason: str, when: str) -> dict[str, str]:
@@ -279,6 +287,12 @@ class Pod:
         meta = pod["metadata"]
         self.folder = plane.folder / "pods" / meta["namespace"] / meta["name"]
         (self.folder / "volumes").mkdir(parents=True)
+        self._pause: subprocess.Popen | None = None
+
+    def kill(self) -> None:
+        """End the pod: its PID namespace's first process, whose end ends every other one."""
+        if self._pause is not None and self._pause.poll() is None:
+            self._pause.kill()
 
     def _mount_script(self) -> str:
         """Shell commands that make the pod's filesystem view (run in its mount namespace)."""
@@ -318,6 +332,7 @@ class Pod:
                  "--mount", "--propagation", "private", "--mount-proc", "--", "sh", "-c",
                  self._mount_script(), str(self.folder), str(self.plane.hosts)],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self._pause = pause
         try:
             return self._run_containers(pause)
         finally:

@@ -16,8 +16,8 @@ from tests.cluster.control_plane import ControlPlane
 pytestmark = pytest.mark.cluster
 
 TRIAL = """import sys
-x = float(sys.argv[1].split("=", 1)[1])
-print(f"loss={(x - 0.3) ** 2:.6f}")
+x, y = (float(arg.split("=", 1)[1]) for arg in sys.argv[1:3])
+print(f"loss={(x - 0.3) ** 2 + (y + 0.2) ** 2:.6f}")
 """
 
 
@@ -37,25 +37,28 @@ algorithm: {{name: {algorithm}}}
 budget: {{max_trials: 3, parallel_trials: 3}}
 parameters:
   - {{name: x, type: double, min: -1, max: 1}}
+  - {{name: y, type: double, min: -1, max: 1}}
 trial:
   image: python:3.11-slim
-  command: [python3, {trial}, "--x=${{trialParameters.x}}"]
+  command: [python3, {trial}, "--x=${{trialParameters.x}}", "--y=${{trialParameters.y}}"]
   metrics_collector: {{kind: StdOut}}
 """)
     return path
 
 
-def test_run_random_succeeds_and_trials_show_the_printed_losses(
-        cluster: ControlPlane, katib_namespace: str, tmp_path: Path) -> None:
-    ran = _automl("run", str(_experiment(tmp_path, "random")), "--backend", "katib",
+@pytest.mark.parametrize("algorithm", ["random", "tpe", "cmaes", "sobol"])
+def test_run_succeeds_and_trials_show_the_printed_losses(
+        cluster: ControlPlane, katib_namespace: str, tmp_path: Path, algorithm: str) -> None:
+    ran = _automl("run", str(_experiment(tmp_path, algorithm)), "--backend", "katib",
                   "--poll", "0.5", "--quiet")
     assert ran.returncode == 0, ran.stderr + ran.stdout
-    assert "cluster-random: Succeeded" in ran.stdout
+    assert f"cluster-{algorithm}: Succeeded" in ran.stdout
 
-    shown = _automl("trials", "cluster-random", "--backend", "katib", "--format", "json")
+    shown = _automl("trials", f"cluster-{algorithm}", "--backend", "katib", "--format", "json")
     assert shown.returncode == 0, shown.stderr
     rows = json.loads(shown.stdout)
     assert len(rows) == 3
     for row in rows:
         assert row["status"] == "Succeeded"
-        assert row["objective"] == float(f"{(row['params.x'] - 0.3) ** 2:.6f}")
+        loss = (row["params.x"] - 0.3) ** 2 + (row["params.y"] + 0.2) ** 2
+        assert row["objective"] == float(f"{loss:.6f}")
