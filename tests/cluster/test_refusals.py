@@ -64,3 +64,19 @@ def test_a_token_whose_role_lacks_create_exits_5(
     assert f"forbidden in namespace {namespace}" in ran.stderr
     listed = _automl("status", "--backend", "katib")  # list: a verb the Role has
     assert listed.returncode == 0, listed.stderr
+
+
+def test_a_namespace_without_katibs_label_is_refused_in_one_line(
+        cluster: ControlPlane, katib_namespace: str, tmp_path: Path) -> None:
+    """Katib 0.19's webhook refuses Experiments in a namespace that lacks the label
+    ``katib.kubeflow.org/metrics-collector-injection: enabled``; automl passes its reason on."""
+    status, answer = cluster.request(
+        "PATCH", f"/api/v1/namespaces/{katib_namespace}",
+        {"metadata": {"labels": {"katib.kubeflow.org/metrics-collector-injection": None}}},
+        content_type="application/merge-patch+json")
+    assert status == 200, answer
+    ran = _automl("run", str(_experiment(tmp_path, "random")), "--backend", "katib",
+                  "--quiet")
+    assert ran.returncode == 1
+    assert ran.stderr.strip().count("\n") == 0
+    assert 'lacks label "katib.kubeflow.org/metrics-collector-injection: enabled"' in ran.stderr

@@ -26,15 +26,16 @@ def _automl(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
                           text=True, timeout=timeout, env=os.environ.copy())
 
 
-def _experiment(tmp_path: Path, algorithm: str) -> Path:
+def _experiment(tmp_path: Path, algorithm: str, program: str = TRIAL,
+                budget: str = "{max_trials: 3, parallel_trials: 3}") -> Path:
+    """An experiment file over x and y whose trial runs ``program`` (a Python script)."""
     trial = tmp_path / "trial.py"
-    trial.write_text(TRIAL)
-    trial.chmod(0o644)
+    trial.write_text(program)
     path = tmp_path / "experiment.yaml"
     path.write_text(f"""name: cluster-{algorithm}
 objective: {{metric: loss, type: minimize}}
 algorithm: {{name: {algorithm}}}
-budget: {{max_trials: 3, parallel_trials: 3}}
+budget: {budget}
 parameters:
   - {{name: x, type: double, min: -1, max: 1}}
   - {{name: y, type: double, min: -1, max: 1}}
@@ -62,3 +63,18 @@ def test_run_succeeds_and_trials_show_the_printed_losses(
         assert row["status"] == "Succeeded"
         loss = (row["params.x"] - 0.3) ** 2 + (row["params.y"] + 0.2) ** 2
         assert row["objective"] == float(f"{loss:.6f}")
+
+
+def test_a_trial_that_exits_1_fails_its_job_and_the_experiment(
+        cluster: ControlPlane, katib_namespace: str, tmp_path: Path) -> None:
+    """The Job fails after its backoff limit (7 runs of the pod), Katib marks the trial
+    Failed, and with max_failed_trials 0 the experiment fails: automl run exits 1."""
+    experiment = _experiment(tmp_path, "random", program="import sys\nsys.exit(1)\n",
+                             budget="{max_trials: 1, parallel_trials: 1, max_failed_trials: 0}")
+    ran = _automl("run", str(experiment), "--backend", "katib", "--poll", "0.5", "--quiet")
+    assert ran.returncode == 1, ran.stderr + ran.stdout
+    assert "cluster-random: Failed" in ran.stdout + ran.stderr
+    shown = _automl("trials", "cluster-random", "--backend", "katib", "--format", "json")
+    assert [row["status"] for row in json.loads(shown.stdout)] == ["Failed"]
+    pods = list((cluster.folder / "pods" / katib_namespace).iterdir())
+    assert len(pods) == 7

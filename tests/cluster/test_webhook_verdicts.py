@@ -1,6 +1,7 @@
 """Katib's real admission webhook against ``automl validate --katib``: every Experiment of
 Katib's examples submitted to the real API server (server-side dry run, so nothing is kept),
-accepted or refused exactly as automl predicts, except the disagreements listed here."""
+accepted or refused exactly as automl predicts, except the disagreements listed here; and
+every example of this project, compiled, admitted."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import pytest
 import yaml
 
 from automl._api import load
+from automl.katib import katib_dict
 from automl.spec import SpecError
 from tests.cluster.conftest import INJECTION_LABEL
 from tests.cluster.control_plane import ControlPlane
-from tests.conftest import KATIB, KATIB_EXAMPLES
+from tests.conftest import KATIB, KATIB_EXAMPLES, REPO
 
 pytestmark = pytest.mark.cluster
 
@@ -69,3 +71,20 @@ def test_webhook_verdict_matches_automl_validate(cluster: ControlPlane, path) ->
         assert (admitted, predicted) == expected[:2]
     else:
         assert admitted == predicted, (why, message)
+
+
+PROJECT_EXAMPLES = sorted(p for p in (REPO / "examples").rglob("*.yaml")
+                          if p.name != "broken.yaml")
+
+
+@pytest.mark.parametrize("path", PROJECT_EXAMPLES, ids=lambda p: p.relative_to(REPO).as_posix())
+def test_every_project_example_compiles_to_an_experiment_the_webhook_admits(
+        cluster: ControlPlane, path) -> None:
+    try:
+        spec = load(path, katib=True)
+    except SpecError as error:
+        pytest.skip(f"not for a cluster: {str(error).splitlines()[0]}")
+    experiment = katib_dict(spec)
+    experiment["metadata"]["namespace"] = "kubeflow"
+    admitted, why = webhook_accepts(cluster, experiment)
+    assert admitted, why
