@@ -55,6 +55,9 @@ class ControlPlane:
         network: The network namespace everything runs in.
         server: The API server's URL as the host reaches it.
         kubeconfig: A kubeconfig for the cluster's admin (system:masters) at ``server``.
+        token: The admin's bearer token.
+        hosts: The hosts file the controller and the pods see as /etc/hosts.
+        database: The URL of the DB manager's PostgreSQL database (from the host).
     """
 
     folder: Path
@@ -64,6 +67,7 @@ class ControlPlane:
     kubeconfig: Path = Path()
     token: str = ""
     hosts: Path = Path()
+    database: str = ""
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     bridges: list[netns.Bridge] = field(default_factory=list)
 
@@ -322,6 +326,7 @@ def _start_db_manager(plane: ControlPlane, postgres: str) -> None:
     with psycopg.connect(f"postgresql://{url.username}@{url.hostname}:{url.port}/postgres",
                          autocommit=True) as connection:
         connection.execute(f"CREATE DATABASE {database}")
+    plane.database = f"postgresql://{url.username}@{url.hostname}:{url.port}/{database}"
     plane.bridges.append(netns.Bridge(plane.network.path, ("127.0.0.1", 5432), netns.HOST,
                                       (url.hostname or "127.0.0.1", url.port or 5432)))
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DB_NAME": "postgres",

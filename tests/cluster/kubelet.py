@@ -17,9 +17,10 @@ controller and the Deployment controller; everything else is Katib's and Kuberne
   ``<deployment>.<namespace>``; the Deployment's status then says Available.
 
 The primary container is held (blocked on a FIFO, its command line already the wrapped one)
-until the collector has started: Katib's collector looks for the trial's process once, when
-it starts, and a trial that ended before would be missed (that race exists on a real cluster
-too; here it is closed so that the tests do not depend on timing).
+until the collector has looked for it: Katib's collector looks for the trial's process once,
+when it starts, and a trial that ended before is missed (a race that exists on a real cluster
+too, for trials shorter than the sidecar's start). The collector gives no sign that it has
+looked, so the gate opens one second after its first log line, right after which it looks.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ log = logging.getLogger(__name__)
 
 _COLLECTORS = ("metrics-logger-and-collector", "metrics-collector")
 _POD_ROOT = "/srv"  # where a pod's mount namespace sees the pod's folder
+# Katib's collector gives no sign that it has looked for the trial's process; it looks right
+# after its first log line, so this much later it has (see Pod._release).
+_LOOK_SECONDS = 1.0
 
 
 def expand(text: str, env: dict[str, str]) -> str:
@@ -367,14 +371,19 @@ class Pod:
         return all(process.wait() == 0 for process in processes)
 
     def _release(self, gate: Path, collector: str) -> None:
-        """Let the primary run once the collector has logged its start (it looks for the
-        trial's process right after)."""
+        """Let the primary run once the collector has looked for it.
+
+        The collector logs ``Trial Name: ...`` and looks at the processes right after, in
+        the same goroutine, but says nothing once it has looked: the gate opens
+        ``_LOOK_SECONDS`` after that line (a trial that ended before the look would be
+        missed, and its pod fail with "unable to find main pid")."""
         log_file = self.folder / f"{collector}.log"
         deadline = time.monotonic() + 60
         while "Trial Name" not in log_file.read_text(errors="replace"):
             if time.monotonic() > deadline:
                 break
             time.sleep(0.02)
+        time.sleep(_LOOK_SECONDS)
         with open(gate, "w") as fifo:
             fifo.write("go\n")
 
