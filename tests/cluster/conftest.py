@@ -70,17 +70,23 @@ def cluster(cluster_binaries: Path, postgres_server: str,
         plane.stop()
 
 
+def make_namespace(cluster: ControlPlane) -> str:
+    """A fresh namespace where Katib runs experiments (its label on), with the default
+    ServiceAccount pods need (no controller-manager makes it here); returns its name."""
+    name = f"t-{secrets.token_hex(4)}"
+    cluster.apply({"apiVersion": "v1", "kind": "Namespace",
+                   "metadata": {"name": name, "labels": {INJECTION_LABEL: "enabled"}}})
+    cluster.apply({"apiVersion": "v1", "kind": "ServiceAccount",
+                   "metadata": {"name": "default", "namespace": name}})
+    return name
+
+
 @pytest.fixture
 def katib_namespace(cluster: ControlPlane, tmp_path: Path,
                     monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh namespace with Katib's metrics-collector injection on, and KUBECONFIG set to
     an admin kubeconfig whose context uses it."""
-    name = f"t-{secrets.token_hex(4)}"
-    cluster.apply({"apiVersion": "v1", "kind": "Namespace",
-                   "metadata": {"name": name, "labels": {INJECTION_LABEL: "enabled"}}})
-    # No controller-manager makes it: pods need their namespace's default ServiceAccount.
-    cluster.apply({"apiVersion": "v1", "kind": "ServiceAccount",
-                   "metadata": {"name": "default", "namespace": name}})
+    name = make_namespace(cluster)
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(cluster.kubeconfig.read_text().replace("namespace: default",
                                                                  f"namespace: {name}"))

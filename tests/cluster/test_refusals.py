@@ -15,7 +15,7 @@ pytestmark = pytest.mark.cluster
 
 def test_running_an_existing_experiment_again_exits_6(
         cluster: ControlPlane, katib_namespace: str, tmp_path: Path) -> None:
-    experiment = str(_experiment(tmp_path, "random"))
+    experiment = str(_experiment(tmp_path, "random")[0])
     first = _automl("run", experiment, "--backend", "katib", "--poll", "0.5", "--quiet")
     assert first.returncode == 0, first.stderr
     again = _automl("run", experiment, "--backend", "katib", "--poll", "0.5", "--quiet")
@@ -57,7 +57,7 @@ def test_a_token_whose_role_lacks_create_exits_5(
                           .replace("namespace: default", f"namespace: {namespace}"))
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
 
-    ran = _automl("run", str(_experiment(tmp_path, "random")), "--backend", "katib",
+    ran = _automl("run", str(_experiment(tmp_path, "random")[0]), "--backend", "katib",
                   "--quiet")
     assert ran.returncode == 5
     assert ran.stderr.strip().count("\n") == 0
@@ -75,7 +75,7 @@ def test_a_namespace_without_katibs_label_is_refused_in_one_line(
         {"metadata": {"labels": {"katib.kubeflow.org/metrics-collector-injection": None}}},
         content_type="application/merge-patch+json")
     assert status == 200, answer
-    ran = _automl("run", str(_experiment(tmp_path, "random")), "--backend", "katib",
+    ran = _automl("run", str(_experiment(tmp_path, "random")[0]), "--backend", "katib",
                   "--quiet")
     assert ran.returncode == 1
     assert ran.stderr.strip().count("\n") == 0
