@@ -45,9 +45,9 @@ def go_executable() -> str:
     """The ``go`` command to build with.
 
     Raises:
-        BuildError: No ``go`` on PATH (nor in /usr/local/go/bin).
+        BuildError: No ``go`` on PATH.
     """
-    go = shutil.which("go") or shutil.which("go", path="/usr/local/go/bin")
+    go = shutil.which("go")
     if go is None:
         raise BuildError("no Go toolchain (go) on PATH: install Go >= 1.24 to build the "
                          "control plane")
@@ -64,9 +64,10 @@ def _go_version(go: str) -> str:
 
 def _go_env() -> dict[str, str]:
     env = dict(os.environ)
-    # The module's own pins decide; never download another toolchain.
+    # The committed go.mod/go.sum decide, as they are (readonly: a build never edits them);
+    # never download another toolchain.
     env["GOTOOLCHAIN"] = "local"
-    env["GOFLAGS"] = (env.get("GOFLAGS", "") + " -mod=mod").strip()
+    env["GOFLAGS"] = (env.get("GOFLAGS", "") + " -mod=readonly").strip()
     # Static binaries: no C toolchain needed, as Kubernetes' own release builds.
     env["CGO_ENABLED"] = "0"
     return env
