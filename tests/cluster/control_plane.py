@@ -236,7 +236,8 @@ def _start(plane: ControlPlane, postgres: str) -> None:
                                ["127.0.0.1", "localhost", "kubernetes.default.svc"])
     webhook = folder / "webhook"
     webhook.mkdir()
-    hook = pki.make_serving(ca, webhook, "tls", ["127.0.0.1", "katib-controller.kubeflow.svc"])
+    # tls.crt/tls.key: the names controller-runtime's webhook server reads from its folder.
+    pki.make_serving(ca, webhook, "tls", ["127.0.0.1", "katib-controller.kubeflow.svc"])
     signing_key, signing_pub = pki.make_signing_key(folder, "service-account")
     plane.token = secrets.token_hex(16)
     (folder / "tokens.csv").write_text(f'{plane.token},admin,admin-uid,"system:masters"\n')
@@ -299,7 +300,6 @@ def _start(plane: ControlPlane, postgres: str) -> None:
                 "url": f"https://127.0.0.1:8443{path}",
                 "caBundle": base64.b64encode(ca.cert.read_bytes()).decode()}
         plane.apply(document)
-    del hook
 
 
 def _answers(plane: ControlPlane) -> bool:
@@ -359,7 +359,7 @@ def _start_controller(plane: ControlPlane, ca: pki.Pair) -> None:
                            f"{answer.get('message')}")
     _kubeconfig(plane.folder / "controller.kubeconfig", "https://127.0.0.1:6443", ca.cert,
                 answer["status"]["token"], "kubeflow")
-    seen = f"{_SEEN_AT}"
+    seen = _SEEN_AT
     script = (f'mount --bind "$0" {seen} && mount --bind {seen}/hosts /etc/hosts && '
               f"mount -t tmpfs tmpfs /tmp && mkdir /tmp/cert && "
               f"mount --bind {seen}/webhook /tmp/cert && cd {seen} && exec \"$1\" "
