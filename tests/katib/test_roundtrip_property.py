@@ -376,8 +376,10 @@ def container_fields(draw: st.DrawFn, names: list[str]) -> dict[str, Any]:
 @st.composite
 def container_trial(draw: st.DrawFn, names: list[str]) -> dict[str, Any]:
     trial = {"image": draw(IMAGES), **draw(container_fields(names))}
-    resources = {kind: draw(st.dictionaries(st.sampled_from(["cpu", "memory", "nvidia.com/gpu"]),
-                                            QUANTITIES, max_size=3))
+    # a GPU count is a whole number (Kubernetes refuses "500m" of an extended resource)
+    amounts = st.dictionaries(st.sampled_from(["cpu", "memory"]), QUANTITIES, max_size=2) | \
+        st.fixed_dictionaries({"nvidia.com/gpu": st.sampled_from(["1", "2", "8"])})
+    resources = {kind: draw(amounts)
                  for kind in draw(st.lists(st.sampled_from(["limits", "requests"]),
                                            unique=True))}
     if resources:
