@@ -284,7 +284,8 @@ def _identity_change(key: str, before: str | None, now: str | None) -> str:
     """How one identity entry changed, in words: ``function (train: its code or values)``."""
     if key == "function" and before and now:
         name = now.split(" ")[0]
-        return f"function ({name}: its code, fixed values or the plain values it reads)"
+        return (f"function ({name}: its code, the code it calls, its fixed values or the "
+                "data it reads)")
     return f"{key} ({before or 'none'} before, {now or 'none'} now)"
 
 
