@@ -20,6 +20,7 @@ from automl.local.journal import JOURNAL_START, JournalFile
 from automl.local.journal_storage import IndexedJournalStorage
 from automl.local.lock import FileLock, database_lock
 from automl.local.paths import DEFAULT_ROOT, JOURNAL, RUNS_KEY
+from automl.local.status import RESUME_KEY
 from automl.local.storage_faults import StorageError, diagnose
 from automl.local.storage_faults import shown as _shown
 from automl.spec import ExperimentSpec
@@ -219,7 +220,7 @@ study by its first run, so that a resume cannot mix two ways of running trials i
 def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.samplers.BaseSampler,
                katib_yaml: str | None, identity: dict[str, str] | None = None,
                options: Mapping[str, bool] | None = None,
-               runs: Path | None = None) -> optuna.Study:
+               runs: Path | None = None, resume: str | None = None) -> optuna.Study:
     """Create the experiment's study, or load it to resume.
 
     Args:
@@ -234,6 +235,9 @@ def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.sampl
             before folders were recorded gets it when resumed), so that readers in any
             folder find the files of a study on a database server
             (:func:`automl.local.paths.runs_folder`).
+        resume: How to resume this run from any folder (automl.local.status.resume_command),
+            recorded for ``automl list``/``status`` to show once it is interrupted; the last
+            start's wins.
 
     Raises:
         AutomlError: When a study of that name exists with another definition (as in Katib,
@@ -251,6 +255,8 @@ def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.sampl
     identity = identity or {}
     options = dict(options or {})
     where = {} if runs is None else {RUNS_KEY: str(runs)}
+    if resume is not None:
+        where[RESUME_KEY] = resume
     if record is None:
         study.set_user_attr(ATTR, {"spec": mine, "katib": katib_yaml, "status": "Running",
                                    "reason": "", "identity": identity, "options": options,
@@ -274,7 +280,8 @@ def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.sampl
     budget = theirs.get("budget") != mine.get("budget")
     if budget:
         _check_restart(spec, record, len(study.get_trials(deepcopy=False)), identity)
-    if budget or "identity" not in record or (RUNS_KEY not in record and where):
+    if (budget or "identity" not in record or (RUNS_KEY not in record and where)
+            or (resume is not None and record.get(RESUME_KEY) != resume)):
         study.set_user_attr(ATTR, {**record, "spec": mine, "katib": katib_yaml,
                                    "identity": identity, **where})
     return study
