@@ -97,11 +97,11 @@ class _Digest:
             return self._followed(value, depth, lambda m, d: self._module(m, d, names))
         if isinstance(value, (types.FunctionType, types.MethodType, functools.partial, type)):
             if depth <= 0 or not _is_users(_module_of(value)):
-                return f"{_module_of(value)}.{getattr(value, '__qualname__', type(value))}"
+                return _named(value)
             describe = self._class if isinstance(value, type) else self._function
             return self._followed(value, depth, describe)
         if depth <= 0 or not _is_users(type(value).__module__):
-            return f"<{module}.{type(value).__qualname__}>"
+            return _named(value)
         return self._followed(value, depth, self._object)
 
     def _followed(self, value: Any, depth: int, describe: Callable[[Any, int], str]) -> str:
@@ -133,7 +133,7 @@ class _Digest:
         inner = inspect.unwrap(function)
         code = getattr(inner, "__code__", None)
         if code is None:
-            return f"{_module_of(inner)}.{getattr(inner, '__qualname__', '?')}"
+            return _named(inner)
         names = frozenset(_names(code))
         namespace = getattr(inner, "__globals__", {})
         cells = [_cell(c) for c in getattr(inner, "__closure__", None) or ()]
@@ -181,7 +181,7 @@ def _numpy(value: Any) -> str:
             return f"ndarray{value.shape}:{_Digest().value(value.tolist(), _DEPTH)}"
         data = hashlib.sha256(value.tobytes()).hexdigest()
         return f"ndarray:{value.dtype.str}{value.shape}:{data}"
-    return f"<{type(value).__module__}.{type(value).__qualname__}>"
+    return _named(value)
 
 
 def _pandas(value: Any) -> str:
@@ -198,6 +198,15 @@ def _pandas(value: Any) -> str:
     dtypes = value.dtypes if isinstance(value, pandas.DataFrame) else value.dtype
     hashed = _numpy(hashed) if hasattr(hashed, "dtype") else hashed
     return f"{kind}:{columns}:{dtypes!s}:{list(map(str, index.names))}:{hashed}"
+
+
+def _named(value: Any) -> str:
+    """A library object by its name where it has one (``numpy.exp``, ``math.sqrt``: a global
+    rebound to another function is another function), else by its type."""
+    name = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
+    if isinstance(name, str):
+        return f"{getattr(value, '__module__', None)}.{name}"
+    return f"<{type(value).__module__}.{type(value).__qualname__}>"
 
 
 def _module_of(value: Any) -> str | None:

@@ -144,6 +144,12 @@ _EDITS = {
     "dataframe-default": (
         "def f(p, data=pd.DataFrame({'y': [2.0]})):\n    return float(p['x']) - data['y'][0]\n",
         "f.__defaults__[0].loc[0, 'y'] = 4.0\n"),
+    "numpy-function-rebound": (
+        "act = np.exp\ndef f(p):\n    return float(act(float(p['x'])))\n",
+        "act = np.tanh\n"),
+    "library-function-rebound": (
+        "import math\nact = math.sqrt\ndef f(p):\n    return act(float(p['x']))\n",
+        "act = math.exp\n"),
     "bound-method-state": (
         "class Trainer:\n    def __init__(self):\n        self.target = 2.0\n"
         "    def run(self, p):\n        return float(p['x']) - self.target\n"
