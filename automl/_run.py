@@ -57,6 +57,8 @@ def run(experiment: ExperimentSpec | str | os.PathLike[str] | Mapping[str, Any],
     from automl.backends import get_backend
 
     spec = load(experiment)
+    file = Path(experiment) if isinstance(experiment, (str, os.PathLike)) else None
     chosen = get_backend(backend, storage=storage, root=root, seed=seed, katib_shell=katib_shell,
-                         namespace=namespace, context=context, poll_seconds=poll_seconds)
+                         namespace=namespace, context=context, poll_seconds=poll_seconds,
+                         experiment_file=file)
     return chosen.run(spec, progress=progress, resume=resume)

@@ -30,6 +30,7 @@ def tune(
     max_trial_count: int = 10,
     parallel_trial_count: int = 1,
     max_failed_trial_count: int | None = None,
+    resume_policy: str = "Never",
     resources_per_trial: Mapping[str, Any] | None = None,
     metrics_collector: str = "StdOut",
     base_image: str = BASE_IMAGE,
@@ -73,6 +74,10 @@ def tune(
         max_trial_count: Trials to run.
         parallel_trial_count: Trials at once.
         max_failed_trial_count: Failed trials after which the experiment fails.
+        resume_policy: Katib's ``resumePolicy``: ``Never`` (Katib's default), ``LongRunning``
+            or ``FromVolume``. Only an experiment created with one of the last two continues
+            after it reached ``max_trial_count``, when called again with a larger one; it
+            cannot change once the experiment exists.
         resources_per_trial: Each trial's requests and limits, as KatibClient.tune takes
             them (``{"cpu": "2", "memory": "4Gi", "gpu": 1}``; ``gpu`` is
             ``nvidia.com/gpu``). Locally each trial gets that many GPUs of its own.
@@ -130,6 +135,7 @@ def tune(
         "algorithm": {"name": algorithm_name, "settings": dict(algorithm_settings or {})},
         "budget": {"max_trials": max_trial_count, "parallel_trials": parallel_trial_count,
                    "max_failed_trials": max_failed_trial_count},
+        "resume_policy": resume_policy,
         "parameters": [p.model_dump(by_alias=True) for p in tuned.values()],
         "trial": {"image": base_image, **container,
                   "resources": _resources(resources_per_trial),

@@ -28,26 +28,31 @@ class LocalBackend(Backend):
         seed: Seeds the sampler when the algorithm has no ``random_state`` setting.
         katib_shell: Run each trial's command under ``sh -c`` as Katib's collectors do.
         runner: How trials run (default: subprocesses; ``automl.tune`` forks a function).
+        experiment_file: The file the experiment was loaded from (the command that resumes
+            an interrupted run names it).
     """
 
     options: ClassVar[frozenset[str]] = frozenset(
-        {"storage", "root", "seed", "katib_shell", "runner"})
+        {"storage", "root", "seed", "katib_shell", "runner", "experiment_file"})
 
     def __init__(self, *, storage: str | None = None, root: str | Path = ".automl",
                  seed: int | None = None, katib_shell: bool = False,
-                 runner: TrialRunner | None = None) -> None:
+                 runner: TrialRunner | None = None,
+                 experiment_file: Path | None = None) -> None:
         self.storage = storage
         self.root = Path(root)
         self.seed = seed
         self.katib_shell = katib_shell
         self.runner = runner
+        self.experiment_file = experiment_file
 
     def run(self, spec: ExperimentSpec, *, progress: bool = True, resume: bool = False,
             timeout: float | None = None) -> RunSummary:
         from automl.local import LocalEngine
 
         engine = LocalEngine(spec, storage=self.storage, root=self.root, runner=self.runner,
-                             progress=progress, seed=self.seed, katib_shell=self.katib_shell)
+                             progress=progress, seed=self.seed, katib_shell=self.katib_shell,
+                             experiment_file=self.experiment_file)
         # The engine stops on its cancel event as on Ctrl-C (running trials are killed and
         # recorded, then KeyboardInterrupt): a timer setting it is a timeout with no second
         # process.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -38,7 +39,7 @@ from automl.local.samplers import make_sampler
 from automl.local.schedule import TAG, Step, make_schedule
 from automl.local.snapshot import SnapshotWriter
 from automl.local.space import assignments, search_space, trial_value
-from automl.local.status import running_row, status_view
+from automl.local.status import resume_command, running_row, status_view
 from automl.local.store import (
     ATTR,
     DEFAULT_ROOT,
@@ -76,12 +77,14 @@ class LocalEngine:
         seed: Seeds the sampler unless the algorithm's ``random_state`` setting does.
         katib_shell: Run each trial's command under ``sh -c`` as Katib does
             (:func:`automl.local.job.build_job`).
+        experiment_file: The file the experiment was loaded from, if any (recorded with the
+            study: the command that resumes the run, :func:`resume_command`).
     """
 
     def __init__(self, spec: ExperimentSpec, storage: str | None = None,
                  root: Path = DEFAULT_ROOT, runner: TrialRunner | None = None,
                  progress: bool = True, seed: int | None = None,
-                 katib_shell: bool = False) -> None:
+                 katib_shell: bool = False, experiment_file: Path | None = None) -> None:
         findings = check(spec)
         if findings:  # e.g. a name like "../x" would otherwise reach the runs folder's path
             raise SpecError(locate(findings, lambda p: (render_path(p), Location())))
@@ -92,6 +95,10 @@ class LocalEngine:
         self.seed = seed
         self.katib_shell = katib_shell
         self.storage = open_storage(storage, root)
+        # how to resume, shown by list/status once the run is interrupted: without the
+        # function's identity, which run() computes (a function's digest costs a walk)
+        self._resume = functools.partial(resume_command, experiment_file, storage, root,
+                                         katib_shell=katib_shell)
         self.runs = runs_folder(spec.name, storage, root)
         self.cancel = threading.Event()
         self.schedule = make_schedule(spec, self.runs, seed)
@@ -123,9 +130,10 @@ class LocalEngine:
         with _exclusive(self.storage, self.runs, spec.name, self.cancel) as held:
             self._held = held
             held()
-            study = open_study(spec, self.storage, sampler, _katib_yaml(spec),
-                               self.runner.identity(),
-                               options={"katib_shell": self.katib_shell}, runs=self.runs)
+            identity = self.runner.identity()
+            study = open_study(spec, self.storage, sampler, _katib_yaml(spec), identity,
+                               options={"katib_shell": self.katib_shell}, runs=self.runs,
+                               resume=self._resume(function="function" in identity))
             if self.schedule is not None:
                 self.schedule.begin(fresh=self.storage.get_n_trials(study._study_id) == 0)
             self._recover(study)

@@ -7,6 +7,7 @@ list of experiments, the storage is read. Both give the same view, drawn by one 
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,12 +35,55 @@ if TYPE_CHECKING:
 
     from automl.spec import ExperimentSpec
 
-__all__ = ["INTERRUPTED", "print_status", "run_is_active", "running_row", "shown_state",
-           "status_view"]
+__all__ = ["INTERRUPTED", "RESUME_KEY", "interrupted_reason", "print_status", "resume_command",
+           "run_is_active", "running_row", "shown_state", "status_view"]
 
-INTERRUPTED = ("nothing runs it (stopped by Ctrl-C, SIGTERM or a crash); resume: automl run "
-               "EXPERIMENT_FILE, as it was started")
-"""The reason shown for an experiment recorded as Running that no engine runs."""
+RESUME_KEY = "resume"
+"""The key of the study's automl record that holds how to resume it (:func:`resume_command`)."""
+
+
+def interrupted_reason(resume: str | None) -> str:
+    """The reason shown for an experiment recorded as Running that no engine runs.
+
+    Args:
+        resume: How to resume it, as its last start recorded it (None: a study from before
+            automl recorded it).
+    """
+    return ("nothing runs it (stopped by Ctrl-C, SIGTERM or a crash); resume: "
+            + (resume or "run it again as it was started"))
+
+
+INTERRUPTED = interrupted_reason(None)
+"""The reason shown for an interrupted study that recorded no way to resume it."""
+
+
+def resume_command(file: Path | None, storage: str | None, root: Path, *,
+                   katib_shell: bool = False, function: bool = False) -> str:
+    """How to resume a run, whichever folder it is read from: the exact ``automl run``.
+
+    Args:
+        file: The experiment file the run was started from (None: an ExperimentSpec).
+        storage: The storage as given (None: ``<root>/studies.journal``).
+        root: The folder of the default storage.
+        katib_shell: Whether the run was given ``--katib-shell``.
+        function: Whether :func:`automl.tune` started it (a function has no command).
+    """
+    if function:
+        return "call automl.tune(...) again with the same arguments"
+    from automl.local.storage_faults import shown
+    from automl.local.store import _sqlite_file
+
+    if storage is None or "://" not in storage:
+        where = str((root / JOURNAL if storage is None else Path(storage)).resolve())
+    else:  # a URL: a SQLite file's absolute, a server's without its password
+        database = _sqlite_file(storage)
+        where = f"sqlite:///{database}" if database is not None else shown(storage)
+    if file is None:
+        return f"run the same experiment again with storage {where}"
+    words = ["automl", "run", str(file.resolve()), "--storage", where]
+    if katib_shell:
+        words.append("--katib-shell")
+    return shlex.join(words)
 
 
 def run_is_active(name: str, storage: str | None, root: Path, *,
@@ -53,14 +97,15 @@ def run_is_active(name: str, storage: str | None, root: Path, *,
 
 
 def shown_state(name: str, status: str, reason: str, storage: str | None, root: Path, *,
-                recorded: str | None = None) -> tuple[str, str]:
+                recorded: str | None = None, resume: str | None = None) -> tuple[str, str]:
     """The status and reason to show: ``Interrupted`` for a Running record nothing runs.
 
     The record says Running from the start of a run until its end; Ctrl-C, SIGTERM or a
-    ``kill -9`` leave it so, with no engine holding the experiment's run lock.
+    ``kill -9`` leave it so, with no engine holding the experiment's run lock. ``resume``:
+    how to resume it, as recorded (:data:`RESUME_KEY`).
     """
     if status == "Running" and not run_is_active(name, storage, root, recorded=recorded):
-        return "Interrupted", INTERRUPTED
+        return "Interrupted", interrupted_reason(resume)
     return status, reason
 
 
@@ -106,7 +151,8 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
             started = min((t.datetime_start for t in trials if t.datetime_start), default=None)
             state, reason = shown_state(s.study_name, record.get("status", "?"),
                                         record.get("reason", ""), storage, root,
-                                        recorded=record.get(RUNS_KEY))
+                                        recorded=record.get(RUNS_KEY),
+                                        resume=record.get(RESUME_KEY))
             rows.append((s.study_name, state, len(trials),
                          f"{started:%Y-%m-%d %H:%M}" if started else "", reason))
         print_table(("experiment", "status", "trials", "started", "reason"), rows, wide=wide,
@@ -122,7 +168,8 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
 
 def _with_state(view: dict[str, Any], storage: str | None, root: Path) -> dict[str, Any]:
     """``view`` with the state to show (:func:`shown_state`)."""
-    state, reason = shown_state(view["name"], view["status"], view["reason"], storage, root)
+    state, reason = shown_state(view["name"], view["status"], view["reason"], storage, root,
+                                resume=view.get("resume"))
     return {**view, "status": state, "reason": reason}
 
 
@@ -140,7 +187,8 @@ def status_view(spec: ExperimentSpec, *, record: Mapping[str, Any], total: int,
         running: A record-like mapping per running trial: ``name``, ``status``, ``params``.
     """
     return {"name": spec.name, "status": record.get("status", "?"),
-            "reason": record.get("reason", ""), "max_trials": spec.budget.max_trials,
+            "reason": record.get("reason", ""), "resume": record.get(RESUME_KEY),
+            "max_trials": spec.budget.max_trials,
             "best": best_line(spec, leaders[0] if leaders else None), "total": total,
             "counts": dict(counts), "leaders": [status_row(spec, r) for r in leaders],
             "running": [status_row(spec, r) for r in running]}

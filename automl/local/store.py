@@ -15,10 +15,12 @@ import optuna
 from optuna.storages import BaseStorage, InMemoryStorage, RDBStorage
 
 from automl.errors import AutomlError
+from automl.local.changes import changed_fields, describe
 from automl.local.journal import JOURNAL_START, JournalFile
 from automl.local.journal_storage import IndexedJournalStorage
 from automl.local.lock import FileLock, database_lock
 from automl.local.paths import DEFAULT_ROOT, JOURNAL, RUNS_KEY
+from automl.local.status import RESUME_KEY
 from automl.local.storage_faults import StorageError, diagnose
 from automl.local.storage_faults import shown as _shown
 from automl.spec import ExperimentSpec
@@ -218,7 +220,7 @@ study by its first run, so that a resume cannot mix two ways of running trials i
 def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.samplers.BaseSampler,
                katib_yaml: str | None, identity: dict[str, str] | None = None,
                options: Mapping[str, bool] | None = None,
-               runs: Path | None = None) -> optuna.Study:
+               runs: Path | None = None, resume: str | None = None) -> optuna.Study:
     """Create the experiment's study, or load it to resume.
 
     Args:
@@ -233,6 +235,9 @@ def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.sampl
             before folders were recorded gets it when resumed), so that readers in any
             folder find the files of a study on a database server
             (:func:`automl.local.paths.runs_folder`).
+        resume: How to resume this run from any folder (automl.local.status.resume_command),
+            recorded for ``automl list``/``status`` to show once it is interrupted; the last
+            start's wins.
 
     Raises:
         AutomlError: When a study of that name exists with another definition (as in Katib,
@@ -250,6 +255,8 @@ def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.sampl
     identity = identity or {}
     options = dict(options or {})
     where = {} if runs is None else {RUNS_KEY: str(runs)}
+    if resume is not None:
+        where[RESUME_KEY] = resume
     if record is None:
         study.set_user_attr(ATTR, {"spec": mine, "katib": katib_yaml, "status": "Running",
                                    "reason": "", "identity": identity, "options": options,
@@ -260,32 +267,40 @@ def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.sampl
         record = {**record, "options": options}
         study.set_user_attr(ATTR, record)
     theirs = record["spec"]
-    changed = sorted(k for k in set(mine) | set(theirs)
-                     if k != "budget" and mine.get(k) != theirs.get(k))
+    changes = changed_fields(theirs, mine, ignore=("budget",))
     # a study from before identities were kept has none: it takes this run's
     stored = record.get("identity", identity)
-    changed += [_identity_change(k, stored.get(k), identity.get(k))
-                for k in sorted(set(stored) | set(identity)) if stored.get(k) != identity.get(k)]
-    if changed:
-        raise AutomlError(f"experiment {spec.name!r} already exists in this storage with a "
-                          f"different {', '.join(changed)}; only the budget may change between "
-                          "runs (as in Katib). Use another name, or start fresh with "
-                          f"'automl delete {spec.name}'")
+    changes += [(key, _identity_change(key, stored.get(key), identity.get(key)))
+                for key in sorted(set(stored) | set(identity))
+                if stored.get(key) != identity.get(key)]
+    if changes:
+        raise AutomlError(f"experiment {spec.name!r} already exists in this storage with "
+                          f"{describe(changes)}; only the budget may change between runs (as "
+                          f"in Katib). {_fresh_start(spec.name, identity)}")
     budget = theirs.get("budget") != mine.get("budget")
     if budget:
-        _check_restart(spec, record, len(study.get_trials(deepcopy=False)))
-    if budget or "identity" not in record or (RUNS_KEY not in record and where):
+        _check_restart(spec, record, len(study.get_trials(deepcopy=False)), identity)
+    if (budget or "identity" not in record or (RUNS_KEY not in record and where)
+            or (resume is not None and record.get(RESUME_KEY) != resume)):
         study.set_user_attr(ATTR, {**record, "spec": mine, "katib": katib_yaml,
                                    "identity": identity, **where})
     return study
 
 
 def _identity_change(key: str, before: str | None, now: str | None) -> str:
-    """How one identity entry changed, in words: ``function (train: its code or values)``."""
+    """How one identity entry changed, in words: ``train: its code, ...``."""
     if key == "function" and before and now:
         name = now.split(" ")[0]
-        return f"function ({name}: its code, fixed values or the plain values it reads)"
-    return f"{key} ({before or 'none'} before, {now or 'none'} now)"
+        return f"{name}: its code, the code it calls, its fixed values or the data it reads"
+    return f"{key}: {before or 'none'} → {now or 'none'}"
+
+
+def _fresh_start(name: str, identity: Mapping[str, str]) -> str:
+    """How to run ``name`` anew, from where the user is: automl.tune() or an experiment file."""
+    if "function" in identity:
+        return (f"Call automl.tune() with another name, or start fresh with "
+                f"'automl delete {name}'")
+    return f"Use another name, or start fresh with 'automl delete {name}'"
 
 
 def dashboard_attrs(record: dict[str, Any], spec: ExperimentSpec) -> dict[str, Any]:
@@ -320,14 +335,25 @@ def _check_options(name: str, stored: Mapping[str, bool] | None,
                               f"fresh (automl delete {name}, or another name)")
 
 
-def _check_restart(spec: ExperimentSpec, record: dict[str, Any], trials: int) -> None:
+def _check_restart(spec: ExperimentSpec, record: dict[str, Any], trials: int,
+                   identity: Mapping[str, str]) -> None:
     from automl.spec.rules.restart import restart_findings
 
-    findings = list(restart_findings(spec, status=record.get("status", "Running"),
-                                     reason=record.get("reason", ""), trials=trials))
-    if findings:
-        raise AutomlError(f"experiment {spec.name!r} cannot take the new budget: "
-                          + "; ".join(str(f) for f in findings))
+    status, reason = record.get("status", "Running"), record.get("reason", "")
+    findings = list(restart_findings(spec, status=status, reason=reason, trials=trials))
+    if not findings:
+        return
+    message = (f"experiment {spec.name!r} cannot take the new budget: "
+               + "; ".join(str(f) for f in findings))
+    if any(f.path == ("resume_policy",) for f in findings) and reason.startswith(
+            "ExperimentMaxTrialsReached"):
+        # the policy is fixed when an experiment is made (Katib's webhook refuses an edit)
+        where = ("automl.tune(..., resume_policy='LongRunning')" if "function" in identity
+                 else "'resume_policy: LongRunning' in the experiment file")
+        raise AutomlError(f"{message}. The policy is set when an experiment is created: start "
+                          f"it anew with {where} under another name (or after 'automl delete "
+                          f"{spec.name}') to be able to raise its max trials later")
+    raise AutomlError(f"{message}. {_fresh_start(spec.name, identity)}")
 
 
 def stored_spec(study: optuna.Study | Any) -> ExperimentSpec:

@@ -45,8 +45,7 @@ def restart_findings(spec: ExperimentSpec, *, status: str, reason: str,
                       f"the experiment is completed ({status}, {reason.split(':')[0]}) and "
                       f"resume_policy is {spec.resume_policy}: as on Katib, a completed "
                       "experiment continues only when it Succeeded by reaching max trials with "
-                      "resume_policy LongRunning or FromVolume (and a larger max trials); "
-                      "use another name to run it again")
+                      "resume_policy LongRunning or FromVolume (and a larger max trials)")
     max_trials = spec.budget.max_trials
     if max_trials is not None and max_trials <= trials:
         yield Finding(("budget", "max_trials"),
