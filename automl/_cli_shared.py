@@ -29,9 +29,14 @@ DbManager = Annotated[str | None, typer.Option(
     help="katib: Katib's DB manager host:port, for the full observation logs.")]
 
 
-FORMAT_NAMES = frozenset({"table", "text", "csv", "json", "parquet", "markdown", "yaml", "wide",
-                          "name", "jsonpath", "go-template", "custom-columns"})
-"""Words kubectl's ``-o`` takes (and automl's --format): never meant as a file name."""
+KUBECTL_FORMATS = frozenset({
+    "json", "yaml", "wide", "name", "go-template", "go-template-file", "template",
+    "templatefile", "jsonpath", "jsonpath-file", "jsonpath-as-json", "custom-columns",
+    "custom-columns-file"})
+"""Every output format kubectl's ``-o`` takes, each also as ``FORMAT=ARGUMENT``."""
+
+FORMAT_NAMES = KUBECTL_FORMATS | {"table", "text", "csv", "parquet", "markdown"}
+"""Words kubectl's ``-o`` or automl's --format take: never meant as a file name."""
 
 
 def output_option(help: str) -> Any:
@@ -40,9 +45,16 @@ def output_option(help: str) -> Any:
 
 
 def _not_a_format(value: Path | None) -> Path | None:
-    """Refuse ``-o json``: kubectl's habit, which would write a file named json."""
-    if value is not None and value.name.split("=")[0] in FORMAT_NAMES and value.suffix == "" \
-            and value.parent == Path():
+    """Refuse ``-o json``: kubectl's habit, which would write a file named json.
+
+    Every spelling of a kubectl format: ``-o json``, ``-o=json`` (click reads ``=json``),
+    ``-o jsonpath={.items}``, ``-o custom-columns=A:.a`` (a dot there is no file suffix).
+    """
+    if value is None:
+        return value
+    given = str(value)
+    head, equals, _ = given.partition("=")
+    if given.startswith("=") or (equals and head in KUBECTL_FORMATS) or given in FORMAT_NAMES:
         from automl.errors import AutomlError
 
         raise AutomlError(f"-o {value}: -o names the file to write here, not kubectl's "
