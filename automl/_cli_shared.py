@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -110,6 +111,45 @@ def _check_output(output: Path | None) -> None:
 
     if output is not None:
         check_file(output)
+
+
+def _check_inputs(output: Path | None, files: Mapping[Path, str], specs: Iterable[Any] = ()
+                  ) -> None:
+    """Refuse an ``-o`` that is one of the command's inputs, before anything is written.
+
+    Args:
+        output: The ``-o`` file (None: stdout, nothing to refuse).
+        files: The files the command reads, each with what it is in words.
+        specs: The experiments whose trials' files (their programs and the files their
+            commands name, :func:`automl.pipelines.files.trial_paths`) must stay as they are.
+
+    Raises:
+        OutputError: When ``output`` is one of them (exit status 2).
+    """
+    if output is None:
+        return
+    from automl._output import check_not_input
+    from automl.pipelines.files import trial_paths
+
+    inputs = dict(files)
+    for spec in specs:
+        for word in trial_paths(spec):
+            inputs.setdefault(Path(word), f"a file the trials of {spec.name!r} run")
+    check_not_input(output, inputs)
+
+
+def _storage_input(storage: str | None, backend: str) -> dict[Path, str]:
+    """The local storage file a results command reads, for :func:`_check_inputs`."""
+    if backend != "local" or storage == ":memory:":
+        return {}
+    if storage is None or "://" not in storage:
+        from automl.local.paths import DEFAULT_ROOT, JOURNAL
+
+        return {Path(storage) if storage else DEFAULT_ROOT / JOURNAL: "the storage"}
+    from automl.local.store import _sqlite_file
+
+    database = _sqlite_file(storage)
+    return {} if database is None else {database: "the storage"}
 
 
 def _echo(line: str, *, err: bool = False) -> None:

@@ -26,6 +26,7 @@ from automl._cli_shared import (
     Storage,
     Wide,
     _backend,
+    _check_inputs,
     _check_output,
     _cluster,
     _echo,
@@ -131,6 +132,7 @@ def compile_(
 
     _check_output(output)
     spec = load(file, katib=True)
+    _check_inputs(output, {file: "the experiment file"}, [spec])
     _said(trial_image_problems(spec), "warning: ")
     _write(to_yaml(spec), output)
 
@@ -146,7 +148,9 @@ def import_(
     from automl.spec import spec_to_yaml
 
     _check_output(output)
-    _write(spec_to_yaml(from_katib(file)), output)
+    spec = from_katib(file)
+    _check_inputs(output, {file: "the Katib Experiment file"}, [spec])
+    _write(spec_to_yaml(spec), output)
 
 
 @app.command(epilog="Examples:  automl run examples/quickstart/experiment.yaml  |  "

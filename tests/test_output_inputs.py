@@ -1,0 +1,64 @@
+"""``-o`` never replaces what the command reads: its input file, the storage, or a file the
+experiment's trials run (their program, a data file their command names)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.faults.helpers import TRIAL, automl_each, finished_experiment
+
+_PROGRAM = "a file the trials of 't' run"
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and ".lock" not in p.name}
+
+
+def test_o_naming_an_input_or_a_trial_file_is_refused_in_one_line_and_writes_nothing(
+        tmp_path) -> None:
+    shutil.copy(TRIAL, tmp_path / "train.py")
+    (tmp_path / "data.yaml").write_text("a,b\n1,2\n")
+    finished_experiment(tmp_path, max_trials=1, parallel_trials=1, command=[
+        sys.executable, "train.py", "--x=${trialParameters.x}", "--y=${trialParameters.y}",
+        "--path=data.yaml"])
+    spec = yaml.safe_load((tmp_path / "exp.yaml").read_text())
+    spec["trial"]["image"] = "python:3.11-slim"  # what compile needs; the run ignores it
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump(spec))
+    [(code, _, err)] = automl_each(tmp_path, [["compile", "exp.yaml", "-o", "katib.yaml"]])
+    assert code == 0, err
+    os.symlink("exp.yaml", tmp_path / "link.yaml")
+    os.link(tmp_path / "exp.yaml", tmp_path / "hard.yaml")
+    journal = str(Path(".automl/studies.journal"))
+    cases = {
+        ("compile", "exp.yaml", "-o", "exp.yaml"): "the experiment file",
+        ("compile", "exp.yaml", "-o", "link.yaml"): "the experiment file",
+        ("compile", "exp.yaml", "-o", "hard.yaml"): "the experiment file",
+        ("compile", "exp.yaml", "-o", "sub/../exp.yaml"): "the experiment file",
+        ("compile", "exp.yaml", "-o", "train.py"): _PROGRAM,
+        ("import", "katib.yaml", "-o", "katib.yaml"): "the Katib Experiment file",
+        ("import", "katib.yaml", "-o", "data.yaml"): _PROGRAM,
+        ("trials", "t", "--format", "csv", "-o", journal): "the storage",
+        ("trials", "t", "--format", "csv", "-o", "train.py"): _PROGRAM,
+        ("trials", "t", "--format", "csv", "-o", "data.yaml"): _PROGRAM,
+        ("compare", "t", "-o", "train.py"): _PROGRAM,
+        ("compare", "t", "-o", journal): "the storage",
+        ("report", "t", "-o", "train.py"): _PROGRAM,
+        ("report", "t", "-o", journal): "the storage",
+        ("pipeline", "compile", "exp.yaml", "-o", "exp.yaml"): "the pipeline source",
+        ("pipeline", "compile", "exp.yaml", "-o", "data.yaml"): _PROGRAM,
+    }
+    (tmp_path / "sub").mkdir()
+    before = _snapshot(tmp_path)
+    commands = [list(c) for c in cases]
+    for argv, what, (code, out, err) in zip(commands, cases.values(),
+                                            automl_each(tmp_path, commands), strict=True):
+        assert (code, out) == (2, ""), (argv, err)
+        assert err == (f"error: cannot write {argv[-1]}: it is {what}, which this command "
+                       "reads; give another output file\n"), argv
+    assert _snapshot(tmp_path) == before
