@@ -370,8 +370,10 @@ def delete(
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             typer.echo(f"kept {name}", err=True)
             raise typer.Exit(1)
-    _backend(backend, storage=storage, namespace=namespace, context=context).delete(name)
+    kept = _backend(backend, storage=storage, namespace=namespace, context=context).delete(name)
     typer.echo(f"deleted {name}")
+    if kept:
+        _echo(kept, err=True)
 
 
 _EXPERIMENTS = frozenset({"experiment", "experiments", "exp", "experiments.kubeflow.org"})
