@@ -132,3 +132,21 @@ def test_get_of_anything_else_says_what_it_takes_in_one_line(finished, argv) -> 
     assert (code, out) == (2, "")
     assert err == (f"error: automl {' '.join(argv)}: expected 'get experiments [NAME]' or "
                    "'get trials EXPERIMENT' (or automl list, status NAME, trials NAME)\n")
+
+
+def test_get_trial_by_its_name_shows_that_trials_row_alone(finished) -> None:
+    one, plural, whole, table = automl_each(finished, [
+        ["get", "trial", "t-0001"], ["get", "trials", "t-0001"], ["get", "trial", "t"],
+        ["trials", "t"]])
+    assert one == plural and whole == table
+    header, *rows = table[1].splitlines()
+    assert (one[0], one[2]) == (0, "")
+    assert one[1].splitlines() == [header, next(r for r in rows if r.startswith("t-0001 "))]
+
+
+def test_logs_tail_minus_one_prints_every_line_as_kubectl(finished) -> None:
+    every, all_lines, below = automl_each(finished, [
+        ["logs", "t-0001"], ["logs", "t-0001", "--tail=-1"],
+        ["logs", "t-0001", "--tail", "-2"]])
+    assert every[0] == 0 and all_lines == every
+    assert below[0] == 2 and "greater than or equal to -1" in below[2]
