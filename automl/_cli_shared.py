@@ -138,6 +138,22 @@ def _check_inputs(output: Path | None, files: Mapping[Path, str], specs: Iterabl
     check_not_input(output, inputs)
 
 
+_KINDS = {"table": ("table", (".txt", ".log")), "csv": ("CSV", (".csv", ".tsv", ".txt")),
+          "json": ("JSON", (".json", ".jsonl", ".txt")),
+          "parquet": ("Parquet", (".parquet", ".pq")),
+          "markdown": ("Markdown", (".md", ".markdown", ".txt")),
+          "html": ("HTML", (".html", ".htm")), "yaml": ("YAML", (".yaml", ".yml"))}
+"""What each format's output file is, in words, and the suffixes such a file has."""
+
+
+def _check_kind(output: Path | None, fmt: str) -> None:
+    """Refuse an ``-o`` that exists and is named as another kind of file than ``fmt``'s."""
+    if output is not None and fmt in _KINDS:
+        from automl._output import check_kind
+
+        check_kind(output, *_KINDS[fmt])
+
+
 def _storage_input(storage: str | None, backend: str) -> dict[Path, str]:
     """The local storage file a results command reads, for :func:`_check_inputs`."""
     if backend != "local" or storage == ":memory:":

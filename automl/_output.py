@@ -13,14 +13,14 @@ import errno
 import os
 import secrets
 import stat
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from automl.errors import AutomlError
 
-__all__ = ["OutputError", "Outputs", "check_file", "check_folder", "check_not_input", "outputs",
-           "write_file"]
+__all__ = ["OutputError", "Outputs", "check_file", "check_folder", "check_kind", "check_not_input",
+           "outputs", "write_file"]
 
 Content = str | bytes | Callable[[Path], object]
 """Text (UTF-8), bytes, or a function that writes the file at the path it is given."""
@@ -77,6 +77,26 @@ def check_not_input(path: Path, inputs: Mapping[Path, str]) -> None:
         if same:
             raise OutputError(f"cannot write {path}: it is {what}, which this command reads; "
                               "give another output file", 2)
+
+
+def check_kind(path: Path, kind: str, suffixes: Collection[str]) -> None:
+    """Refuse replacing an existing file whose name says it holds something else.
+
+    ``trials --format csv -o exp.yaml`` would replace an experiment (which that command
+    does not read, so :func:`check_not_input` cannot know it) with a table. A new file, or
+    one without a suffix, may be anything.
+
+    Args:
+        path: The output file.
+        kind: What is written, in words (``CSV``).
+        suffixes: The suffixes a file of that kind has (``.csv``).
+
+    Raises:
+        OutputError: When ``path`` exists with another suffix (exit status 2).
+    """
+    if path.suffix and path.suffix.lower() not in suffixes and path.exists():
+        raise OutputError(f"cannot write {path}: it exists and its name says it holds no "
+                          f"{kind} ({', '.join(suffixes)}); give a new file or one named so", 2)
 
 
 def check_folder(path: Path) -> None:

@@ -27,6 +27,7 @@ from automl._cli_shared import (
     Wide,
     _backend,
     _check_inputs,
+    _check_kind,
     _check_output,
     _cluster,
     _echo,
@@ -133,6 +134,7 @@ def compile_(
     _check_output(output)
     spec = load(file, katib=True)
     _check_inputs(output, {file: "the experiment file"}, [spec])
+    _check_kind(output, "yaml")
     _said(trial_image_problems(spec), "warning: ")
     _write(to_yaml(spec), output)
 
@@ -150,6 +152,7 @@ def import_(
     _check_output(output)
     spec = from_katib(file)
     _check_inputs(output, {file: "the Katib Experiment file"}, [spec])
+    _check_kind(output, "yaml")
     _write(spec_to_yaml(spec), output)
 
 

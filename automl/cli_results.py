@@ -18,6 +18,7 @@ from automl._cli_shared import (
     Storage,
     Wide,
     _check_inputs,
+    _check_kind,
     _check_output,
     _echo,
     _results,
@@ -55,6 +56,7 @@ def trials(
 
     results = _results(name, storage, backend, namespace, context, db_manager)
     _check_inputs(output, _storage_input(storage, backend), [results.spec])
+    _check_kind(output, fmt)
     frame = results.trials
     if sort is not None:
         column = next((c for c in (sort, f"params.{sort}", f"metrics.{sort}")
@@ -138,6 +140,7 @@ def compare(
 
     results = [_results(name, storage, "local", None, None) for name in names]
     _check_inputs(output, _storage_input(storage, "local"), [r.spec for r in results])
+    _check_kind(output, fmt)
     write_table(stack(results), fmt, output, wide=wide)
 
 
@@ -156,6 +159,7 @@ def report(
 
     results = [_results(name, storage, backend, namespace, context) for name in names]
     _check_inputs(output, _storage_input(storage, backend), [r.spec for r in results])
+    _check_kind(output, "html")
     write_report(results, output)
     typer.echo(f"wrote {output}", err=True)
 

@@ -20,6 +20,13 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
             if p.is_file() and ".lock" not in p.name}
 
 
+def _with_image(folder: Path) -> None:
+    """Give exp.yaml the trial image compile needs (the local run ignores it)."""
+    spec = yaml.safe_load((folder / "exp.yaml").read_text())
+    spec["trial"]["image"] = "python:3.11-slim"
+    (folder / "exp.yaml").write_text(yaml.safe_dump(spec))
+
+
 def test_o_naming_an_input_or_a_trial_file_is_refused_in_one_line_and_writes_nothing(
         tmp_path) -> None:
     shutil.copy(TRIAL, tmp_path / "train.py")
@@ -27,9 +34,7 @@ def test_o_naming_an_input_or_a_trial_file_is_refused_in_one_line_and_writes_not
     finished_experiment(tmp_path, max_trials=1, parallel_trials=1, command=[
         sys.executable, "train.py", "--x=${trialParameters.x}", "--y=${trialParameters.y}",
         "--path=data.yaml"])
-    spec = yaml.safe_load((tmp_path / "exp.yaml").read_text())
-    spec["trial"]["image"] = "python:3.11-slim"  # what compile needs; the run ignores it
-    (tmp_path / "exp.yaml").write_text(yaml.safe_dump(spec))
+    _with_image(tmp_path)
     [(code, _, err)] = automl_each(tmp_path, [["compile", "exp.yaml", "-o", "katib.yaml"]])
     assert code == 0, err
     os.symlink("exp.yaml", tmp_path / "link.yaml")
@@ -62,3 +67,34 @@ def test_o_naming_an_input_or_a_trial_file_is_refused_in_one_line_and_writes_not
         assert err == (f"error: cannot write {argv[-1]}: it is {what}, which this command "
                        "reads; give another output file\n"), argv
     assert _snapshot(tmp_path) == before
+
+
+def test_o_naming_an_existing_file_of_another_kind_is_refused_and_left_as_it_was(
+        tmp_path) -> None:
+    """``trials --format csv -o exp.yaml`` does not read exp.yaml, but would replace it."""
+    finished_experiment(tmp_path, max_trials=1, parallel_trials=1)
+    _with_image(tmp_path)
+    (tmp_path / "notes.md").write_text("mine")
+    (tmp_path / "old.csv").write_text("a,b\n")
+    cases = {
+        ("trials", "t", "--format", "csv", "-o", "exp.yaml"): "CSV (.csv, .tsv, .txt)",
+        ("trials", "t", "--format", "json", "-o", "notes.md"): "JSON (.json, .jsonl, .txt)",
+        ("trials", "t", "-o", "old.csv"): "table (.txt, .log)",
+        ("compare", "t", "--format", "markdown", "-o", "exp.yaml"):
+            "Markdown (.md, .markdown, .txt)",
+        ("report", "t", "-o", "exp.yaml"): "HTML (.html, .htm)",
+        ("compile", "exp.yaml", "-o", "old.csv"): "YAML (.yaml, .yml)",
+    }
+    before = _snapshot(tmp_path)
+    commands = [list(c) for c in cases]
+    for argv, kind, (code, out, err) in zip(commands, cases.values(),
+                                            automl_each(tmp_path, commands), strict=True):
+        assert (code, out) == (2, ""), (argv, err)
+        assert err == (f"error: cannot write {argv[-1]}: it exists and its name says it holds "
+                       f"no {kind}; give a new file or one named so\n"), argv
+    assert _snapshot(tmp_path) == before
+    # a file of the same kind is replaced as before
+    [(code, _, err)] = automl_each(tmp_path, [["trials", "t", "--format", "csv", "-o",
+                                               "old.csv"]])
+    assert code == 0, err
+    assert (tmp_path / "old.csv").read_text().startswith("experiment,trial,")
