@@ -20,6 +20,17 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
             if p.is_file() and ".lock" not in p.name}
 
 
+def _all_refused(folder: Path, cases: dict[tuple[str, ...], str]) -> None:
+    """Each command line fails with exit status 2 and its one line, and no file changes."""
+    before = _snapshot(folder)
+    commands = [list(c) for c in cases]
+    for argv, why, (code, out, err) in zip(commands, cases.values(),
+                                           automl_each(folder, commands), strict=True):
+        assert (code, out) == (2, ""), (argv, err)
+        assert err == f"error: cannot write {argv[-1]}: {why}\n", argv
+    assert _snapshot(folder) == before
+
+
 def _with_image(folder: Path) -> None:
     """Give exp.yaml the trial image compile needs (the local run ignores it)."""
     spec = yaml.safe_load((folder / "exp.yaml").read_text())
@@ -59,14 +70,8 @@ def test_o_naming_an_input_or_a_trial_file_is_refused_in_one_line_and_writes_not
         ("pipeline", "compile", "exp.yaml", "-o", "data.yaml"): _PROGRAM,
     }
     (tmp_path / "sub").mkdir()
-    before = _snapshot(tmp_path)
-    commands = [list(c) for c in cases]
-    for argv, what, (code, out, err) in zip(commands, cases.values(),
-                                            automl_each(tmp_path, commands), strict=True):
-        assert (code, out) == (2, ""), (argv, err)
-        assert err == (f"error: cannot write {argv[-1]}: it is {what}, which this command "
-                       "reads; give another output file\n"), argv
-    assert _snapshot(tmp_path) == before
+    _all_refused(tmp_path, {argv: f"it is {what}, which this command reads; give another "
+                                  "output file" for argv, what in cases.items()})
 
 
 def test_o_naming_an_existing_file_of_another_kind_is_refused_and_left_as_it_was(
@@ -85,14 +90,8 @@ def test_o_naming_an_existing_file_of_another_kind_is_refused_and_left_as_it_was
         ("report", "t", "-o", "exp.yaml"): "HTML (.html, .htm)",
         ("compile", "exp.yaml", "-o", "old.csv"): "YAML (.yaml, .yml)",
     }
-    before = _snapshot(tmp_path)
-    commands = [list(c) for c in cases]
-    for argv, kind, (code, out, err) in zip(commands, cases.values(),
-                                            automl_each(tmp_path, commands), strict=True):
-        assert (code, out) == (2, ""), (argv, err)
-        assert err == (f"error: cannot write {argv[-1]}: it exists and its name says it holds "
-                       f"no {kind}; give a new file or one named so\n"), argv
-    assert _snapshot(tmp_path) == before
+    _all_refused(tmp_path, {argv: f"it exists and its name says it holds no {kind}; give a "
+                                  "new file or one named so" for argv, kind in cases.items()})
     # a file of the same kind is replaced as before
     [(code, _, err)] = automl_each(tmp_path, [["trials", "t", "--format", "csv", "-o",
                                                "old.csv"]])
