@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -29,9 +30,14 @@ DbManager = Annotated[str | None, typer.Option(
     help="katib: Katib's DB manager host:port, for the full observation logs.")]
 
 
-FORMAT_NAMES = frozenset({"table", "text", "csv", "json", "parquet", "markdown", "yaml", "wide",
-                          "name", "jsonpath", "go-template", "custom-columns"})
-"""Words kubectl's ``-o`` takes (and automl's --format): never meant as a file name."""
+KUBECTL_FORMATS = frozenset({
+    "json", "yaml", "wide", "name", "go-template", "go-template-file", "template",
+    "templatefile", "jsonpath", "jsonpath-file", "jsonpath-as-json", "custom-columns",
+    "custom-columns-file"})
+"""Every output format kubectl's ``-o`` takes, each also as ``FORMAT=ARGUMENT``."""
+
+FORMAT_NAMES = KUBECTL_FORMATS | {"table", "text", "csv", "parquet", "markdown"}
+"""Words kubectl's ``-o`` or automl's --format take: never meant as a file name."""
 
 
 def output_option(help: str) -> Any:
@@ -40,9 +46,16 @@ def output_option(help: str) -> Any:
 
 
 def _not_a_format(value: Path | None) -> Path | None:
-    """Refuse ``-o json``: kubectl's habit, which would write a file named json."""
-    if value is not None and value.name.split("=")[0] in FORMAT_NAMES and value.suffix == "" \
-            and value.parent == Path():
+    """Refuse ``-o json``: kubectl's habit, which would write a file named json.
+
+    Every spelling of a kubectl format: ``-o json``, ``-o=json`` (click reads ``=json``),
+    ``-o jsonpath={.items}``, ``-o custom-columns=A:.a`` (a dot there is no file suffix).
+    """
+    if value is None:
+        return value
+    given = str(value)
+    head, equals, _ = given.partition("=")
+    if given.startswith("=") or (equals and head in KUBECTL_FORMATS) or given in FORMAT_NAMES:
         from automl.errors import AutomlError
 
         raise AutomlError(f"-o {value}: -o names the file to write here, not kubectl's "
@@ -98,6 +111,61 @@ def _check_output(output: Path | None) -> None:
 
     if output is not None:
         check_file(output)
+
+
+def _check_inputs(output: Path | None, files: Mapping[Path, str], specs: Iterable[Any] = ()
+                  ) -> None:
+    """Refuse an ``-o`` that is one of the command's inputs, before anything is written.
+
+    Args:
+        output: The ``-o`` file (None: stdout, nothing to refuse).
+        files: The files the command reads, each with what it is in words.
+        specs: The experiments whose trials' files (their programs and the files their
+            commands name, :func:`automl.pipelines.files.trial_paths`) must stay as they are.
+
+    Raises:
+        OutputError: When ``output`` is one of them (exit status 2).
+    """
+    if output is None:
+        return
+    from automl._output import check_not_input
+    from automl.pipelines.files import trial_paths
+
+    inputs = dict(files)
+    for spec in specs:
+        for word in trial_paths(spec):
+            inputs.setdefault(Path(word), f"a file the trials of {spec.name!r} run")
+    check_not_input(output, inputs)
+
+
+_KINDS = {"table": ("table", (".txt", ".log")), "csv": ("CSV", (".csv", ".tsv", ".txt")),
+          "json": ("JSON", (".json", ".jsonl", ".txt")),
+          "parquet": ("Parquet", (".parquet", ".pq")),
+          "markdown": ("Markdown", (".md", ".markdown", ".txt")),
+          "html": ("HTML", (".html", ".htm")), "yaml": ("YAML", (".yaml", ".yml"))}
+"""What each format's output file is, in words, and the suffixes such a file has."""
+
+
+def _check_kind(output: Path | None, fmt: str) -> None:
+    """Refuse an ``-o`` that exists and is named as another kind of file than ``fmt``'s."""
+    if output is not None and fmt in _KINDS:
+        from automl._output import check_kind
+
+        check_kind(output, *_KINDS[fmt])
+
+
+def _storage_input(storage: str | None, backend: str) -> dict[Path, str]:
+    """The local storage file a results command reads, for :func:`_check_inputs`."""
+    if backend != "local" or storage == ":memory:":
+        return {}
+    if storage is None or "://" not in storage:
+        from automl.local.paths import DEFAULT_ROOT, JOURNAL
+
+        return {Path(storage) if storage else DEFAULT_ROOT / JOURNAL: "the storage"}
+    from automl.local.store import _sqlite_file
+
+    database = _sqlite_file(storage)
+    return {} if database is None else {database: "the storage"}
 
 
 def _echo(line: str, *, err: bool = False) -> None:

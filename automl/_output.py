@@ -13,13 +13,14 @@ import errno
 import os
 import secrets
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from automl.errors import AutomlError
 
-__all__ = ["OutputError", "Outputs", "check_file", "check_folder", "outputs", "write_file"]
+__all__ = ["OutputError", "Outputs", "check_file", "check_folder", "check_kind", "check_not_input",
+           "outputs", "write_file"]
 
 Content = str | bytes | Callable[[Path], object]
 """Text (UTF-8), bytes, or a function that writes the file at the path it is given."""
@@ -51,6 +52,51 @@ def check_file(path: Path) -> None:
         raise OutputError(f"cannot write {path}: the folder {parent} does not exist", 2)
     if not parent.is_dir():
         raise OutputError(f"cannot write {path}: {parent} is not a folder", 2)
+
+
+def check_not_input(path: Path, inputs: Mapping[Path, str]) -> None:
+    """Refuse an output file that is one of the command's inputs, before anything is written.
+
+    ``automl compile exp.yaml -o exp.yaml`` would replace the experiment with its Katib
+    YAML, ``report -o train.py`` a trial's program with HTML: the same file is found by
+    inode (a hard or symbolic link to it too), or by resolved path when one is missing.
+
+    Args:
+        path: The output file.
+        inputs: Each file the command reads (or the experiment runs), with what it is in
+            words (``the experiment file``).
+
+    Raises:
+        OutputError: Naming the file and what it is (exit status 2).
+    """
+    for source, what in inputs.items():
+        try:
+            same = os.path.samefile(path, source)
+        except OSError:  # one is missing: the same only by name
+            same = path.resolve() == source.resolve()
+        if same:
+            raise OutputError(f"cannot write {path}: it is {what}, which this command reads; "
+                              "give another output file", 2)
+
+
+def check_kind(path: Path, kind: str, suffixes: Collection[str]) -> None:
+    """Refuse replacing an existing file whose name says it holds something else.
+
+    ``trials --format csv -o exp.yaml`` would replace an experiment (which that command
+    does not read, so :func:`check_not_input` cannot know it) with a table. A new file, or
+    one without a suffix, may be anything.
+
+    Args:
+        path: The output file.
+        kind: What is written, in words (``CSV``).
+        suffixes: The suffixes a file of that kind has (``.csv``).
+
+    Raises:
+        OutputError: When ``path`` exists with another suffix (exit status 2).
+    """
+    if path.suffix and path.suffix.lower() not in suffixes and path.exists():
+        raise OutputError(f"cannot write {path}: it exists and its name says it holds no "
+                          f"{kind} ({', '.join(suffixes)}); give a new file or one named so", 2)
 
 
 def check_folder(path: Path) -> None:

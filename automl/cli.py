@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,6 +26,8 @@ from automl._cli_shared import (
     Storage,
     Wide,
     _backend,
+    _check_inputs,
+    _check_kind,
     _check_output,
     _cluster,
     _echo,
@@ -131,6 +133,8 @@ def compile_(
 
     _check_output(output)
     spec = load(file, katib=True)
+    _check_inputs(output, {file: "the experiment file"}, [spec])
+    _check_kind(output, "yaml")
     _said(trial_image_problems(spec), "warning: ")
     _write(to_yaml(spec), output)
 
@@ -146,7 +150,10 @@ def import_(
     from automl.spec import spec_to_yaml
 
     _check_output(output)
-    _write(spec_to_yaml(from_katib(file)), output)
+    spec = from_katib(file)
+    _check_inputs(output, {file: "the Katib Experiment file"}, [spec])
+    _check_kind(output, "yaml")
+    _write(spec_to_yaml(spec), output)
 
 
 @app.command(epilog="Examples:  automl run examples/quickstart/experiment.yaml  |  "
@@ -278,7 +285,8 @@ def logs(
                                                      "it.")] = None,
     stderr: Annotated[bool, typer.Option("--stderr", help="local: its standard error, not its "
                                                           "output.")] = False,
-    tail: Annotated[int | None, typer.Option(min=0, help="Only the last N lines.")] = None,
+    tail: Annotated[int | None, typer.Option(min=-1, help="Only the last N lines (-1: all, "
+                                                          "as kubectl's).")] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Go on printing what the trial "
                                                                "writes until it ends.")] = False,
     storage: Storage = None,
@@ -291,6 +299,8 @@ def logs(
 
     if trial is None:
         name, trial = experiment_of(name, backend), name
+    if tail == -1:
+        tail = None
     chosen = _backend(backend, storage=storage, namespace=namespace, context=context)
     shown = visible if sys.stdout.isatty() else str  # a terminal gets no escape sequences
     try:
@@ -366,8 +376,10 @@ def delete(
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             typer.echo(f"kept {name}", err=True)
             raise typer.Exit(1)
-    _backend(backend, storage=storage, namespace=namespace, context=context).delete(name)
+    kept = _backend(backend, storage=storage, namespace=namespace, context=context).delete(name)
     typer.echo(f"deleted {name}")
+    if kept:
+        _echo(kept, err=True)
 
 
 _EXPERIMENTS = frozenset({"experiment", "experiments", "exp", "experiments.kubeflow.org"})
@@ -394,11 +406,40 @@ def get(
     elif kind in _TRIALS and name is not None:
         from automl.results.export import write_table
 
-        write_table(chosen.results(name).trials, "table", None, wide=wide)
+        write_table(_trial_rows(chosen, name, backend, prefer_trial=kind == "trial"), "table",
+                    None, wide=wide)
     else:
         raise AutomlError(f"automl get {resource}{'' if name is None else ' ' + name}: "
                           "expected 'get experiments [NAME]' or 'get trials EXPERIMENT' "
                           "(or automl list, status NAME, trials NAME)")
+
+
+def _trial_rows(chosen: Any, name: str, backend: str, *, prefer_trial: bool) -> Any:
+    """The trials table ``get trial(s) NAME`` shows: the row of the trial NAME (kubectl's
+    ``get trial quick-0000``), else the trials of the experiment NAME.
+
+    ``get trial`` takes NAME for a trial first, ``get trials`` for an experiment first;
+    each falls back to the other reading when that one finds nothing.
+    """
+    def as_trial() -> Any:
+        try:
+            table = chosen.results(experiment_of(name, backend)).trials
+        except AutomlError:
+            return None
+        row = table[table["trial"] == name]
+        return row if len(row) else None
+
+    def as_experiment() -> Any:
+        try:
+            return chosen.results(name).trials
+        except AutomlError:
+            if (found := as_trial()) is not None:
+                return found
+            raise
+
+    if prefer_trial and (found := as_trial()) is not None:
+        return found
+    return as_experiment()
 
 
 _register_results(app)

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from automl._cli_shared import output_option
+from automl._cli_shared import _check_inputs, output_option
 from automl._terminal import visible
 
 __all__ = ["pipeline_app"]
@@ -49,6 +49,7 @@ def pipeline_compile(
     from automl._output import check_file
     from automl.pipelines import compile_pipeline
     from automl.pipelines.check import cluster_problems
+    from automl.pipelines.files import pipeline_experiments
     from automl.pipelines.image import read_manifest
 
     manifest = read_manifest(context) if context is not None else None
@@ -56,6 +57,7 @@ def pipeline_compile(
     with tempfile.TemporaryDirectory() as tmp:
         compiled = compile_pipeline(source, Path(tmp) / output.name,
                                     image=image or (manifest or {}).get("image"))
+        _check_inputs(output, {source: "the pipeline source"}, pipeline_experiments(compiled))
         problems = cluster_problems(compiled, manifest)
         if strict and problems:
             for problem in problems:

@@ -17,9 +17,12 @@ from automl._cli_shared import (
     Namespace,
     Storage,
     Wide,
+    _check_inputs,
+    _check_kind,
     _check_output,
     _echo,
     _results,
+    _storage_input,
     output_option,
 )
 
@@ -52,6 +55,8 @@ def trials(
     from automl.results.export import write_table
 
     results = _results(name, storage, backend, namespace, context, db_manager)
+    _check_inputs(output, _storage_input(storage, backend), [results.spec])
+    _check_kind(output, fmt)
     frame = results.trials
     if sort is not None:
         column = next((c for c in (sort, f"params.{sort}", f"metrics.{sort}")
@@ -133,7 +138,10 @@ def compare(
     from automl.results import compare as stack
     from automl.results.export import write_table
 
-    write_table(stack(names, storage), fmt, output, wide=wide)
+    results = [_results(name, storage, "local", None, None) for name in names]
+    _check_inputs(output, _storage_input(storage, "local"), [r.spec for r in results])
+    _check_kind(output, fmt)
+    write_table(stack(results), fmt, output, wide=wide)
 
 
 def report(
@@ -149,8 +157,10 @@ def report(
     _check_output(output)
     from automl.results.report import write_report
 
-    write_report([_results(name, storage, backend, namespace, context) for name in names],
-                 output)
+    results = [_results(name, storage, backend, namespace, context) for name in names]
+    _check_inputs(output, _storage_input(storage, backend), [r.spec for r in results])
+    _check_kind(output, "html")
+    write_report(results, output)
     typer.echo(f"wrote {output}", err=True)
 
 

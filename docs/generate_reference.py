@@ -597,7 +597,8 @@ CONCEPTS = """\
   `status.json`. A run's folder belongs to its experiment in its storage, and is absolute, so
   commands in any folder given the same `--storage` read the same files
   (`automl.local.paths.runs_folder`): beside another storage file `F`, `F.runs/<experiment>/`
-  (`runs/<experiment>/` when `F` is named `studies.journal`);
+  (`runs/<experiment>/` only for a `studies.journal` in a folder named `.automl`: a
+  project's own `runs/` is never written; `automl delete` removes only what automl wrote);
   for a database server, `.automl/runs-<scheme>-<hash of the URL without its password>/`
   of the folder the study was created from, its absolute path recorded in the study (on
   another machine it is absent: the tables load, `automl logs` names where the logs were).

@@ -50,12 +50,26 @@ def test_every_command_writing_a_file_takes_o() -> None:
                        "report", "trials"]
 
 
-def test_o_with_a_format_name_is_refused_in_one_line_and_writes_nothing(tmp_path) -> None:
-    commands = [[*words.split(), "-o", value, "x"] for words in _WITH_O
-                for value in ("json", "wide", "yaml", "name")]
-    for argv, (code, out, err) in zip(commands, automl_each(tmp_path, commands), strict=True):
+_FORMATS = ["json", "yaml", "wide", "name", "go-template", "go-template-file", "template",
+            "templatefile", "jsonpath", "jsonpath-file", "jsonpath-as-json", "custom-columns",
+            "custom-columns-file", "table", "csv", "parquet", "markdown", "text"]
+_WITH_ARGUMENT = ["jsonpath={.items}", "jsonpath={.items[*].metadata.name}", "jsonpath-file=f.txt",
+                  "jsonpath-as-json={.a}", "custom-columns=A:.a", "custom-columns-file=c.txt",
+                  "go-template={{.name}}", "go-template-file=t.tmpl", "template={{.x}}",
+                  "templatefile=t.tmpl", "=json", "=x.csv"]
+# (argv words, the value click gives -o): -o=json and -ojson are kubectl's spellings too
+_SPELLINGS = [(["-o", v], v) for v in [*_FORMATS, *_WITH_ARGUMENT]] + [
+    (["-o=json"], "=json"), (["-o=wide"], "=wide"), (["-ojson"], "json"),
+    (["--output=yaml"], "yaml"), (["--output=jsonpath={.a}"], "jsonpath={.a}")]
+
+
+def test_o_with_any_spelling_of_an_output_format_is_refused_in_one_line_and_writes_nothing(
+        tmp_path) -> None:
+    commands = [[*words.split(), *spelling, "x"] for words in _WITH_O for spelling, _ in _SPELLINGS]
+    values = [value for _ in _WITH_O for _, value in _SPELLINGS]
+    for argv, value, (code, out, err) in zip(commands, values, automl_each(tmp_path, commands),
+                                             strict=True):
         assert (code, out) == (2, ""), argv
-        value = argv[argv.index("-o") + 1]
         assert err == (f"error: -o {value}: -o names the file to write here, not kubectl's "
                        "output format (trials, best and compare take --format; tables "
                        "--wide)\n"), argv
@@ -64,10 +78,11 @@ def test_o_with_a_format_name_is_refused_in_one_line_and_writes_nothing(tmp_path
 
 def test_o_with_a_file_name_that_looks_like_a_format_is_still_a_file(tmp_path) -> None:
     example = Path(__file__).parent.parent / "examples/quickstart/experiment.yaml"
-    commands = [["compile", str(example), "-o", name] for name in ("json.yaml", "out/json")]
+    names = ("json.yaml", "out/json", "jsonpath.yaml", "my=json.yaml")
+    commands = [["compile", str(example), "-o", name] for name in names]
     (tmp_path / "out").mkdir()
-    assert [c for c, _, _ in automl_each(tmp_path, commands)] == [0, 0]
-    for name in ("json.yaml", "out/json"):
+    assert [c for c, _, _ in automl_each(tmp_path, commands)] == [0] * len(names)
+    for name in names:
         assert (tmp_path / name).read_text().startswith("apiVersion: kubeflow.org/v1beta1")
 
 
@@ -117,3 +132,21 @@ def test_get_of_anything_else_says_what_it_takes_in_one_line(finished, argv) -> 
     assert (code, out) == (2, "")
     assert err == (f"error: automl {' '.join(argv)}: expected 'get experiments [NAME]' or "
                    "'get trials EXPERIMENT' (or automl list, status NAME, trials NAME)\n")
+
+
+def test_get_trial_by_its_name_shows_that_trials_row_alone(finished) -> None:
+    one, plural, whole, table = automl_each(finished, [
+        ["get", "trial", "t-0001"], ["get", "trials", "t-0001"], ["get", "trial", "t"],
+        ["trials", "t"]])
+    assert one == plural and whole == table
+    header, *rows = table[1].splitlines()
+    assert (one[0], one[2]) == (0, "")
+    assert one[1].splitlines() == [header, next(r for r in rows if r.startswith("t-0001 "))]
+
+
+def test_logs_tail_minus_one_prints_every_line_as_kubectl(finished) -> None:
+    every, all_lines, below = automl_each(finished, [
+        ["logs", "t-0001"], ["logs", "t-0001", "--tail=-1"],
+        ["logs", "t-0001", "--tail", "-2"]])
+    assert every[0] == 0 and all_lines == every
+    assert below[0] == 2 and "greater than or equal to -1" in below[2]

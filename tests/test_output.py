@@ -42,6 +42,9 @@ FILE_KINDS = {
     "in an unwritable folder": ("/sys/out.yaml", 1, ""),
     "on a full disk": ("good.yaml", 1, "File too large"),
 }
+# An existing output is replaced only by what its name says it holds (automl._output.check_kind).
+_SUFFIXES = {"table": ".txt", "csv": ".csv", "json": ".json", "parquet": ".parquet",
+             "markdown": ".md", "html": ".html", "yaml": ".yaml"}
 LOGDIR_KINDS = {
     "a file": ("file.txt", 2, "it is not a folder"),
     "under a file": ("file.txt/tb", 2, "file.txt is not a folder"),
@@ -114,12 +117,17 @@ def test_a_bad_or_failing_output_file_is_one_line_and_leaves_every_file_as_it_wa
         tmp_path, experiment, command, kind) -> None:
     out, code, says = FILE_KINDS[kind]
     _user_files(tmp_path)
+    if kind == "on a full disk":  # an earlier output named as what the command writes
+        out = f"good{_SUFFIXES[command.rsplit('-', 1)[1]]}"
+        (tmp_path / out).write_text("a good earlier output\n")
     before = _files(tmp_path)
     result = _automl(_argv(COMMANDS[command], out, experiment), tmp_path,
                      full_disk=kind == "on a full disk")
     _assert_refused(result, code, says)
     assert _files(tmp_path) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt", "folder", "good.yaml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        {"file.txt", "folder", "good.yaml", Path(out).name} if kind == "on a full disk"
+        else {"file.txt", "folder", "good.yaml"})
 
 
 @pytest.mark.parametrize("kind", LOGDIR_KINDS)

@@ -82,8 +82,12 @@ class Backend(abc.ABC):
         """
 
     @abc.abstractmethod
-    def delete(self, name: str) -> None:
-        """Delete the experiment and its trials."""
+    def delete(self, name: str) -> str | None:
+        """Delete the experiment and its trials.
+
+        Returns:
+            A line for the user on what was kept (files automl did not write), if anything.
+        """
 
     def interrupted(self, name: str) -> str:
         """What Ctrl-C during :meth:`run` left behind, in one line for the user."""

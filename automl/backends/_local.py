@@ -97,7 +97,12 @@ class LocalBackend(Backend):
         return trial_logs(name, trial, self.root, stderr=stderr, tail=tail, follow=follow,
                           storage=self.storage)
 
-    def delete(self, name: str) -> None:
+    def delete(self, name: str) -> str | None:
         from automl.local.delete import delete_experiment
 
-        delete_experiment(name, self.storage, self.root)
+        left = delete_experiment(name, self.storage, self.root)
+        if not left:
+            return None
+        shown = ", ".join(p.name for p in left[:5]) + (", ..." if len(left) > 5 else "")
+        return (f"kept {left[0].parent}: it holds files automl did not write ({shown}); "
+                "delete them yourself if you mean to")

@@ -71,9 +71,11 @@ class FileLock:
         if not self._thread.acquire(blocking):
             return False
         try:
-            # Kept open while the lock is held, which is what holds it; "a" creates the file
-            # if needed and never truncates it.
-            file = open(self.path, "a")  # noqa: SIM115
+            # Kept open while the lock is held, which is what holds it; created if needed,
+            # never truncated; O_NONBLOCK: a FIFO put at its path fails here, never waits.
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK
+                         | os.O_CLOEXEC, 0o644)
+            file = os.fdopen(fd, "a")
         except BaseException:
             self._thread.release()
             raise
@@ -110,7 +112,7 @@ class FileLock:
 def is_held(path: Path) -> bool:
     """Whether a process holds the lock on ``path`` now (a reader's look; creates nothing)."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO: no lock, and no wait
     except OSError:
         return False
     try:

@@ -19,8 +19,9 @@ JOURNAL = "studies.journal"
 """The journal's file name in :data:`DEFAULT_ROOT` (or the ``root`` given)."""
 
 RUNS = "runs"
-"""The run files' folder beside a storage file named :data:`JOURNAL`; another storage file
-``F`` has ``F.runs`` beside it, a database server ``runs-<scheme>-<hash>`` in the root."""
+"""The run files' folder beside the default journal (``.automl/studies.journal``); another
+storage file ``F`` has ``F.runs`` beside it, a database server ``runs-<scheme>-<hash>`` in
+the root."""
 
 RUN_LOCK = ".lock"
 """The lock file in the experiment's runs folder: the engine holds it while it runs the
@@ -38,9 +39,12 @@ def runs_folder(name: str, storage: str | None = None, root: Path = DEFAULT_ROOT
     writes there and every reader looks there, whichever folder it runs in.
 
     - A journal or SQLite file (a path, or a ``sqlite:///`` URL): a folder beside the file,
-      ``runs/<name>`` for a file named ``studies.journal`` (so the default storage keeps
-      ``.automl/runs/<name>``, as runs made before storages were told apart), else
-      ``<file name>.runs/<name>``.
+      ``<file name>.runs/<name>``; but ``runs/<name>`` for a default journal (a file
+      ``studies.journal`` in ``root`` or in any folder named ``.automl``), as runs made
+      before storages were told apart. ``runs/`` elsewhere is a common folder of the user's
+      (TensorBoard's, PyTorch's ``SummaryWriter``): automl writes there only where a run
+      made before this rule left its lock (``runs/<name>/.lock``) and nothing is in the new
+      folder yet, so that such a run's files are still found.
     - A database server (``postgresql://``, ``mysql://``): no file to sit beside. The folder
       the engine recorded in the study (``recorded``; looked up in the storage when None),
       else ``<root>/runs-<scheme>-<hash of the URL without its password>/<name>``. On
@@ -57,12 +61,13 @@ def runs_folder(name: str, storage: str | None = None, root: Path = DEFAULT_ROOT
     if storage == ":memory:":
         return (root / "runs-memory" / name).resolve()
     if storage is None or "://" not in storage:
-        return _beside((root / JOURNAL if storage is None else Path(storage)).resolve(), name)
+        return _beside((root / JOURNAL if storage is None else Path(storage)).resolve(), name,
+                       root)
     from automl.local.store import _shown, _sqlite_file
 
     database = _sqlite_file(storage)
     if database is not None:
-        return _beside(database, name)
+        return _beside(database, name, root)
     if recorded is None:
         recorded = _recorded(name, storage, root)
     if recorded:
@@ -72,9 +77,16 @@ def runs_folder(name: str, storage: str | None = None, root: Path = DEFAULT_ROOT
     return (root / f"runs-{scheme}-{digest}" / name).resolve()
 
 
-def _beside(file: Path, name: str) -> Path:
+def _beside(file: Path, name: str, root: Path) -> Path:
     """The runs folder of experiment ``name`` of the storage ``file`` (absolute)."""
-    return file.parent / (RUNS if file.name == JOURNAL else f"{file.name}.{RUNS}") / name
+    old = file.parent / RUNS / name
+    if file.name == JOURNAL and (file.parent.name == DEFAULT_ROOT.name
+                                 or file == (root / JOURNAL).resolve()):
+        return old
+    new = file.parent / f"{file.name}.{RUNS}" / name
+    if file.name == JOURNAL and not new.exists() and (old / RUN_LOCK).is_file():
+        return old  # a run made when every studies.journal had runs/ beside it
+    return new
 
 
 def _recorded(name: str, url: str, root: Path) -> str | None:

@@ -107,8 +107,8 @@ def load_snapshot(run_dir: Path, journal: Path) -> dict[str, Any] | None:
         study_id, running = int(data["study_id"]), [int(i) for i in data["running_ids"]]
         if data["version"] != _VERSION or saved["path"] != str(journal.resolve()):
             return None
-        with open(journal, "rb") as file:
-            content = file.read()
+        with open_trial_file(journal, max_bytes=None) as file:  # a FIFO there: no wait
+            content = file.readall()
         view, size, crc = data["view"], int(saved["size"]), saved["crc32"]
     except (OSError, ValueError, KeyError, TypeError):
         return None  # none, unreadable, or of another version: replay the journal instead

@@ -23,6 +23,7 @@ from automl.local.paths import DEFAULT_ROOT, JOURNAL, RUNS_KEY
 from automl.local.status import RESUME_KEY
 from automl.local.storage_faults import StorageError, diagnose
 from automl.local.storage_faults import shown as _shown
+from automl.local.trial_files import UnreadableFile, not_regular, open_trial_file
 from automl.spec import ExperimentSpec
 
 __all__ = ["ATTR", "DEFAULT_ROOT", "JOURNAL", "RUN_OPTIONS", "StorageError", "dashboard_attrs",
@@ -145,21 +146,30 @@ def _file_kind(path: Path, given: str, existing: bool) -> str:
     """``journal``, ``sqlite`` or ``new`` (missing or empty), from the file's first bytes.
 
     Raises:
-        StorageError: When ``path`` is a folder, is in a missing folder, holds something
-            else, or cannot be read; or it is missing and ``existing``.
+        StorageError: When ``path`` is not a regular file (a folder, FIFO, socket or device,
+            refused before it is opened), is in a missing folder, holds something else, or
+            cannot be read; or it is missing and ``existing``.
     """
-    if path.is_dir():
-        raise StorageError(f"storage {given!r} is a folder; give a journal or SQLite file")
-    if not path.parent.is_dir():
-        raise StorageError(f"storage {given!r}: the folder {path.parent} does not exist")
     try:
-        with open(path, "rb") as file:
-            head = file.read(len(_SQLITE))
+        kind = not_regular(path.stat().st_mode)
     except FileNotFoundError:
+        if not path.parent.is_dir():
+            raise StorageError(f"storage {given!r}: the folder {path.parent} does not "
+                               "exist") from None
         if existing:
             raise StorageError(f"no experiments here: {path} does not exist (run one first, "
                                "or give --storage)") from None
         return "new"
+    except OSError as exc:
+        raise _io_error(f"cannot read storage {given!r}", exc) from None
+    if kind is not None:  # opening a FIFO or a device to read or append could wait forever
+        raise StorageError(f"storage {given!r}: {kind}, not a regular file; give a journal "
+                           "or SQLite file (or a path where automl may create one)")
+    try:
+        with open_trial_file(path, max_bytes=None) as file:  # never waits, even if replaced
+            head = file.read(len(_SQLITE))
+    except UnreadableFile as exc:
+        raise StorageError(f"storage {given!r}: {exc}") from None
     except OSError as exc:
         raise _io_error(f"cannot read storage {given!r}", exc) from None
     if not head:

@@ -23,8 +23,8 @@ from typing import BinaryIO
 
 from automl.errors import AutomlError
 
-__all__ = ["CHUNK", "MAX_BYTES", "UnreadableFile", "describe_size", "open_trial_file",
-           "read_lines", "tail_bytes"]
+__all__ = ["CHUNK", "MAX_BYTES", "UnreadableFile", "describe_size", "not_regular",
+           "open_trial_file", "read_lines", "tail_bytes"]
 
 CHUNK = 1 << 20
 """Bytes read at a time."""
@@ -85,12 +85,18 @@ def open_trial_file(path: Path, *, max_bytes: int | None = MAX_BYTES) -> BinaryI
     return os.fdopen(fd, "rb", buffering=0)
 
 
+def not_regular(mode: int) -> str | None:
+    """What a file of ``mode`` (``os.stat``'s) is when not a regular file (``a FIFO (named
+    pipe)``, ``a folder``), None for a regular file: opening one to read may wait forever."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((kind for test, kind in _KINDS if test(mode)), "an unusual file")
+
+
 def _check(path: Path, info: os.stat_result, max_bytes: int | None) -> None:
-    for test, kind in _KINDS:
-        if test(info.st_mode):
-            raise UnreadableFile(f"{path}: {kind}, not a regular file")
-    if not stat.S_ISREG(info.st_mode):
-        raise UnreadableFile(f"{path}: not a regular file")
+    kind = not_regular(info.st_mode)
+    if kind is not None:
+        raise UnreadableFile(f"{path}: {kind}, not a regular file")
     if max_bytes is not None and info.st_size > max_bytes:
         raise UnreadableFile(f"{path}: {describe_size(info.st_size)}, more than the "
                              f"{describe_size(max_bytes)} automl reads of such a file")

@@ -47,6 +47,41 @@ def test_delete_removes_automls_study_and_its_trials_folder(tmp_path) -> None:
     assert not (tmp_path / ".automl/runs/t").exists()
 
 
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def test_run_and_delete_with_a_studies_journal_leave_the_users_runs_folder_alone(
+        tmp_path) -> None:
+    """``runs/<experiment>`` is where PyTorch's SummaryWriter writes: not automl's."""
+    write_experiment(tmp_path, max_trials=1, parallel_trials=1)
+    (tmp_path / "runs/t/t-0000").mkdir(parents=True)
+    (tmp_path / "runs/t/events.out.tfevents.1").write_text("my events")
+    (tmp_path / "runs/t/t-0000/notes.txt").write_text("mine")
+    mine = _files(tmp_path / "runs")
+    assert automl_run(tmp_path, "--storage", "studies.journal").returncode == 0
+    assert (tmp_path / "studies.journal.runs/t/t-0000/stdout.log").is_file()
+    result = _delete(tmp_path, "t", "--storage", "studies.journal")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "deleted t\n", "")
+    assert _files(tmp_path / "runs") == mine
+    assert not (tmp_path / "studies.journal.runs").exists()
+
+
+def test_delete_keeps_files_automl_did_not_write_and_says_so(tmp_path) -> None:
+    write_experiment(tmp_path, max_trials=2, parallel_trials=1)
+    assert automl_run(tmp_path).returncode == 0
+    runs = tmp_path / ".automl/runs/t"
+    (runs / "notes.txt").write_text("mine")
+    (runs / "mine").mkdir()
+    result = _delete(tmp_path, "t")
+    assert (result.returncode, result.stdout) == (0, "deleted t\n")
+    assert result.stderr == (f"kept {runs}: it holds files automl did not write (mine, "
+                             "notes.txt); delete them yourself if you mean to\n")
+    assert sorted(p.name for p in runs.iterdir()) == ["mine", "notes.txt"]
+    assert (runs / "notes.txt").read_text() == "mine"
+
+
 # Only names that, were they ever followed, stay inside the test's own folder: an absolute
 # name such as "/" made the unchecked delete remove the whole file system.
 @pytest.mark.parametrize("name", ["../..", "..", "runs/../..", "T", "a" * 41])

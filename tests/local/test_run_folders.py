@@ -37,7 +37,9 @@ def _storage(kind: str, folder: Path, request: pytest.FixtureRequest) -> str:
 @pytest.mark.parametrize(("storage", "folder"), [
     (None, ".automl/runs/t"),
     (".automl/studies.journal", ".automl/runs/t"),
-    ("data/studies.journal", "data/runs/t"),
+    ("data/studies.journal", "data/studies.journal.runs/t"),
+    ("studies.journal", "studies.journal.runs/t"),
+    ("data/.automl/studies.journal", "data/.automl/runs/t"),
     ("other.journal", "other.journal.runs/t"),
     ("data/x.db", "data/x.db.runs/t"),
     ("sqlite:///data/x.db", "data/x.db.runs/t"),
@@ -47,6 +49,20 @@ def test_a_storage_files_runs_folder_is_beside_it_and_absolute(tmp_path, monkeyp
                                                                folder) -> None:
     monkeypatch.chdir(tmp_path)
     assert runs_folder("t", storage) == tmp_path.resolve() / folder
+
+
+def test_a_runs_folder_of_a_run_made_before_keeps_being_used_beside_a_studies_journal(
+        tmp_path, monkeypatch) -> None:
+    """Before, every ``studies.journal`` had ``runs/`` beside it: a run's lock there says the
+    folder is automl's; a user's ``runs/t`` without it is not."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs/t").mkdir(parents=True)
+    assert runs_folder("t", "studies.journal") == tmp_path / "studies.journal.runs/t"
+    (tmp_path / "runs/t/.lock").touch()
+    assert runs_folder("t", "studies.journal") == tmp_path / "runs/t"
+    assert runs_folder("u", "studies.journal") == tmp_path / "studies.journal.runs/u"
+    (tmp_path / "studies.journal.runs/t").mkdir(parents=True)  # the new one wins once made
+    assert runs_folder("t", "studies.journal") == tmp_path / "studies.journal.runs/t"
 
 
 def test_a_database_servers_runs_folder_is_keyed_by_its_url_without_the_password(

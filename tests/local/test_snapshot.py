@@ -116,6 +116,17 @@ def test_a_new_journal_under_the_same_name_retires_the_snapshot(tmp_path: Path) 
     assert load_snapshot(root / "runs" / "fn", journal) is None
 
 
+def test_a_fifo_put_in_place_of_the_journal_retires_the_snapshot_without_waiting(
+        tmp_path: Path) -> None:
+    root = tmp_path / ".automl"
+    _tune(root, "fn")
+    journal = root / "studies.journal"
+    assert load_snapshot(root / "runs" / "fn", journal) is not None
+    journal.unlink()
+    os.mkfifo(journal)  # opened to read without O_NONBLOCK, it waits for a writer forever
+    assert load_snapshot(root / "runs" / "fn", journal) is None
+
+
 @pytest.mark.parametrize("damage", [
     lambda data: '{"version": 2, "view"',  # cut short
     lambda data: json.dumps({**data, "journal": {"path": data["journal"]["path"]}}),

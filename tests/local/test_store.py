@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 
 import optuna
 import pytest
 
+from automl.local.lock import FileLock, is_held
 from tests.faults.helpers import automl_each, automl_run, write_experiment
 
 # Every command that takes --storage, with what it needs besides.
@@ -42,21 +45,80 @@ def test_a_storage_file_that_is_no_journal_nor_database_is_refused_and_left_as_i
     assert _snapshot(tmp_path) == before
 
 
-def test_a_storage_path_that_is_a_folder_or_in_a_missing_folder_is_refused_in_one_line(
-        tmp_path) -> None:
+def test_a_storage_path_in_a_missing_folder_is_refused_in_one_line(tmp_path) -> None:
     write_experiment(tmp_path)
-    storages = [str(tmp_path), str(tmp_path / "missing" / "s.journal"),
-                f"sqlite:///{tmp_path}", f"sqlite:///{tmp_path / 'missing' / 's.db'}"]
+    storages = [str(tmp_path / "missing" / "s.journal"),
+                f"sqlite:///{tmp_path / 'missing' / 's.db'}"]
     commands = [[*c, "--storage", s] for s in storages for c in COMMANDS]
     for command, (code, _, err) in zip(commands, automl_each(tmp_path, commands), strict=True):
         assert code == 2, (command, err)
-        missing = "missing" in command[-1]
-        assert err.splitlines() == [
-            f"error: storage {command[-1]!r}" + (f": the folder {tmp_path / 'missing'} does "
-                                                 "not exist" if missing else
-                                                 " is a folder; give a journal or SQLite file")
-        ], (command, err)
+        assert err.splitlines() == [f"error: storage {command[-1]!r}: the folder "
+                                    f"{tmp_path / 'missing'} does not exist"], (command, err)
     assert not (tmp_path / "missing").exists()
+
+
+KINDS = ["a folder", "a FIFO (named pipe)", "a socket", "a character device"]
+
+
+def _special(tmp_path: Path, kind: str) -> tuple[Path, socket.socket | None]:
+    """A file of ``kind`` that is no regular file (and the socket bound to it, if any)."""
+    if kind == "a character device":
+        return Path(os.devnull), None
+    path = tmp_path / f"{kind.split()[1]}.journal"
+    if kind == "a folder":
+        path.mkdir()
+    elif kind == "a FIFO (named pipe)":
+        os.mkfifo(path)
+    else:
+        bound = socket.socket(socket.AF_UNIX)
+        bound.bind(str(path))
+        return path, bound
+    return path, None
+
+
+def test_a_storage_that_is_no_regular_file_is_refused_in_one_line_without_waiting(
+        tmp_path) -> None:
+    """Opening a FIFO to read (or append) waits for a writer forever: refused before it."""
+    write_experiment(tmp_path)
+    made = {kind: _special(tmp_path, kind) for kind in KINDS}
+    before = sorted(tmp_path.iterdir())
+    try:
+        cases = [(kind, s) for kind, (path, _) in made.items()
+                 for s in (str(path), f"sqlite:///{path}")]
+        readers = [c for c in COMMANDS if c[0] in ("run", "list", "trials", "delete")]
+        commands = [[*c, "--storage", s] for _, s in cases for c in readers]
+        for command, kind, (code, _, err) in zip(
+                commands, [k for k, _ in cases for _ in readers],
+                automl_each(tmp_path, commands), strict=True):
+            assert code == 2, (command, err)
+            assert err.splitlines() == [f"error: storage {command[-1]!r}: {kind}, not a "
+                                        "regular file; give a journal or SQLite file (or a "
+                                        "path where automl may create one)"], (command, err)
+    finally:
+        for _, bound in made.values():
+            if bound is not None:
+                bound.close()
+    assert sorted(tmp_path.iterdir()) == before
+
+
+def test_a_fifo_at_the_default_storage_is_refused_in_one_line(tmp_path) -> None:
+    write_experiment(tmp_path)
+    (tmp_path / ".automl").mkdir()
+    os.mkfifo(tmp_path / ".automl" / "studies.journal")
+    commands = [c for c in COMMANDS if c[0] in ("run", "list", "trials", "status")]
+    for command, (code, _, err) in zip(commands, automl_each(tmp_path, commands), strict=True):
+        assert code == 2, (command, err)
+        assert err.splitlines() == [f"error: storage '{Path('.automl/studies.journal')}': a "
+                                    "FIFO (named pipe), not a regular file; give a journal "
+                                    "or SQLite file (or a path where automl may create one)"]
+
+
+def test_a_fifo_in_place_of_a_lock_file_fails_at_once_instead_of_waiting(tmp_path) -> None:
+    lock = tmp_path / "x.lock"
+    os.mkfifo(lock)
+    with pytest.raises(OSError):
+        FileLock(lock).acquire(blocking=False)
+    assert not is_held(lock)
 
 
 def test_a_storage_that_cannot_be_written_stops_run_with_an_io_error(tmp_path) -> None:
