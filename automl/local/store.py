@@ -21,6 +21,7 @@ from automl.local.lock import FileLock, database_lock
 from automl.local.paths import DEFAULT_ROOT, JOURNAL, RUNS_KEY
 from automl.local.storage_faults import StorageError, diagnose
 from automl.local.storage_faults import shown as _shown
+from automl.local.trial_files import UnreadableFile, open_trial_file
 from automl.spec import ExperimentSpec
 
 __all__ = ["ATTR", "DEFAULT_ROOT", "JOURNAL", "RUN_OPTIONS", "StorageError", "dashboard_attrs",
@@ -151,15 +152,23 @@ def _file_kind(path: Path, given: str, existing: bool) -> str:
     if not path.parent.is_dir():
         raise StorageError(f"storage {given!r}: the folder {path.parent} does not exist")
     try:
-        with open(path, "rb") as file:
+        # Not a plain open(): a FIFO there would wait for a writer forever.
+        with open_trial_file(path, max_bytes=None) as file:
             head = file.read(len(_SQLITE))
+    except UnreadableFile as exc:
+        if path.exists():  # else a symbolic link to nothing: created through, as before
+            raise StorageError(f"storage {given!r}: {exc.reason}; give a journal or SQLite "
+                               "file") from None
+        head = None
     except FileNotFoundError:
-        if existing:
-            raise StorageError(f"no experiments here: {path} does not exist (run one first, "
-                               "or give --storage)") from None
-        return "new"
+        head = None
     except OSError as exc:
         raise _io_error(f"cannot read storage {given!r}", exc) from None
+    if head is None:
+        if existing:
+            raise StorageError(f"no experiments here: {path} does not exist (run one first, "
+                               "or give --storage)")
+        return "new"
     if not head:
         return "new"
     if head == _SQLITE:
