@@ -108,8 +108,11 @@ def test_a_second_run_reaching_the_storage_file_by_another_path_is_refused(
         assert wait_until(lambda: [t.state.name for t in trials(
             tmp_path, storage=url(original))] == ["RUNNING"], timeout=60)
         second = automl_run(folders[1], "--storage", url(alias))
-        # A reader through the other path sees the run going on (not "Interrupted").
-        [(code, out, _)] = automl_each(folders[1], [["status", "t", "--storage", url(alias)]])
+        # Through the other path, a reader sees the run going on (not "Interrupted"), and
+        # delete is refused as it is through the first.
+        status, deleted = automl_each(folders[1], [["status", "t", "--storage", url(alias)],
+                                                   ["delete", "t", "--storage", url(alias),
+                                                    "--yes"]])
         (folders[0] / "go").touch()
         assert first.wait(timeout=60) == 0, first.communicate()
     finally:
@@ -119,7 +122,10 @@ def test_a_second_run_reaching_the_storage_file_by_another_path_is_refused(
     assert second.stderr.splitlines() == [
         f"error: experiment 't' is already running with the storage {alias} (another "
         "'automl run' holds its lock on that file)"]
-    assert code == 0 and out.startswith("t: Running"), out
+    assert status[0] == 0 and status[1].startswith("t: Running"), status
+    assert deleted == (1, "", f"error: cannot delete: experiment 't' is already running with "
+                              f"the storage {alias} (another 'automl run' holds its lock on "
+                              "that file); stop it first\n")
     rows = trials(tmp_path, storage=url(original))
     assert [(t.number, t.state.name) for t in rows] == [(0, "COMPLETE")]
     # The refused run launched nothing: the one trial folder is the first engine's.
