@@ -495,7 +495,7 @@ def _exclusive(storage: optuna.storages.BaseStorage, runs: Path, name: str,
                cancel: threading.Event) -> Iterator[Check]:
     """One engine per experiment, refused rather than interleaved; a full disk ends it cleanly.
 
-    Two locks: the storage's (its study: a lock file beside a journal or SQLite file, an
+    Two locks: the storage's (its study: a lock on the journal or SQLite file itself, an
     advisory lock in a PostgreSQL database, see automl.local.lock), so that engines in two
     folders sharing one storage are refused too; then the runs folder's, which tells
     ``logs -f`` and ``status --watch`` in any folder that the run goes on.

@@ -1,13 +1,13 @@
 """Locks that a process holds through an open file or connection, so they die with it.
 
-A ``kill -9`` of an engine never leaves one of these held: the kernel drops a ``flock`` with
-the process's files, and a database server drops an advisory lock with its connection.
+A ``kill -9`` of an engine never leaves one of these held: the kernel drops a ``flock`` or an OFD
+lock with the process's files, and a database server drops an advisory lock with its connection.
 (Optuna's journal locks are files their holder creates and deletes; one left by a killed engine
 made the next run wait out a 30 s grace period.) Lock files are created when first needed and
 never deleted: a process that opened a file about to be deleted could otherwise hold a lock on
 a file nobody else sees.
 
-A lock can still be lost while its holder runs: the lock file deleted or replaced (another
+A lock can still be lost while its holder runs: the locked file deleted or replaced (another
 engine then locks the new file), the server's session ended (``pg_terminate_backend``, a
 restart, a dropped connection). An engine's locks therefore yield a check, which it calls
 before every write that assumes the lock, and :func:`watch` calls every second: a run that no
@@ -21,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import struct
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,8 +31,8 @@ from typing import IO
 from automl.errors import AutomlError
 from automl.local.storage_faults import diagnose, storage_errors
 
-__all__ = ["Check", "ExperimentBusy", "FileLock", "LockLost", "database_lock", "is_held",
-           "storage_lock", "watch"]
+__all__ = ["Check", "ExperimentBusy", "FileLock", "LockLost", "StorageFileLock", "database_lock",
+           "is_held", "storage_lock", "storage_locked", "watch"]
 
 Check = Callable[[], None]
 """Returns while the lock it checks is held; raises :class:`LockLost` once it is not."""
@@ -47,6 +48,16 @@ class LockLost(AutomlError):
     """An engine no longer holds its experiment's lock: it stopped writing (exit status 1)."""
 
     exit_code = 1
+
+
+def _names(path: Path, fd: int) -> bool:
+    """Whether ``path`` names the file open as ``fd`` (it was not deleted or replaced)."""
+    try:
+        there = os.stat(path)
+    except OSError:
+        return False
+    mine = os.fstat(fd)
+    return (there.st_dev, there.st_ino) == (mine.st_dev, mine.st_ino)
 
 
 class FileLock:
@@ -92,14 +103,7 @@ class FileLock:
 
     def holds(self) -> bool:
         """Whether the lock is held on the file ``path`` names now (not deleted or replaced)."""
-        if self._file is None:
-            return False
-        try:
-            there = os.stat(self.path)
-        except OSError:
-            return False
-        mine = os.fstat(self._file.fileno())
-        return (there.st_dev, there.st_ino) == (mine.st_dev, mine.st_ino)
+        return self._file is not None and _names(self.path, self._file.fileno())
 
     def release(self) -> None:
         """Drop the lock (closing the file is what drops it)."""
@@ -124,6 +128,92 @@ def is_held(path: Path) -> bool:
     return False
 
 
+# struct flock on Linux (64-bit off_t): l_type, l_whence, l_start, l_len, l_pid, padding.
+_FLOCK = "hhqqi4x"
+_BASE = 2**40
+"""The first byte of the experiments' locks in a storage file: far above SQLite's own lock
+bytes (0x40000000 and the 510 bytes after it) and any offset Optuna's journal writes at."""
+
+
+def _byte(name: str) -> int:
+    """The byte of a storage file whose lock is experiment ``name``'s (stable across runs)."""
+    digest = hashlib.sha256(f"automl/{name}".encode()).digest()
+    return _BASE + int.from_bytes(digest[:4], "big") % 2**30
+
+
+def _ofd(fd: int, command: int, kind: int, offset: int) -> int:
+    """Apply an OFD lock ``command`` of ``kind`` to byte ``offset`` of ``fd``; the lock type
+    the kernel answers (for ``F_OFD_GETLK``: ``F_UNLCK`` when nothing else holds it)."""
+    answer = fcntl.fcntl(fd, command, struct.pack(_FLOCK, kind, os.SEEK_SET, offset, 1, 0))
+    return struct.unpack(_FLOCK, answer)[0]
+
+
+class StorageFileLock:
+    """Experiment ``name``'s exclusive lock on the storage file ``path`` itself (its inode).
+
+    An open file description (OFD) lock, ``F_OFD_SETLK``, on one byte of the journal or
+    SQLite file, chosen by the experiment's name (two names sharing a byte, one chance in
+    2**30, refuse each other). On the file itself, not on a file beside the path used to
+    reach it: a hard link, a symlink, a bind mount or another mount of the same file system
+    reach the same inode, hence the same lock. An OFD lock, not a classic POSIX lock
+    (``lockf``, ``F_SETLK``): a POSIX lock belongs to the process and is dropped when the
+    process closes *any* descriptor of the file, which SQLite and Optuna do all the time
+    (every connection, every journal read); an OFD lock belongs to the descriptor this object
+    opened and lives until it is closed or the process dies (``kill -9`` included). The byte
+    lies far beyond anything SQLite locks (``_BASE``), so its locking and the journal's
+    (a ``flock`` on ``<journal>.flock``) are unaffected. Linux 3.15 or later.
+
+    Args:
+        path: The storage file (it exists: the storage was opened first).
+        name: The experiment.
+    """
+
+    def __init__(self, path: Path, name: str) -> None:
+        self.path = path
+        self._byte = _byte(name)
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock; False at once when another open file holds it.
+
+        Raises:
+            OSError: When the storage file cannot be opened for writing.
+        """
+        fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)  # a write lock needs a writable fd
+        try:
+            _ofd(fd, fcntl.F_OFD_SETLK, fcntl.F_WRLCK, self._byte)
+        except BaseException as exc:
+            os.close(fd)
+            if isinstance(exc, (BlockingIOError, PermissionError)):  # EAGAIN or EACCES: held
+                return False
+            raise
+        self._fd = fd
+        return True
+
+    def holds(self) -> bool:
+        """Whether the lock is held on the file ``path`` names now (not deleted or replaced)."""
+        return self._fd is not None and _names(self.path, self._fd)
+
+    def release(self) -> None:
+        """Drop the lock (closing the descriptor is what drops it)."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+
+def storage_locked(path: Path, name: str) -> bool:
+    """Whether an engine holds experiment ``name``'s lock on the storage file ``path`` now
+    (a reader's look, through any path to the file; takes and creates nothing)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        return _ofd(fd, fcntl.F_OFD_GETLK, fcntl.F_WRLCK, _byte(name)) != fcntl.F_UNLCK
+    finally:
+        os.close(fd)
+
+
 def _no_check() -> None:
     """The check of a storage that takes no lock of its own."""
 
@@ -132,11 +222,11 @@ def _no_check() -> None:
 def storage_lock(database: Path | None, name: str) -> Iterator[Check]:
     """Hold experiment ``name`` in the storage file ``database`` for one engine.
 
-    The lock file is ``<database>.<name>.lock`` beside the journal or SQLite file, so every
-    engine using that file takes the same lock whatever folder it runs in. A storage that is
-    no local file (a database server, memory) has no such lock: see :func:`database_lock`.
-    Yields its check: the lock file deleted or replaced means another engine may lock the
-    new one.
+    A :class:`StorageFileLock` on the journal or SQLite file itself, so every engine using
+    that file takes the same lock whatever folder it runs in and whatever path (a hard link,
+    a bind mount) it names the file by. A storage that is no local file (a database server,
+    memory) has no such lock: see :func:`database_lock`. Yields its check: the storage file
+    deleted or replaced means another engine may lock the new one.
 
     Raises:
         ExperimentBusy: When another engine holds it.
@@ -144,15 +234,15 @@ def storage_lock(database: Path | None, name: str) -> Iterator[Check]:
     if database is None:
         yield _no_check
         return
-    lock = FileLock(database.with_name(f"{database.name}.{name}.lock"))
+    lock = StorageFileLock(database, name)
     with storage_errors(f"cannot lock experiment {name!r}: {{cause}}; {{remedy}}"):
-        acquired = lock.acquire(blocking=False)
+        acquired = lock.acquire()
     if not acquired:
         raise ExperimentBusy(f"experiment {name!r} is already running with the storage "
-                             f"{database} (another 'automl run' holds {lock.path})")
+                             f"{database} (another 'automl run' holds its lock on that file)")
     def check() -> None:
         if not lock.holds():
-            raise LockLost(f"experiment {name!r} lost its lock: {lock.path} was deleted or "
+            raise LockLost(f"experiment {name!r} lost its lock: {database} was deleted or "
                            f"replaced while it ran; {_LOST}")
 
     try:

@@ -4,7 +4,7 @@ Each trial's folder ``<runs folder>/<trial>/`` (:func:`automl.local.paths.runs_f
 ``stdout.log`` and ``stderr.log`` (or ``metrics.log``, stdout and stderr together, when the
 trial ran under ``sh -c`` as Katib runs it). Following a trial ends when the trial has ended:
 the engine writes the trial's ``observations.jsonl`` when it records the end, and an engine
-that is no longer running (its lock in the runs folder is free) ends no trial.
+that is no longer running (automl.local.status.run_is_active) ends no trial.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from typing import BinaryIO
 
 from automl.errors import AutomlError
 from automl.local.job import KATIB_STDOUT
-from automl.local.lock import is_held
-from automl.local.paths import DEFAULT_ROOT, RUN_LOCK, runs_folder
+from automl.local.paths import DEFAULT_ROOT, runs_folder
 from automl.local.trial_files import CHUNK, open_trial_file
 from automl.spec.rules.experiment import name_problem
 
@@ -82,12 +81,14 @@ def trial_logs(name: str, trial: str, root: Path = DEFAULT_ROOT, *, stderr: bool
         >>> for line in trial_logs("digits-svm", "digits-svm-0003", tail=5):
         ...     print(line)
     """
+    from automl.local.status import run_is_active  # status draws tables: not needed before
+
     path = trial_log(name, trial, root, stderr=stderr, storage=storage)
     reader = _Reader(path, tail)
     while True:
         # the engine records the end with observations.jsonl; a stopped engine ends nothing
-        ended = not follow or (path.parent / "observations.jsonl").exists() or not is_held(
-            path.parent.parent / RUN_LOCK)
+        ended = not follow or (path.parent / "observations.jsonl").exists() or (
+            not run_is_active(name, storage, root, recorded=str(path.parent.parent)))
         yield from reader.lines(ended)
         if ended:
             return

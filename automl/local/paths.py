@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-__all__ = ["DEFAULT_ROOT", "JOURNAL", "RUNS", "RUNS_KEY", "RUN_LOCK", "runs_folder"]
+__all__ = ["DEFAULT_ROOT", "JOURNAL", "RUNS", "RUNS_KEY", "RUN_LOCK", "runs_folder", "storage_path"]
 
 DEFAULT_ROOT = Path(".automl")
 """The folder of the default journal and of its experiments' trials (``runs/<experiment>``)."""
@@ -60,14 +60,11 @@ def runs_folder(name: str, storage: str | None = None, root: Path = DEFAULT_ROOT
     """
     if storage == ":memory:":
         return (root / "runs-memory" / name).resolve()
-    if storage is None or "://" not in storage:
-        return _beside((root / JOURNAL if storage is None else Path(storage)).resolve(), name,
-                       root)
-    from automl.local.store import _shown, _sqlite_file
-
-    database = _sqlite_file(storage)
+    database = storage_path(storage, root)
     if database is not None:
         return _beside(database, name, root)
+    from automl.local.store import _shown
+
     if recorded is None:
         recorded = _recorded(name, storage, root)
     if recorded:
@@ -75,6 +72,23 @@ def runs_folder(name: str, storage: str | None = None, root: Path = DEFAULT_ROOT
     scheme = storage.split(":", 1)[0].split("+", 1)[0]
     digest = hashlib.sha256(_shown(storage).encode()).hexdigest()[:12]
     return (root / f"runs-{scheme}-{digest}" / name).resolve()
+
+
+def storage_path(storage: str | None, root: Path = DEFAULT_ROOT) -> Path | None:
+    """The journal or SQLite file (absolute) of ``storage`` as given to ``automl run``; None
+    for a database server or memory.
+
+    Args:
+        storage: The storage (None: ``<root>/studies.journal``).
+        root: The folder of the default storage.
+    """
+    if storage == ":memory:":
+        return None
+    if storage is None or "://" not in storage:
+        return (root / JOURNAL if storage is None else Path(storage)).resolve()
+    from automl.local.store import _sqlite_file
+
+    return _sqlite_file(storage)
 
 
 def _beside(file: Path, name: str, root: Path) -> Path:

@@ -89,10 +89,15 @@ def resume_command(file: Path | None, storage: str | None, root: Path, *,
 def run_is_active(name: str, storage: str | None, root: Path, *,
                   recorded: str | None = None) -> bool:
     """Whether an ``automl run`` of ``name`` in ``storage`` runs now: an engine holds the
-    lock in the run's folder (``recorded``: that folder as the study records it, if known)."""
-    from automl.local.lock import is_held
-    from automl.local.paths import RUN_LOCK
+    experiment's lock on the storage file (whatever path this reader names it by: a hard
+    link, a bind mount), or the lock in the run's folder (``recorded``: that folder as the
+    study records it, if known; the one lock a run on a database server leaves to see)."""
+    from automl.local.lock import is_held, storage_locked
+    from automl.local.paths import RUN_LOCK, storage_path
 
+    database = storage_path(storage, root)
+    if database is not None and storage_locked(database, name):
+        return True
     return is_held(runs_folder(name, storage, root, recorded=recorded) / RUN_LOCK)
 
 

@@ -10,7 +10,8 @@ does something), opened with ``O_NONBLOCK`` (a FIFO opens at once), and examined
 open, so that what is read is what was examined. Anything but a regular file, or a file over
 the reader's size limit, is refused with :class:`UnreadableFile`, whose message names the file
 and says why in one line. Time limits are the callers': they read in slices and check their
-deadline between them.
+deadline between them. A file a user names as input (an experiment, a pipeline) can be any of
+these too, and is read whole through :func:`read_bounded`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import BinaryIO
 from automl.errors import AutomlError
 
 __all__ = ["CHUNK", "MAX_BYTES", "UnreadableFile", "describe_size", "not_regular",
-           "open_trial_file", "read_lines", "tail_bytes"]
+           "open_trial_file", "read_bounded", "read_lines", "tail_bytes"]
 
 CHUNK = 1 << 20
 """Bytes read at a time."""
@@ -45,7 +46,15 @@ class UnreadableFile(AutomlError, OSError):
 
     It is an ``OSError`` too, so that a reader for which any unreadable file means "no
     data" handles it as it handles a missing one.
+
+    Args:
+        path: The file.
+        reason: Why it is not read (``reason``, for a caller that names the file its way).
     """
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.reason = reason
 
 
 def open_trial_file(path: Path, *, max_bytes: int | None = MAX_BYTES) -> BinaryIO:
@@ -69,13 +78,13 @@ def open_trial_file(path: Path, *, max_bytes: int | None = MAX_BYTES) -> BinaryI
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except FileNotFoundError:
         if os.path.islink(path):
-            raise UnreadableFile(f"{path}: a symbolic link to {os.readlink(path)}, which "
-                                 "does not exist") from None
+            raise UnreadableFile(path, f"a symbolic link to {os.readlink(path)}, which "
+                                       "does not exist") from None
         raise
     except UnreadableFile:
         raise
     except OSError as exc:
-        raise UnreadableFile(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise UnreadableFile(path, f"cannot be read ({exc.strerror or exc})") from None
     try:
         # Again on what was opened: the path may have been replaced since it was examined.
         _check(path, os.fstat(fd), max_bytes)
@@ -96,10 +105,33 @@ def not_regular(mode: int) -> str | None:
 def _check(path: Path, info: os.stat_result, max_bytes: int | None) -> None:
     kind = not_regular(info.st_mode)
     if kind is not None:
-        raise UnreadableFile(f"{path}: {kind}, not a regular file")
+        raise UnreadableFile(path, f"{kind}, not a regular file")
     if max_bytes is not None and info.st_size > max_bytes:
-        raise UnreadableFile(f"{path}: {describe_size(info.st_size)}, more than the "
-                             f"{describe_size(max_bytes)} automl reads of such a file")
+        raise UnreadableFile(path, _too_large(describe_size(info.st_size), max_bytes))
+
+
+def _too_large(size: str, max_bytes: int) -> str:
+    return f"{size}, more than the {describe_size(max_bytes)} automl reads of such a file"
+
+
+def read_bounded(path: Path, max_bytes: int) -> bytes:
+    """The whole of a file a user named as input (an experiment or a pipeline file), bounded.
+
+    Examined and opened as :func:`open_trial_file` does (a FIFO, a device such as
+    ``/dev/zero``, a folder or a file over ``max_bytes`` is refused before anything is read),
+    and read to at most ``max_bytes``: a file whose size says nothing (``/proc``) or that
+    grows while read is refused too.
+
+    Raises:
+        FileNotFoundError: Nothing is at ``path``.
+        UnreadableFile: As :func:`open_trial_file`.
+    """
+    with open_trial_file(path, max_bytes=max_bytes) as file:
+        data = _read_to(file, max_bytes + 1)
+    if len(data) > max_bytes:
+        raise UnreadableFile(path, _too_large("larger than its size said", max_bytes))
+    return data
+
 
 
 def describe_size(size: int) -> str:

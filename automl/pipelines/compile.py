@@ -16,7 +16,8 @@ from typing import Any
 
 from automl._output import check_file, write_file
 from automl.errors import AutomlError
-from automl.spec.source import read_first_document
+from automl.local.trial_files import open_trial_file
+from automl.spec.source import MAX_SPEC_BYTES, read_first_document
 
 __all__ = ["PIPELINE_ATTRIBUTE", "compile_pipeline", "load_pipeline"]
 
@@ -48,7 +49,7 @@ def load_pipeline(source: PipelineSource) -> Callable[..., Any]:
     if callable(source):
         return source
     path = Path(source)
-    if not path.is_file():
+    if not path.exists():  # a FIFO or a device is refused, saying so, by the reader below
         raise AutomlError(f"{path}: no such file")
     if path.suffix == ".py":
         return _from_python(path)
@@ -120,6 +121,8 @@ def _retag(path: Path, image: str) -> None:
 def _from_python(path: Path) -> Callable[..., Any]:
     from kfp.dsl.base_component import BaseComponent
 
+    # Python would read a FIFO or /dev/zero forever: refused first, as any input file is.
+    open_trial_file(path, max_bytes=MAX_SPEC_BYTES).close()
     path = path.resolve()
     # A name per file: two pipeline files called pipeline.py must not share a module.
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]

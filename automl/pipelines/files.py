@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from automl._fs import PathEscape, is_inside
-from automl.spec.source import read_first_document
+from automl.local.trial_files import read_bounded
+from automl.spec.source import MAX_SPEC_BYTES, read_first_document
 from automl.trial_image import (
     WORKDIR,
     command_paths,
@@ -152,7 +153,7 @@ def _with_neighbours(program: Path) -> Iterator[tuple[str, Path]]:
 def _imports(file: Path) -> set[str]:
     """The top-level names a Python file imports (absolute imports only)."""
     try:
-        tree = ast.parse(file.read_text(encoding="utf-8"), filename=str(file))
+        tree = ast.parse(read_bounded(file, MAX_SPEC_BYTES).decode("utf-8"), filename=str(file))
     except (SyntaxError, UnicodeDecodeError, OSError):
         return set()
     names = set()

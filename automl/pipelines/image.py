@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from automl._fs import copy_tree, join_under
 from automl.errors import AutomlError
+from automl.local.trial_files import read_bounded
 from automl.pipelines.files import (
     WORKDIR,
     pipeline_experiments,
@@ -30,6 +31,7 @@ from automl.pipelines.files import (
     system_programs,
     trial_files,
 )
+from automl.spec.source import MAX_SPEC_BYTES
 
 if TYPE_CHECKING:
     from automl.pipelines.compile import PipelineSource
@@ -141,7 +143,7 @@ def read_manifest(folder: Path) -> dict:
     """
     path = Path(folder) / MANIFEST
     try:
-        return json.loads(path.read_text())
+        return json.loads(read_bounded(path, MAX_SPEC_BYTES))
     except (OSError, ValueError) as exc:
         raise AutomlError(f"{path}: not a build context written by 'automl pipeline image' "
                           f"({exc})") from None

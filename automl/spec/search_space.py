@@ -74,7 +74,8 @@ def resolve_search_space(ref: str, base_dir: Path | None, where: Location) -> Pa
         for root in search_space_roots(base_dir):
             candidates += [root / f"{ref}.yaml", root / f"{ref}.yml", root / ref]
     for candidate in candidates:
-        if candidate.is_file():
+        # Not is_file(): a FIFO or a device there is the file meant, refused when read.
+        if candidate.exists() and not candidate.is_dir():
             return candidate
     names = available_search_spaces(base_dir)
     listed = ", ".join(names) if names else "none found"

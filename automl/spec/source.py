@@ -14,11 +14,17 @@ from typing import Any
 
 import yaml
 
+from automl.local.trial_files import UnreadableFile, describe_size, read_bounded
 from automl.spec.errors import Finding, Issue, Path, SpecError, render_path, resolve_refs
 from automl.spec.yaml_guard import check_bounds
 
-__all__ = ["Location", "Locator", "SourceMap", "locate", "parse_yaml", "read_first_document",
-           "read_yaml"]
+__all__ = ["MAX_SPEC_BYTES", "Location", "Locator", "SourceMap", "locate", "parse_yaml",
+           "read_first_document", "read_yaml"]
+
+MAX_SPEC_BYTES = 16 << 20
+"""The size limit of a YAML or JSON file read as a spec (an experiment, a search space, a Katib
+experiment, a compiled pipeline): 16 MiB. Kubernetes keeps no object over 1.5 MiB (etcd's
+limit), so a real one is far below it; a larger file is a mistake (or ``/dev/zero``)."""
 
 try:  # the C loader is several times faster on large files; the pure one behaves the same
     _Loader: type = yaml.CSafeLoader
@@ -117,10 +123,15 @@ def parse_yaml(text: str, file: str | None = None) -> tuple[Any, SourceMap]:
 
 
 def _read_text(file: str | FsPath) -> str:
+    """The text of a spec file a user named, refused before reading when it is no regular
+    file (a FIFO would wait forever, ``/dev/zero`` never ends) or over :data:`MAX_SPEC_BYTES`."""
     try:
-        return FsPath(file).read_text(encoding="utf-8")
+        return read_bounded(FsPath(file), MAX_SPEC_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise SpecError([Issue("", "file not found", str(file))]) from None
+    except UnreadableFile as exc:
+        raise SpecError([Issue("", f"{exc.reason}; give a YAML or JSON file of at most "
+                                   f"{describe_size(MAX_SPEC_BYTES)}", str(file))]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError([Issue("", f"cannot read the file: {exc}", str(file))]) from None
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import optuna
+import pytest
 import yaml
 
 from automl.local.store import ATTR, open_storage
@@ -150,6 +153,21 @@ def trial_processes(folder: Path) -> list[int]:
         if TRIAL.encode() in cmdline and cwd == str(folder) and alive(int(entry.name)):
             found.append(int(entry.name))
     return found
+
+
+@contextlib.contextmanager
+def mounted(folder: Path, *source: str) -> Iterator[Path]:
+    """``folder`` with ``mount *source folder`` on it, unmounted after; the test is skipped
+    where mounting is not allowed (not root, no mount namespace)."""
+    done = subprocess.run(["mount", *source, str(folder)], capture_output=True, text=True,
+                          timeout=30)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount {' '.join(source)} here: {done.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        # lazy: the storages this test process opened there may still hold files open
+        subprocess.run(["umount", "--lazy", str(folder)], capture_output=True, timeout=30)
 
 
 def wait_until(condition: Any, timeout: float, step: float = 0.05) -> bool:

@@ -8,6 +8,7 @@ signals.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from tests.faults.helpers import (
     automl_each,
     automl_run,
     finished,
+    mounted,
     run_argv,
     start,
     trials,
@@ -183,15 +185,8 @@ def tiny_disk(tmp_path) -> Iterator[Path]:
     """A 1 MB tmpfs mounted on a folder of the test's own, unmounted after it."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],
-                             capture_output=True, text=True, timeout=30)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
+    with mounted(disk, "-t", "tmpfs", "-o", "size=1m", "tmpfs"):
         yield disk
-    finally:
-        # lazy: the storages this test process opened there may still hold files open
-        subprocess.run(["umount", "--lazy", str(disk)], capture_output=True, timeout=30)
 
 
 def _fill(disk: Path) -> Path:
@@ -302,7 +297,7 @@ def test_delete_removes_the_experiment_and_its_trial_folders_from_every_storage(
 
 
 @pytest.mark.parametrize("kind", ["journal", "sqlite"])
-def test_an_engine_whose_lock_file_is_deleted_stops_and_records_nothing_more(
+def test_an_engine_whose_storage_file_is_replaced_stops_and_records_nothing_more(
         tmp_path, kind, engines) -> None:
     database = tmp_path / ("x.journal" if kind == "journal" else "x.db")
     storage = str(database) if kind == "journal" else f"sqlite:///{database}"
@@ -310,12 +305,13 @@ def test_an_engine_whose_lock_file_is_deleted_stops_and_records_nothing_more(
     engine = start(tmp_path, "--storage", storage)
     engines.append(engine)
     assert wait_until(lambda: _started(tmp_path, storage) == 2, timeout=60)
-    lock = database.with_name(f"{database.name}.t.lock")
-    lock.unlink()  # another engine could now lock a new file there
+    # A copy renamed over it: another engine could now lock the new file the path names.
+    shutil.copyfile(database, tmp_path / "copy")
+    os.replace(tmp_path / "copy", database)
     code, _, err = _ended(engine)
     assert code == 1
     assert err.splitlines() == [
-        f"error: experiment 't' lost its lock: {lock} was deleted or replaced while it ran; "
+        f"error: experiment 't' lost its lock: {database} was deleted or replaced while it ran; "
         "another engine may run it now, so this one stopped and wrote nothing more: run the "
         "same command to resume once none does"]
     # Its trials were stopped, and left as they were: not recorded as Killed.
@@ -339,7 +335,7 @@ def test_delete_on_a_read_only_storage_says_so_in_one_line_and_changes_nothing(
     [(code, out, err)] = automl_each(
         tmp_path, [["delete", "t", "--storage", str(database), "--yes"]])
     assert (code, out, err) == (1, "", (
-        f"error: cannot lock experiment 't': Read-only file system ({database}.t.lock); make "
+        f"error: cannot lock experiment 't': Read-only file system ({database}); make "
         "the storage and its folder writable\n"))
     study = optuna.load_study(study_name="t", storage=open_storage(str(database), existing=True))
     assert [t.user_attrs[ATTR]["status"] for t in study.trials] == ["Succeeded"]

@@ -141,7 +141,7 @@ def test_a_running_experiment_is_not_deleted_and_its_run_goes_on(tmp_path) -> No
     journal = (tmp_path / ".automl/studies.journal").resolve()
     assert deleted.stderr == (f"error: cannot delete: experiment 't' is already running with "
                               f"the storage {journal} (another 'automl run' holds "
-                              f"{journal}.t.lock); stop it first\n")
+                              "its lock on that file); stop it first\n")
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("t: Succeeded (ExperimentMaxTrialsReached: 2 trials "
                                  "completed)")
@@ -158,7 +158,7 @@ def test_an_experiment_running_from_another_folder_on_the_same_storage_is_not_de
     assert deleted.returncode == 1
     assert deleted.stderr == (f"error: cannot delete: experiment 't' is already running with "
                               f"the storage {journal} (another 'automl run' holds "
-                              f"{journal}.t.lock); stop it first\n")
+                              "its lock on that file); stop it first\n")
     assert run.returncode == 0, run.stderr
     assert [t.state.name for t in trials(tmp_path, storage=journal)] == ["COMPLETE"]
 

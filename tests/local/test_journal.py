@@ -10,7 +10,7 @@ import optuna
 import pytest
 import yaml
 
-from automl.local.lock import FileLock
+from automl.local.lock import FileLock, StorageFileLock
 from automl.local.store import ATTR, open_storage
 from tests.faults.helpers import automl_each, automl_run, finished, trials, write_experiment
 
@@ -124,8 +124,8 @@ def test_a_run_refused_by_the_lock_changes_nothing_in_the_storage(tmp_path) -> N
     spec = yaml.safe_load((tmp_path / "exp.yaml").read_text())
     spec["budget"]["max_trials"] = 3  # a budget change, which a run that goes ahead stores
     (tmp_path / "exp.yaml").write_text(yaml.safe_dump(spec))
-    held = FileLock(journal.with_name("studies.journal.t.lock"))  # as another engine holds it
-    assert held.acquire(blocking=False)
+    held = StorageFileLock(journal, "t")  # as another engine holds it
+    assert held.acquire()
     try:
         result = automl_run(tmp_path)
     finally:

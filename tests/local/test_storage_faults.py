@@ -12,7 +12,7 @@ import optuna
 import pytest
 from optuna.storages import RDBStorage
 
-from automl.local.lock import FileLock, LockLost, database_lock, storage_lock
+from automl.local.lock import LockLost, StorageFileLock, database_lock, storage_lock
 from automl.local.storage_faults import StorageError, diagnose, storage_command
 
 
@@ -138,23 +138,24 @@ def test_a_storage_command_says_a_fault_in_one_line_naming_the_storage_without_p
 
 
 @pytest.mark.parametrize("how", ["deleted", "replaced"])
-def test_a_lock_file_deleted_or_replaced_is_a_lock_lost(tmp_path, how) -> None:
+def test_a_storage_file_deleted_or_replaced_is_a_lock_lost(tmp_path, how) -> None:
     database = tmp_path / "x.journal"
+    database.touch()
     with storage_lock(database, "t") as check:
         check()  # held
-        lock = tmp_path / "x.journal.t.lock"
         if how == "deleted":
-            lock.unlink()
+            database.unlink()
         else:  # a new file renamed over it
             (tmp_path / "other").touch()
-            os.replace(tmp_path / "other", lock)
-        with pytest.raises(LockLost, match=r"^experiment 't' lost its lock: .*x\.journal\.t"
-                                           r"\.lock was deleted or replaced while it ran"):
+            os.replace(tmp_path / "other", database)
+        with pytest.raises(LockLost, match=r"^experiment 't' lost its lock: .*x\.journal "
+                                           r"was deleted or replaced while it ran"):
             check()
-        # Another engine can now lock the file the path names: the two must not both run.
-        other = FileLock(lock)
-        assert other.acquire(blocking=False)
-        other.release()
+        if how == "replaced":
+            # Another engine can now lock the file the path names: both must not run on.
+            other = StorageFileLock(database, "t")
+            assert other.acquire()
+            other.release()
 
 
 def test_a_postgresql_lock_whose_session_ended_is_lost_for_good(postgres_url) -> None:
