@@ -10,8 +10,10 @@ parallel trials, and a rung starts only when the one before it has completed.
 
 Katib's service stops at a rung whose trials did not all succeed; here the best of those that
 did go on (see ``automl.spec.deviations``). A trial the engine's own stop cut short (Ctrl-C,
-SIGTERM, kill -9) is run again on resume, with its configuration, before the schedule goes on:
-on Katib a restarted controller leaves its trials running, so its service never loses one.
+SIGTERM, kill -9) is run again on resume, with its configuration, before the schedule goes on,
+and counts toward no budget (``automl.state.cut``): on Katib a restarted controller leaves its
+trials running, so its service never loses one, and a max_trials sized for the schedule runs
+all of it.
 """
 
 from __future__ import annotations
