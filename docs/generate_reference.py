@@ -563,7 +563,9 @@ CONCEPTS = """\
 - **Budget** — `max_trials` (Katib's maxTrialCount: completed trials after which the
   experiment succeeds), `parallel_trials` (parallelTrialCount, default 3),
   `max_failed_trials` (maxFailedTrialCount: the experiment fails past it). The experiment also
-  succeeds when the goal is reached.
+  succeeds when the goal is reached. Locally, a trial cut short by the engine's own stop
+  (Ctrl-C, SIGTERM, kill -9) counts toward neither limit and is replaced on resume, since on
+  Katib it would have run to its end (deviation `cut-trials-uncounted`).
 - **Trial template** — what each trial runs: the short form (`image`, `command`, `args`,
   `env`, `resources`, `working_dir`: a `batch/v1` Job with one container), a whole Kubernetes
   object (`trial_spec`) or a `config_map`. Placeholders `${trialParameters.x}` in the command,

@@ -7,38 +7,22 @@ one that never reported its objective says what it did report.
 from __future__ import annotations
 
 import signal
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from automl.local.job import KATIB_STDOUT
 from automl.local.metrics import StdOutCollector, reduce_observations
 from automl.local.trial_files import open_trial_file, tail_bytes
 from automl.spec.filters import DEFAULT_FILTER, compile_filter
+from automl.state.cut import STOPPED
 
 if TYPE_CHECKING:
     from automl.local.job import TrialJob
     from automl.local.runner import TrialOutcome, Watcher
 
-__all__ = ["INTERRUPTED", "STOPPED", "conclude", "cut_short"]
+__all__ = ["conclude"]
 
 _SAID = 200  # characters of a failed trial's last stderr lines in its reason
-
-STOPPED = "stopped by the experiment"
-"""The reason of a trial the engine killed when it was stopped (Ctrl-C, SIGTERM)."""
-INTERRUPTED = "interrupted: the engine stopped while this trial ran"
-"""The reason of a trial whose engine died while it ran (kill -9), recorded by the next run."""
-
-
-def cut_short(record: Mapping[str, Any]) -> bool:
-    """Whether the trial of ``record`` ended because its engine stopped, not by itself.
-
-    On Katib an experiment controller that restarts leaves its trials running; here the
-    engine's stop ends them, so a schedule runs such a trial again on resume.
-    """
-    reason = record.get("reason") or ""
-    return ((record.get("status") == "Killed" and reason.startswith(STOPPED))
-            or (record.get("status") == "Failed" and reason.startswith(INTERRUPTED)))
 
 
 def conclude(outcome: TrialOutcome, ended: str, job: TrialJob,

@@ -2,15 +2,22 @@
 
 The experiment controller's order (``status_util.go``, ``experiment_controller.go``): goal
 reached, then too many failed trials, then max trials completed; and how many more trials it
-may create.
+may create. A trial its engine's stop cut short counts toward neither budget
+(:mod:`automl.state.cut`): on Katib it would have run on to its end.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from automl.spec import ExperimentSpec
+from automl.spec.rules.restart import MAX_TRIALS_REACHED
 from automl.state import Tally
 
-__all__ = ["COMPLETED", "FAILED", "free_slots", "verdict"]
+if TYPE_CHECKING:
+    from automl.local.schedule import Schedule
+
+__all__ = ["COMPLETED", "FAILED", "concluded", "free_slots", "verdict"]
 
 COMPLETED = ("Succeeded", "Failed", "EarlyStopped", "MetricsUnavailable", "Killed")
 """The trial conditions Katib counts as completed for maxTrialCount."""
@@ -30,14 +37,16 @@ def verdict(spec: ExperimentSpec, tally: Tally) -> tuple[str, str] | None:
         value = best["objective"]
         if (value >= goal) if spec.objective.type == "maximize" else (value <= goal):
             return "Succeeded", f"ExperimentGoalReached: {spec.objective.metric}={value:.6g}"
-    failed = tally.count(*FAILED)
+    failed = tally.counted(*FAILED)
     max_failed = spec.budget.max_failed_trials
     # status_util.go: failed != 0 && failed >= max, so 0 fails at the first failed trial
     if max_failed is not None and failed and failed >= max_failed:
-        return "Failed", f"ExperimentFailed: {failed} trials failed (max {max_failed})"
+        return ("Failed",
+                f"ExperimentFailed: {failed} trials failed (max {max_failed}){_uncounted(tally)}")
     max_trials = spec.budget.max_trials
-    if max_trials is not None and tally.count(*COMPLETED) >= max_trials:
-        return "Succeeded", f"ExperimentMaxTrialsReached: {max_trials} trials completed"
+    if max_trials is not None and tally.counted(*COMPLETED) >= max_trials:
+        return ("Succeeded",
+                f"{MAX_TRIALS_REACHED}: {max_trials} trials completed{_uncounted(tally)}")
     return None
 
 
@@ -46,5 +55,25 @@ def free_slots(spec: ExperimentSpec, tally: Tally, running: int) -> int:
     free = spec.budget.parallel_trials - running
     max_trials = spec.budget.max_trials
     if max_trials is not None:
-        free = min(free, max_trials - tally.count(*_CREATION_COMPLETED) - running)
+        free = min(free, max_trials - tally.counted(*_CREATION_COMPLETED) - running)
     return max(free, 0)
+
+
+def concluded(ended: tuple[str, str], schedule: Schedule | None,
+              tally: Tally) -> tuple[str, str]:
+    """The condition and reason an experiment ends with, once its last trials are recorded.
+
+    ``ended`` is its :func:`verdict`; when max trials ended a schedule (hyperband) before it
+    ran in full, the reason goes on to say what it did not run.
+    """
+    status, reason = ended
+    if schedule is None or not reason.startswith(MAX_TRIALS_REACHED):
+        return ended
+    left = schedule.unfinished(tally.records)
+    return (status, f"{reason}; {left}") if left else ended
+
+
+def _uncounted(tally: Tally) -> str:
+    """`` (3 more cut short by a stopped engine, not counted)``, or nothing."""
+    cut = sum(tally.cut.values())
+    return f" ({cut} more cut short by a stopped engine, not counted)" if cut else ""

@@ -25,7 +25,6 @@ from optuna.trial import TrialState
 
 from automl.errors import AutomlError, Terminated
 from automl.local import conditions
-from automl.local.conclusion import INTERRUPTED
 from automl.local.conditions import COMPLETED, FAILED
 from automl.local.devices import DevicePool
 from automl.local.job import build_job
@@ -53,6 +52,7 @@ from automl.spec.algorithms import service_of
 from automl.spec.errors import render_path
 from automl.spec.source import Location, locate
 from automl.state import RunSummary, Tally, unavailable_reason
+from automl.state.cut import INTERRUPTED
 from automl.state.progress import STATUS_TOP, Progress, best_text, objective_text
 
 __all__ = ["LocalEngine"]
@@ -209,7 +209,7 @@ class LocalEngine:
                                  "trials were killed, finished trials are kept; run the same "
                                  "command to resume")
             raise KeyboardInterrupt
-        status, reason = verdict
+        status, reason = conditions.concluded(verdict, self.schedule, tally)
         self._finish(study, tally, status, reason)
         return RunSummary(spec.name, status, reason, dict(tally.counts), tally.best_summary())
 

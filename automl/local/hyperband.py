@@ -10,8 +10,10 @@ parallel trials, and a rung starts only when the one before it has completed.
 
 Katib's service stops at a rung whose trials did not all succeed; here the best of those that
 did go on (see ``automl.spec.deviations``). A trial the engine's own stop cut short (Ctrl-C,
-SIGTERM, kill -9) is run again on resume, with its configuration, before the schedule goes on:
-on Katib a restarted controller leaves its trials running, so its service never loses one.
+SIGTERM, kill -9) is run again on resume, with its configuration, before the schedule goes on,
+and counts toward no budget (``automl.state.cut``): on Katib a restarted controller leaves its
+trials running, so its service never loses one, and a max_trials sized for the schedule runs
+all of it.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from automl.local.conclusion import cut_short
 from automl.local.schedule import Schedule, Step
 from automl.spec import ExperimentSpec
 from automl.spec.algorithms import hyperband_brackets
 from automl.state import ranking
+from automl.state.cut import cut_short
 
 __all__ = ["WAIT", "Hyperband", "Rung"]
 
@@ -107,6 +109,19 @@ class Hyperband(Schedule):
     def ending(self, finished: Sequence[Mapping[str, Any]]) -> str:
         """"ran every bracket" only when each rung's trials are recorded: all it planned, or
         all the rung before promoted when some of its trials failed; else which rungs lack."""
+        short = self._short(finished)
+        if not short:
+            return self.end
+        return ("ExperimentSuggestionEndReached: hyperband stopped with rungs not run in full "
+                f"({short})")
+
+    def unfinished(self, finished: Sequence[Mapping[str, Any]]) -> str | None:
+        """Which rungs lack trials (as :meth:`ending` says), when max trials came first."""
+        short = self._short(finished)
+        return f"hyperband did not run every rung in full ({short})" if short else None
+
+    def _short(self, finished: Sequence[Mapping[str, Any]]) -> str:
+        """``bracket 0 rung 0: 1 of 4; ...`` for each rung short of its trials, or ""."""
         kept = [r for r in finished if not cut_short(r)]
         short: list[str] = []
         lacking = False  # whether the rung before lacks trials (then this one lacks all)
@@ -117,10 +132,7 @@ class Hyperband(Schedule):
             lacking = len(done) < want
             if lacking:
                 short.append(f"bracket {rung.bracket} rung {rung.rung}: {len(done)} of {want}")
-        if not short:
-            return self.end
-        return ("ExperimentSuggestionEndReached: hyperband stopped with rungs not run in full "
-                f"({'; '.join(short)})")
+        return "; ".join(short)
 
     def take(self, count: int, finished: Sequence[Mapping[str, Any]],
              running: Sequence[Mapping[str, Any]]) -> list[Step] | None:

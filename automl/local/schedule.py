@@ -84,6 +84,14 @@ class Schedule(ABC):
         """
         return self.end
 
+    def unfinished(self, finished: Sequence[Mapping[str, Any]]) -> str | None:
+        """What the schedule has not run, when the budget ended it first; None: nothing.
+
+        Args:
+            finished: Records of the finished trials.
+        """
+        return None
+
     def note(self, tag: Mapping[str, Any], status: str) -> str | None:
         """What Katib would do differently with a trial of ``tag`` that ended ``status``."""
         return None

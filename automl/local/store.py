@@ -25,6 +25,7 @@ from automl.local.storage_faults import StorageError, diagnose
 from automl.local.storage_faults import shown as _shown
 from automl.local.trial_files import UnreadableFile, not_regular, open_trial_file
 from automl.spec import ExperimentSpec
+from automl.state.cut import cut_short
 
 __all__ = ["ATTR", "DEFAULT_ROOT", "JOURNAL", "RUN_OPTIONS", "StorageError", "dashboard_attrs",
            "open_storage", "open_study", "server_url", "storage_file", "stored_spec"]
@@ -289,7 +290,7 @@ def open_study(spec: ExperimentSpec, storage: BaseStorage, sampler: optuna.sampl
                           f"in Katib). {_fresh_start(spec.name, identity)}")
     budget = theirs.get("budget") != mine.get("budget")
     if budget:
-        _check_restart(spec, record, len(study.get_trials(deepcopy=False)), identity)
+        _check_restart(spec, record, _counted_trials(study), identity)
     if (budget or "identity" not in record or (RUNS_KEY not in record and where)
             or (resume is not None and record.get(RESUME_KEY) != resume)):
         study.set_user_attr(ATTR, {**record, "spec": mine, "katib": katib_yaml,
@@ -343,6 +344,20 @@ def _check_options(name: str, stored: Mapping[str, bool] | None,
             raise AutomlError(f"experiment {name!r} was started {was} {flag}, and its trials "
                               f"must all run one way: run it again {was} {flag}, or start "
                               f"fresh (automl delete {name}, or another name)")
+
+
+def _counted_trials(study: optuna.Study) -> int:
+    """The study's trials that count toward its budget, as Katib's ``status.trials`` does.
+
+    Left out: trials cut short by their engine's stop (:mod:`automl.state.cut`), and those
+    running without a record, which the engine holding the lock records as cut short (a
+    trial records itself before its end reaches Optuna, so one with a record has ended).
+    """
+    count = 0
+    for t in study.get_trials(deepcopy=False):
+        record = t.user_attrs.get(ATTR)
+        count += t.state.is_finished() if record is None else not cut_short(record)
+    return count
 
 
 def _check_restart(spec: ExperimentSpec, record: dict[str, Any], trials: int,

@@ -175,7 +175,9 @@ def _status(results: Results) -> tuple[str, str]:
     params = [c for c in trials.columns if c.startswith("params.")]
     tally = Tally(maximize=results.maximize, algorithm=results.spec.algorithm.name, records=[
         {"name": row["trial"], "status": row["status"], "objective": _number(row["objective"]),
-         "params": {c.removeprefix("params."): row[c] for c in params}}
+         "params": {c.removeprefix("params."): row[c] for c in params},
+         # a trial cut short by a stopped engine counts toward no budget (automl.state.cut)
+         "reason": row.get("reason") if isinstance(row.get("reason"), str) else None}
         for _, row in done.iterrows()])
     ended = verdict(results.spec, tally)
     if ended is not None:

@@ -203,6 +203,21 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "pkg/suggestion/v1beta1/hyperband/service.py: HyperbandService._get_top_trial",
     ),
     Deviation(
+        "cut-trials-uncounted",
+        "an experiment controller that restarts (or is killed) leaves its trials running: "
+        "each ends by itself and counts toward maxTrialCount and maxFailedTrialCount with "
+        "the condition it ends in, so no trial is cut short by the controller's stop",
+        "the engine's stop ends its trials (Ctrl-C or SIGTERM: Killed, 'stopped by the "
+        "experiment'; kill -9: Failed, 'interrupted' once a run resumes); those count toward "
+        "neither max_trials nor max_failed_trials, and the resumed run replaces them "
+        "(hyperband runs them again in their rung, pbt queues them again), so that the "
+        "experiment completes as many trials as on Katib; a run that max_trials ends before "
+        "hyperband ran every rung says which rungs it did not run",
+        "pkg/controller.v1beta1/experiment/experiment_controller.go: ReconcileTrials; "
+        "pkg/controller.v1beta1/experiment/util/status_util.go: "
+        "UpdateExperimentStatusCondition",
+    ),
+    Deviation(
         "trial-names",
         "names each trial after the experiment and 8 random characters from "
         "bcdfghjklmnpqrstvwxz2456789 (e.g. 'mnist-x7kq2b9d')",

@@ -2,7 +2,8 @@
 
 ``local/``, ``katib/``, ``results/`` and ``pipelines/`` all read it, so it imports none of them:
 the counts and best trial (:class:`Tally`), how a run ended (:class:`RunSummary`), a metric's
-reduced value (``automl.state.metric``), Katib's float parsing (``automl.state.numbers``) and
+reduced value (``automl.state.metric``), the trials a stopped engine cut short
+(``automl.state.cut``), Katib's float parsing (``automl.state.numbers``) and
 the progress bar both backends draw (``automl.state.progress``, imported on its own).
 """
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from automl.state.best import DONE, finite_number, ranks_as_text
+from automl.state.cut import cut_short
 
 __all__ = ["Tally"]
 
@@ -41,6 +42,7 @@ class Tally:
         self.algorithm = algorithm
         self.records: list[Mapping[str, Any]] = []
         self.counts: Counter[str] = Counter()
+        self.cut: Counter[str] = Counter()  # of counts: trials cut short (automl.state.cut)
         self.best: Mapping[str, Any] | None = None
         self._best_key: tuple[float, int] | None = None  # None while the best is a text
         self._text_at = -1  # the trial-order position of the best text
@@ -71,6 +73,11 @@ class Tally:
         """Trials finished in any of ``statuses``."""
         return sum(self.counts[s] for s in statuses)
 
+    def counted(self, *statuses: str) -> int:
+        """Trials finished in any of ``statuses`` that count toward the budget: all but
+        those their engine's stop cut short (:func:`automl.state.cut.cut_short`)."""
+        return sum(self.counts[s] - self.cut[s] for s in statuses)
+
     def add(self, record: Mapping[str, Any], position: int | None = None) -> None:
         """Count a finished trial (``status``, ``objective``) and let it contend for the best.
 
@@ -84,6 +91,8 @@ class Tally:
         position = len(self.records) if position is None else position
         self.records.append(record)
         self.counts[status] += 1
+        if cut_short(record):
+            self.cut[status] += 1
         if status not in DONE:
             return
         number = finite_number(value)

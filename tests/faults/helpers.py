@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,8 @@ from tests.local.helpers import TRIAL
 
 def write_experiment(folder: Path, *, name: str = "t", max_trials: int = 4,
                      parallel_trials: int = 2, trial_args: tuple[str, ...] = (),
-                     command: list[str] | None = None, resume_policy: str = "Never") -> Path:
+                     command: list[str] | None = None, resume_policy: str = "Never",
+                     max_failed_trials: int | None = None) -> Path:
     """An experiment file ``exp.yaml`` in ``folder``: tests/data/trial.py over x and y.
 
     ``resume_policy`` LongRunning lets a later run raise the budget of a completed one.
@@ -33,7 +34,8 @@ def write_experiment(folder: Path, *, name: str = "t", max_trials: int = 4,
         "name": name,
         "objective": {"metric": "loss", "type": "minimize"},
         "algorithm": {"name": "random", "settings": {"random_state": 5}},
-        "budget": {"max_trials": max_trials, "parallel_trials": parallel_trials},
+        "budget": {"max_trials": max_trials, "parallel_trials": parallel_trials,
+                   "max_failed_trials": max_failed_trials},
         "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1},
                        {"name": "y", "type": "int", "min": 0, "max": 4}],
         "trial": {"command": command or [sys.executable, TRIAL, "--x=${trialParameters.x}",
@@ -75,11 +77,39 @@ def start(folder: Path, *options: str, **popen: Any) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, **popen)
 
 
+def stopped_when(folder: Path, ready: Callable[[], bool], stop: int, *options: str) -> int:
+    """Start ``automl run`` in ``folder``, send it signal ``stop`` once ``ready()``, and wait.
+
+    Returns:
+        Its exit status (negative: the signal that ended it).
+    """
+    engine = start(folder, *options)
+    try:
+        assert wait_until(lambda: ready() or engine.poll() is not None, timeout=60)
+        if engine.poll() is not None:
+            raise AssertionError(f"the run ended before it was stopped: "
+                                 f"{engine.communicate()[1]}")
+        engine.send_signal(stop)
+        engine.communicate(timeout=30)
+    finally:
+        if engine.poll() is None:
+            engine.kill()
+            engine.wait()
+    return engine.returncode
+
+
 def automl_run(folder: Path, *options: str, timeout: float = 120,
                **popen: Any) -> subprocess.CompletedProcess:
     """Run ``automl run`` in ``folder`` to its end."""
     return subprocess.run(run_argv(*options), cwd=folder, capture_output=True, text=True,
                           timeout=timeout, **popen)
+
+
+def run_to_end(folder: Path) -> str:
+    """The first line ``automl run`` prints in ``folder``, run to its end with exit status 0."""
+    result = automl_run(folder)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()[0]
 
 
 # Many commands in one process (each through the CLI's entry point), as a process per
@@ -139,8 +169,8 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
-def trial_processes(folder: Path) -> list[int]:
-    """Live processes of tests/data/trial.py started from ``folder``."""
+def trial_processes(folder: Path, script: str | Path = TRIAL) -> list[int]:
+    """Live processes of ``script`` (tests/data/trial.py) started from ``folder``."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -150,7 +180,7 @@ def trial_processes(folder: Path) -> list[int]:
             cwd = os.readlink(entry / "cwd")
         except OSError:
             continue
-        if TRIAL.encode() in cmdline and cwd == str(folder) and alive(int(entry.name)):
+        if str(script).encode() in cmdline and cwd == str(folder) and alive(int(entry.name)):
             found.append(int(entry.name))
     return found
 

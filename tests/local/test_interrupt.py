@@ -12,6 +12,7 @@ import optuna
 import yaml
 
 from automl.local.store import ATTR, open_storage
+from automl.state.cut import cut_short
 from tests.faults.helpers import trial_processes
 from tests.local.helpers import TRIAL, study_trials
 
@@ -85,12 +86,13 @@ def test_kill_9_keeps_finished_trials_leaves_no_orphans_and_resumes(tmp_path) ->
     assert _wait_gone(tmp_path) == []  # the trials died with their engine
 
     rows = _finish(tmp_path)
-    assert len(rows) == MAX_TRIALS  # failed (interrupted) trials count toward the budget
     for number, record in before.items():
         assert rows[number] == record  # finished trials kept as they were
     interrupted = [r for r in rows if r["reason"].startswith("interrupted")]
     assert interrupted and all(r["status"] == "Failed" for r in interrupted)
-    assert len({r["name"] for r in rows}) == MAX_TRIALS
+    # the interrupted trials count toward no budget: as many others as max_trials ran
+    assert [r["status"] for r in rows if not cut_short(r)] == ["Succeeded"] * MAX_TRIALS
+    assert len({r["name"] for r in rows}) == len(rows)
 
 
 def test_ctrl_c_stops_every_trial_and_the_run_resumes(tmp_path) -> None:
@@ -111,7 +113,8 @@ def test_ctrl_c_stops_every_trial_and_the_run_resumes(tmp_path) -> None:
     assert killed
 
     rows = _finish(tmp_path)
-    assert len(rows) == MAX_TRIALS
+    assert [r["status"] for r in rows if not cut_short(r)] == ["Succeeded"] * MAX_TRIALS
+    assert [r for r in rows if cut_short(r)] == killed  # kept, counted toward no budget
 
 
 def test_sigterm_stops_as_ctrl_c_does_and_its_cut_off_trials_are_not_failures(tmp_path):
@@ -134,7 +137,7 @@ def test_sigterm_stops_as_ctrl_c_does_and_its_cut_off_trials_are_not_failures(tm
     assert "Killed" in statuses and "Failed" not in statuses
 
     rows = _finish(tmp_path)
-    assert len(rows) == MAX_TRIALS
+    assert [r["status"] for r in rows if not cut_short(r)] == ["Succeeded"] * MAX_TRIALS
     assert "Failed" not in {r["status"] for r in rows}
 
 

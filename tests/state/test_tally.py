@@ -8,8 +8,10 @@ from collections import Counter
 import pytest
 
 from automl.state import Tally, best_of, ranking
+from automl.state.cut import INTERRUPTED, STOPPED, cut_short
 
 STATUSES = ["Succeeded", "Succeeded", "EarlyStopped", "Failed", "MetricsUnavailable", "Killed"]
+REASONS = ["", STOPPED, INTERRUPTED, "exit status 1", f"{STOPPED}; a note"]
 VALUES = [0.5, 0.5, 0.1, 0.9, -3.0, 7, "0.2", "-", "abc", "Genotype(normal=[])", float("nan"),
           float("inf"), float("-inf"), None, True]
 
@@ -24,7 +26,8 @@ def test_after_every_trial_the_best_and_counts_are_those_of_all_records(
         records = []
         for i in range(rng.randint(0, 12)):
             record = {"name": f"t-{i}", "status": rng.choice(STATUSES),
-                      "objective": rng.choice(VALUES), "params": {"i": str(i)}}
+                      "objective": rng.choice(VALUES), "params": {"i": str(i)},
+                      "reason": rng.choice(REASONS)}
             records.append(record)
             tally.add(record)
             assert tally.best is best_of(records, maximize=maximize, algorithm=algorithm)
@@ -32,6 +35,10 @@ def test_after_every_trial_the_best_and_counts_are_those_of_all_records(
             assert tally.total == len(records)
             assert tally.count("Failed", "Killed") == sum(
                 r["status"] in ("Failed", "Killed") for r in records)
+            # the budget leaves out the trials a stopped engine cut short
+            assert tally.counted(*set(STATUSES)) == sum(not cut_short(r) for r in records)
+            assert tally.counted("Failed") == sum(
+                r["status"] == "Failed" and not cut_short(r) for r in records)
 
 
 @pytest.mark.parametrize("algorithm", ["random", "darts"])

@@ -10,10 +10,11 @@ from automl.spec.errors import Finding
 if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
 
-__all__ = ["restart_findings"]
+__all__ = ["MAX_TRIALS_REACHED", "restart_findings"]
 
 _RESTARTABLE_POLICIES = ("LongRunning", "FromVolume")
-_MAX_TRIALS_REACHED = "ExperimentMaxTrialsReached"
+MAX_TRIALS_REACHED = "ExperimentMaxTrialsReached"
+"""Katib's reason when maxTrialCount trials completed (the one end that may continue)."""
 
 
 def restart_findings(spec: ExperimentSpec, *, status: str, reason: str,
@@ -38,7 +39,7 @@ def restart_findings(spec: ExperimentSpec, *, status: str, reason: str,
         ["the experiment is completed (Succeeded, ExperimentGoalReached): ..."]
     """
     completed = status in ("Succeeded", "Failed")
-    restartable = (status == "Succeeded" and reason.startswith(_MAX_TRIALS_REACHED)
+    restartable = (status == "Succeeded" and reason.startswith(MAX_TRIALS_REACHED)
                    and spec.resume_policy in _RESTARTABLE_POLICIES)
     if completed and not restartable:
         yield Finding(("resume_policy",),
