@@ -276,3 +276,39 @@ def test_a_field_automl_reads_that_is_missing_or_mistyped_is_named(cli, target, 
     assert code == 1, err
     line = one_error_line(err)
     assert line.startswith("error: cannot ") and text in line, line
+
+
+@pytest.mark.parametrize("command", ["list", "status", "trials", "logs"])
+def test_an_answer_dripping_a_byte_at_a_time_ends_at_the_calls_deadline(cli, command) -> None:
+    """Each byte comes well within the read timeout; the whole answer (10 KB at 10 B/s)
+    never does: the call ends at connect + 2 x read seconds, retries included."""
+    _with_experiment(cli, command)
+    cli.cluster.faults.rules.append(Fault("drip", method="GET"))
+    code, _, err, seconds = cli(command)
+    assert code == EXIT_CODES["no cluster"]
+    assert f"no complete answer within {3 * TIMEOUT:g} s" in one_error_line(err)
+    assert seconds < 3 * TIMEOUT + 2
+
+
+SHAPES = ["null", "[]", '"x"', "{}", '{"kind": "Status", "apiVersion": "v1", "message": "x"}',
+          '{"kind": "ExperimentList", "apiVersion": "kubeflow.org/v1beta1"}']
+ENDPOINTS = {  # command: the path of the answer spoiled (each command's every read)
+    "list": "/experiments", "status": "/experiments/t", "trials": "/trials",
+    "logs": "/trials/t-00000000", "logs-pods": "/pods", "run": "/experiments/t",
+}
+
+
+@pytest.mark.parametrize("body", SHAPES)
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_json_of_the_wrong_shape_is_one_line_not_an_empty_answer(cli, endpoint,
+                                                                  body) -> None:
+    """A List without items, of another kind, a Status, null or a list where an object
+    belongs: never read as "no experiments" (an empty table and status 0)."""
+    command = endpoint.split("-")[0]
+    _with_experiment(cli, command)
+    cli.cluster.faults.rules.append(Fault("json", method="GET", path=ENDPOINTS[endpoint],
+                                          body=body))
+    code, out, err, _ = cli(command)
+    assert code == 1, err
+    assert one_error_line(err).startswith("error: cannot "), err
+    assert not out.strip() or command == "run", out
