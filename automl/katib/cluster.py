@@ -278,8 +278,8 @@ def _listed(answer: Any, kind: str, api_version: str, *fields: str) -> list[Any]
     object of another kind, no ``items``) would read as "there are none"."""
     found = (field(answer, "apiVersion", str), field(answer, "kind", str))
     if found != (api_version, kind):
-        raise AnswerError(f"the answer is a {found[1]} of {found[0]}, not a {kind} of "
-                          f"{api_version}", EXIT_MALFORMED)
+        raise AnswerError(f"the answer is of kind {found[1]!r} ({found[0]}), not {kind} "
+                          f"({api_version})", EXIT_MALFORMED)
     field(answer, "items", list)
     return records(answer, "items", *fields)
 
