@@ -7,15 +7,23 @@ client makes (kfp.Client's own health check included) gets:
 
 - a timeout: :data:`TIMEOUT` seconds to connect and to wait for each read, unless
   ``$AUTOML_HTTP_TIMEOUT`` (seconds, one number for both) says otherwise;
+- a total deadline of connect + 2 x read seconds for the whole call, retries and their
+  backoff included, that ends it whatever the server does (one sending its answer a byte
+  at a time never trips a read timeout): "no complete answer within N s". A stream (a
+  followed log) has no total, only the timeout of each read (see automl._deadline);
 - a bounded retry with exponential backoff (:data:`ATTEMPTS` tries) of a read (GET, HEAD)
   answered 429, 500, 502, 503 or 504, cut off by a reset, a timeout or a truncated body. A
   write is not retried here: whether sending it again is safe depends on what it does (see
   ``KatibCluster.create``);
 - redirects followed up to :data:`MAX_REDIRECTS` times, the ``Authorization`` and ``Cookie``
   headers forwarded only to the same scheme, host and port (urllib3 drops them on the way
-  to another host, so a token never leaks to a login server elsewhere);
-- an answer that is not JSON (a login page, a proxy's error page, an empty body) is one
-  :class:`AnswerError` line saying what came back and its likely cause.
+  to another host, so a token never leaks to a login server elsewhere); a write's
+  redirect to another scheme, host or port is not followed at all (its body, an uploaded
+  pipeline, would go to whatever listens there);
+- an answer that is not JSON (a login page, a proxy's error page, an empty body), or JSON
+  that is not an object (``null``, a list), is one :class:`AnswerError` line saying what
+  came back and its likely cause. The fields of an object are checked where they are read
+  (automl._answer).
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from automl._deadline import install, within
 from automl.errors import AutomlError
 
 __all__ = ["ATTEMPTS", "MAX_REDIRECTS", "TIMEOUT", "AnswerError", "backoff", "guard", "timeout"]
@@ -100,14 +109,9 @@ def guard(api_client: Any, api_exception: type[Exception], login_hint: str) -> A
     """
     if getattr(api_client, "_automl_guarded", False):
         return api_client
-    from urllib3.util.retry import Retry
-
-    # urllib3 retries nothing itself (we do, with backoff, knowing the method); it follows
-    # redirects, and strips Authorization and Cookie when one leaves the host.
     pools = api_client.rest_client.pool_manager
-    pools.connection_pool_kw["retries"] = Retry(total=None, connect=0, read=0, status=0,
-                                                other=0, redirect=MAX_REDIRECTS)
-    pools.clear()  # pools opened before (kfp.Client's health check) took the old setting
+    pools.connection_pool_kw["retries"] = _redirects()
+    install(pools)  # clears the pools opened before (kfp.Client's health check)
     api_client.request = functools.partial(_request, api_client.request, api_exception,
                                            login_hint)
     api_client._automl_guarded = True
@@ -122,19 +126,28 @@ def _request(send: Callable[..., Any], api_exception: type[Exception], login_hin
     limits = _request_timeout or timeout()
     if not isinstance(limits, tuple):
         limits = (limits, limits)
-    if not _preload_content:  # a stream (a followed log) may rightly be quiet for long
-        limits = (limits[0], None)
+    total = limits[0] + 2 * limits[1]
+    deadline = time.monotonic() + total
     read = method.upper() in READS
     for attempt in range(1, ATTEMPTS + 1):
         last = attempt == ATTEMPTS or not read
+        left = deadline - time.monotonic()
         try:
-            answer = send(method, url, *args, _preload_content=_preload_content,
-                          _request_timeout=limits, **kwargs)
+            with within(deadline):
+                answer = send(method, url, *args, _preload_content=_preload_content,
+                              _request_timeout=(max(min(limits[0], left), 0.001), limits[1]),
+                              **kwargs)
+        except _WriteRedirected as exc:
+            raise AnswerError(f"the server redirected this {method.upper()} to {exc} (another "
+                              "scheme, host or port): not sent there; check the address "
+                              "(or use the address it points to, if it is the API)") from None
         except HTTPError as exc:
             failure, transient = _failure(exc, limits)
+            if time.monotonic() >= deadline:
+                failure, transient = _late(total), True
             if failure is None:  # refused, no such host: nothing to wait for
                 raise
-            if last or not transient:
+            if last or not transient or not _fits(deadline, attempt):
                 raise AnswerError(_tries(failure, attempt) + ("" if read else _MAYBE_DONE),
                                   transient=transient) from None
             backoff(attempt, f"{method} {_path(url)}: {failure}")
@@ -143,9 +156,9 @@ def _request(send: Callable[..., Any], api_exception: type[Exception], login_hin
             status = exc.status  # type: ignore[attr-defined]
             headers = dict(exc.headers or {})  # type: ignore[attr-defined]
             body = _text(exc.body)  # type: ignore[attr-defined]
-            if status in TRANSIENT and not last:
-                backoff(attempt, f"{method} {_path(url)}: HTTP {status}",
-                        _header(headers, "Retry-After"))
+            retry_after = _header(headers, "Retry-After")
+            if status in TRANSIENT and not last and _fits(deadline, attempt, retry_after):
+                backoff(attempt, f"{method} {_path(url)}: HTTP {status}", retry_after)
                 continue
             if status in TRANSIENT:
                 raise AnswerError(_tries(_what_came(status, headers, body), attempt) +
@@ -158,9 +171,12 @@ def _request(send: Callable[..., Any], api_exception: type[Exception], login_hin
             return answer
         headers = dict(answer.getheaders())
         body = _text(answer.data)
-        if _path(url).endswith("/log") or _is_json(headers, body, strict=True):
+        if _path(url).endswith("/log"):
             return answer
-        if _is_json(headers, body) and not last:  # JSON cut short: the connection broke
+        if _is_json(headers, body, strict=True):
+            _an_object(answer.status, headers, body)
+            return answer
+        if _is_json(headers, body) and not last and _fits(deadline, attempt):
             backoff(attempt, f"{method} {_path(url)}: a truncated JSON answer")
             continue
         raise _not_json(answer.status, headers, body, login_hint)
@@ -194,11 +210,62 @@ def _failure(exc: Exception, limits: tuple[float, float | None]) -> tuple[str | 
 def backoff(attempt: int, failure: str, retry_after: str = "") -> None:
     """Wait before try ``attempt + 1``: :data:`BACKOFF` doubled per try, or the server's
     ``Retry-After`` seconds (at most 10), logging ``failure``."""
+    delay = _delay(attempt, retry_after)
+    log.warning("%s; trying again in %g s", failure, delay)
+    time.sleep(delay)
+
+
+def _delay(attempt: int, retry_after: str) -> float:
     delay = BACKOFF * 2 ** (attempt - 1)
     if retry_after.strip().isdigit():
         delay = max(delay, min(float(retry_after), 10.0))
-    log.warning("%s; trying again in %g s", failure, delay)
-    time.sleep(delay)
+    return delay
+
+
+def _fits(deadline: float, attempt: int, retry_after: str = "") -> bool:
+    """Whether the backoff before another try ends before ``deadline``."""
+    return time.monotonic() + _delay(attempt, retry_after) < deadline
+
+
+def _late(total: float) -> str:
+    return (f"no complete answer within {total:g} s (set $AUTOML_HTTP_TIMEOUT to wait "
+            "longer)")
+
+
+def _an_object(status: int, headers: dict[str, str], body: str) -> None:
+    """Every answer the clients read (not a log) is a JSON object: an Experiment, a List,
+    a Status, a KFP message; ``null``, a list or a text would be read as an empty one."""
+    if not isinstance(json.loads(body), dict):
+        raise AnswerError(f"{_what_came(status, headers, body)}: not a JSON object, as the "
+                          "API answers; is this the API's address?", EXIT_MALFORMED)
+
+
+class _WriteRedirected(Exception):
+    """A write was redirected elsewhere; the message is where."""
+
+
+def _redirects() -> Any:
+    """urllib3's redirect policy: :data:`MAX_REDIRECTS`, a write's only to its own origin."""
+    from urllib.parse import urljoin
+
+    from urllib3.util.retry import Retry
+
+    class Redirects(Retry):  # type: ignore[misc]
+        def increment(self, method: str | None = None, url: str | None = None,
+                      *args: Any, **kwargs: Any) -> Any:
+            response, pool = kwargs.get("response"), kwargs.get("_pool")
+            location = response.get_redirect_location() if response is not None else None
+            if location and (method or "").upper() not in READS and pool is not None:
+                target = urljoin(url or "", location)
+                if not pool.is_same_host(target):  # scheme, host and port
+                    response.drain_conn()
+                    raise _WriteRedirected(target)
+            return super().increment(method, url, *args, **kwargs)
+
+    # urllib3 retries nothing itself (we do, with backoff, knowing the method); it follows
+    # redirects, and strips Authorization and Cookie when one leaves the host.
+    return Redirects(total=None, connect=0, read=0, status=0, other=0,
+                     redirect=MAX_REDIRECTS)
 
 
 def _tries(failure: str, attempt: int) -> str:

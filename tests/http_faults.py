@@ -25,7 +25,9 @@ class Fault:
         kind: ``page`` (``body`` as text/html), ``status`` (``status`` with a JSON error),
             ``silent`` (reads the request, never answers), ``truncated`` (the first half of
             a JSON body), ``empty`` (200, no body), ``json`` (``body`` as application/json),
-            ``redirect`` (302 to ``location`` + the same path and query), ``lost`` (the
+            ``redirect`` (302, or ``status`` if it is a redirect, to ``location`` + the same
+            path and query), ``drip`` (200 and a JSON body a byte every 0.1 s: each read
+            comes in time, the whole never; until the double stops), ``lost`` (the
             request is done, its answer replaced by ``status``), ``cut`` (the request is
             done, its answer cut after half its body: a broken stream).
         times: How many requests it spoils (None: every one).
@@ -84,8 +86,10 @@ class Faults:
             _send(handler, 200, "text/plain", b"")
         elif fault.kind == "json":
             _send(handler, 200, "application/json", fault.body.encode())
+        elif fault.kind == "drip":
+            _drip(handler, self.released)
         elif fault.kind == "redirect":
-            handler.send_response(302)
+            handler.send_response(fault.status if 300 <= fault.status < 400 else 302)
             handler.send_header("Location", fault.location + handler.path)
             handler.send_header("Content-Length", "0")
             handler.end_headers()
@@ -111,6 +115,24 @@ def lose(handler: BaseHTTPRequestHandler, fault: Fault, status: int, kind: str,
         handler.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
     handler.wfile.write(b"40\r\nhalf a chunk")  # and no last chunk: the stream broke
     handler.wfile.flush()
+    handler.close_connection = True
+
+
+def _drip(handler: BaseHTTPRequestHandler, released: threading.Event) -> None:
+    """A slow proxy's answer: 200, then a long JSON body a byte every 0.1 s."""
+    data = json.dumps({"kind": "List", "items": []}).encode() + b" " * 10_000
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    for byte in data:
+        if released.wait(0.1):
+            break
+        try:
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+        except OSError:  # the client gave up: what it should do
+            break
     handler.close_connection = True
 
 

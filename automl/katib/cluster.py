@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from automl._answer import field, records
-from automl._network import ATTEMPTS, AnswerError, backoff, guard
+from automl._network import ATTEMPTS, EXIT_MALFORMED, AnswerError, backoff, guard
 from automl.errors import AutomlError
 from automl.katib.log_stream import follow_log
 
@@ -127,8 +127,8 @@ class KatibCluster:
         what = "list experiments"
         answer = self._call(what, self.api.list_namespaced_custom_object,
                             GROUP, VERSION, self.namespace, "experiments")
-        return [self._experiment(item, what) for item in self._read(what, records, answer,
-                                                                    "items")]
+        return [self._experiment(item, what) for item in self._read(
+            what, _listed, answer, "ExperimentList", f"{GROUP}/{VERSION}")]
 
     def delete(self, name: str) -> None:
         """Delete the Experiment ``name`` (Katib deletes its trials with it).
@@ -166,8 +166,8 @@ class KatibCluster:
         answer = self._call(what, self.api.list_namespaced_custom_object,
                             GROUP, VERSION, self.namespace, "trials",
                             label_selector=f"katib.kubeflow.org/experiment={name}")
-        return [self._read(what, _trial, item)
-                for item in self._read(what, records, answer, "items")]
+        return [self._read(what, _trial, item) for item in self._read(
+            what, _listed, answer, "TrialList", f"{GROUP}/{VERSION}")]
 
     def trial_logs(self, name: str, trial: str, *, tail: int | None = None,
                    follow: bool = False) -> Iterator[str]:
@@ -190,11 +190,11 @@ class KatibCluster:
         selector = ",".join([f"katib.kubeflow.org/trial={trial}"] + [
             f"{k}={v}" for k, v in (spec.get("primaryPodLabels") or {}).items()])
         what = f"list pods of trial {trial}"
-        pods = self._read(what, records, self._call(
+        pods = self._read(what, _listed, self._call(
             what, self.api_client.call_api, "/api/v1/namespaces/{namespace}/pods", "GET",
             {"namespace": self.namespace}, [("labelSelector", selector)],
             {"Accept": "application/json"}, response_type="object",
-            auth_settings=["BearerToken"], _return_http_data_only=True), "items",
+            auth_settings=["BearerToken"], _return_http_data_only=True), "PodList", "v1",
             "metadata.name")
         if not pods:
             raise KatibError(f"trial {trial!r} has no pod (not started yet, or deleted with "
@@ -271,6 +271,17 @@ class KatibCluster:
 
 def _unusable(what: str, exc: AnswerError) -> KatibError:
     return KatibError(f"cannot {what}: {exc}", exc.exit_code, exc.transient)
+
+
+def _listed(answer: Any, kind: str, api_version: str, *fields: str) -> list[Any]:
+    """The items of a Kubernetes List of ``kind``: an answer that is not one (a Status, an
+    object of another kind, no ``items``) would read as "there are none"."""
+    found = (field(answer, "apiVersion", str), field(answer, "kind", str))
+    if found != (api_version, kind):
+        raise AnswerError(f"the answer is of kind {found[1]!r} ({found[0]}), not {kind} "
+                          f"({api_version})", EXIT_MALFORMED)
+    field(answer, "items", list)
+    return records(answer, "items", *fields)
 
 
 def _experiment(answer: Any) -> dict[str, Any]:

@@ -3,6 +3,7 @@ was, without a line twice or a line lost."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 from automl._network import ATTEMPTS, AnswerError, backoff
 
 __all__ = ["follow_log"]
+
+log = logging.getLogger(__name__)
 
 _STAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$")
 
@@ -21,6 +24,8 @@ def follow_log(open_stream: Callable[[bool], Any], what: str) -> Iterator[str]:
     a proxy's idle cut, an API server restart), it is opened again from the start of the
     log and the lines up to the last one shown are skipped by their timestamp. Kubernetes
     has no ``sinceTime`` in the Python client, and ``sinceSeconds`` would trust our clock.
+    A stream has no total deadline (a followed log may go on for days), only the timeout of
+    each read: a quiet stream is opened again, without counting as a break.
 
     Args:
         open_stream: Opens the followed log (a urllib3 response, unread); its argument says
@@ -33,9 +38,10 @@ def follow_log(open_stream: Callable[[bool], Any], what: str) -> Iterator[str]:
     from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
     last, shown = "", 0  # the last shown line's instant, and how many lines had it
-    breaks = 0
+    breaks, opened = 0, False
     while True:
-        stream = open_stream(breaks > 0)
+        stream = open_stream(opened)
+        opened = True
         until, count, skipped = last, shown, 0  # this opening repeats what was shown so far
         try:
             for line in _lines(stream):
@@ -52,7 +58,11 @@ def follow_log(open_stream: Callable[[bool], Any], what: str) -> Iterator[str]:
                 breaks = 0
                 yield text
             return
-        except (ProtocolError, ReadTimeoutError) as exc:
+        except ReadTimeoutError:
+            # Quiet for a whole read timeout: a trial may rightly be; opening the log again
+            # asks the server whether it is still there (that open has its own deadline).
+            log.info("%s was quiet for a read timeout; opening it again", what)
+        except ProtocolError as exc:
             breaks += 1
             if breaks >= ATTEMPTS:
                 raise AnswerError(f"the stream of {what} broke {breaks} times in a row "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import sys
 import time
 import warnings
@@ -155,9 +156,8 @@ def _submit(package: Path, host: str, name: str, experiment: str | None, version
         pipeline_id = client.get_pipeline_id(name)
         if pipeline_id is None:
             step = "upload the pipeline"
-            pipeline_id = field(client.upload_pipeline(str(package), pipeline_name=name,
-                                                       namespace=namespace),
-                                "pipeline_id", str)
+            pipeline_id = _checked(lambda: client.upload_pipeline(
+                str(package), pipeline_name=name, namespace=namespace), "pipeline_id").pipeline_id
             step = "find the uploaded pipeline's version"
             versions = field(client.list_pipeline_versions(pipeline_id, page_size=1,
                                                            sort_by="created_at desc"),
@@ -167,17 +167,17 @@ def _submit(package: Path, host: str, name: str, experiment: str | None, version
             version_id = field(versions[0], "pipeline_version_id", str)
         else:
             step = "upload a new version"
-            version_id = field(client.upload_pipeline_version(
+            version_id = _checked(lambda: client.upload_pipeline_version(
                 str(package), pipeline_version_name=version or f"{name} {stamp}",
-                pipeline_id=pipeline_id), "pipeline_version_id", str)
+                pipeline_id=pipeline_id), "pipeline_version_id").pipeline_version_id
         step = "create or find the experiment"
-        experiment_id = field(client.create_experiment(experiment or "Default",
-                                                       namespace=namespace),
-                              "experiment_id", str)
+        experiment_id = _checked(lambda: client.create_experiment(
+            experiment or "Default", namespace=namespace), "experiment_id").experiment_id
         step = "start the run"
-        run = client.run_pipeline(experiment_id, f"{name} {stamp}", pipeline_id=pipeline_id,
-                                  version_id=version_id, service_account=service_account)
-        run_id = field(run, "run_id", str)
+        run = _checked(lambda: client.run_pipeline(
+            experiment_id, f"{name} {stamp}", pipeline_id=pipeline_id, version_id=version_id,
+            service_account=service_account), "run_id")
+        run_id = run.run_id
         url = f"{host.rstrip('/')}/#/runs/details/{run_id}"
         done = Submitted(pipeline_id, version_id, experiment_id, run_id, url,
                          field(run, "state", str, "PENDING"))
@@ -198,6 +198,21 @@ def _submit(package: Path, host: str, name: str, experiment: str | None, version
     except (OSError, ValueError) as exc:
         raise SubmitError(f"KFP at {host}: cannot {step}: {_short(exc)}", 3) from None
     return done
+
+
+def _checked(create: Callable[[], Any], required: str) -> Any:
+    """What ``create()`` made, checked to have the text field ``required``.
+
+    kfp.Client prints a line about it ("Pipeline details: <url>/details/<id>") before anyone
+    looks at its answer: that line is shown only once the answer has the id, so nothing is
+    said of what was not made.
+    """
+    held = io.StringIO()
+    with contextlib.redirect_stdout(held):
+        answer = create()
+    field(answer, required, str)
+    sys.stdout.write(held.getvalue())
+    return answer
 
 
 def _wait(client: Any, run_id: str, timeout: float, poll_seconds: float,

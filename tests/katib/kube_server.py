@@ -253,7 +253,8 @@ class _Handler(BaseHTTPRequestHandler):
             if selector:
                 label, value = selector.split("=")
                 items = [o for o in items if o["metadata"].get("labels", {}).get(label) == value]
-            self._send(200, {"apiVersion": "kubeflow.org/v1beta1", "kind": "List",
+            kind = "ExperimentList" if plural == "experiments" else "TrialList"
+            self._send(200, {"apiVersion": "kubeflow.org/v1beta1", "kind": kind,
                              "items": items, "metadata": {"resourceVersion": str(c.version)}})
             return
         if (ns, name) not in store:

@@ -35,13 +35,14 @@ FAULTS = {  # fault, exit status, what its error line says
                                 "with an HTML page titled 'Welcome to nginx!': not the API"),
     "503 for good": (Fault("status"), EXIT_CODES["no cluster"],
                      "HTTP 503 (application/json) with the message 'injected 503'"),
-    "no answer": (Fault("silent"), EXIT_CODES["no cluster"], f"no answer within {TIMEOUT:g} s"),
+    "no answer": (Fault("silent"), EXIT_CODES["no cluster"],  # a read: its deadline; a
+                  "answer within "),  # write ("no answer within 0.3 s"): each try's timeout
     "truncated JSON": (Fault("truncated"), EXIT_CODES["no cluster"],
                        "malformed or truncated JSON"),
     "an empty body": (Fault("empty"), EXIT_CODES["no cluster"],
                       "with an empty body: is this the API's address?"),
     "JSON without its fields": (Fault("json", body='{"items": 5, "metadata": 5}'), 1,
-                                "the answer's "),
+                                "the answer"),
 }
 
 
@@ -90,7 +91,7 @@ def test_a_bad_answer_is_one_error_line_with_its_exit_status(cli, command, fault
         return
     line = one_error_line(err)
     assert (code, line.startswith("error: cannot "), text in line) == (status, True, True), err
-    if fault == "no answer":  # each try ends at its timeout, and there are at most 4
+    if fault == "no answer":  # a read's tries end at its deadline, a write's 4 at theirs
         assert seconds < 4 * TIMEOUT + 3
 
 
@@ -275,3 +276,39 @@ def test_a_field_automl_reads_that_is_missing_or_mistyped_is_named(cli, target, 
     assert code == 1, err
     line = one_error_line(err)
     assert line.startswith("error: cannot ") and text in line, line
+
+
+@pytest.mark.parametrize("command", ["list", "status", "trials", "logs"])
+def test_an_answer_dripping_a_byte_at_a_time_ends_at_the_calls_deadline(cli, command) -> None:
+    """Each byte comes well within the read timeout; the whole answer (10 KB at 10 B/s)
+    never does: the call ends at connect + 2 x read seconds, retries included."""
+    _with_experiment(cli, command)
+    cli.cluster.faults.rules.append(Fault("drip", method="GET"))
+    code, _, err, seconds = cli(command)
+    assert code == EXIT_CODES["no cluster"]
+    assert f"no complete answer within {3 * TIMEOUT:g} s" in one_error_line(err)
+    assert seconds < 3 * TIMEOUT + 2
+
+
+SHAPES = ["null", "[]", '"x"', "{}", '{"kind": "Status", "apiVersion": "v1", "message": "x"}',
+          '{"kind": "ExperimentList", "apiVersion": "kubeflow.org/v1beta1"}']
+ENDPOINTS = {  # command: the path of the answer spoiled (each command's every read)
+    "list": "/experiments", "status": "/experiments/t", "trials": "/trials",
+    "logs": "/trials/t-00000000", "logs-pods": "/pods", "run": "/experiments/t",
+}
+
+
+@pytest.mark.parametrize("body", SHAPES)
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_json_of_the_wrong_shape_is_one_line_not_an_empty_answer(cli, endpoint,
+                                                                  body) -> None:
+    """A List without items, of another kind, a Status, null or a list where an object
+    belongs: never read as "no experiments" (an empty table and status 0)."""
+    command = endpoint.split("-")[0]
+    _with_experiment(cli, command)
+    cli.cluster.faults.rules.append(Fault("json", method="GET", path=ENDPOINTS[endpoint],
+                                          body=body))
+    code, out, err, _ = cli(command)
+    assert code == 1, err
+    assert one_error_line(err).startswith("error: cannot "), err
+    assert not out.strip() or command == "run", out
