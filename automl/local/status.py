@@ -16,6 +16,7 @@ from rich.console import Console
 
 from automl._table import print_line, print_table
 from automl.errors import AutomlError
+from automl.local.conclusion import INTERRUPTED as TRIAL_INTERRUPTED
 from automl.local.paths import DEFAULT_ROOT, JOURNAL, RUNS_KEY, runs_folder
 from automl.local.snapshot import load_snapshot
 from automl.local.storage_faults import storage_command
@@ -34,12 +35,15 @@ if TYPE_CHECKING:
 
     from automl.spec import ExperimentSpec
 
-__all__ = ["INTERRUPTED", "print_status", "run_is_active", "running_row", "shown_state",
-           "status_view"]
+__all__ = ["CUT_OFF", "INTERRUPTED", "cut_off", "print_status", "run_is_active", "running_row",
+           "shown_state", "status_view"]
 
 INTERRUPTED = ("nothing runs it (stopped by Ctrl-C, SIGTERM or a crash); resume: automl run "
                "EXPERIMENT_FILE, as it was started")
 """The reason shown for an experiment recorded as Running that no engine runs."""
+CUT_OFF = (f"{TRIAL_INTERRUPTED} (no automl run holds the experiment; the next run records "
+           "it so)")
+"""The reason shown for a trial recorded as Running that no engine runs."""
 
 
 def run_is_active(name: str, storage: str | None, root: Path, *,
@@ -64,6 +68,13 @@ def shown_state(name: str, status: str, reason: str, storage: str | None, root: 
     return status, reason
 
 
+def cut_off(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A trial recorded as Running while no engine holds its experiment, as shown: Failed,
+    the condition its process's end gives it (Katib's too: the pod is gone, so is its Job)
+    and the one the next run records, with :data:`CUT_OFF` as its reason."""
+    return {**record, "status": "Failed", "reason": CUT_OFF}
+
+
 @storage_command
 def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROOT, *,
                  every: bool = False, wide: bool = False) -> None:
@@ -82,7 +93,7 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
             console = Console()
             try:
                 with console.capture() as drawn:
-                    _print_view(console, _with_state(view, root), wide)
+                    _print_view(console, _with_state(view, storage, root), wide)
             except (KeyError, TypeError, AttributeError, ValueError):
                 pass  # a snapshot of another shape (edited by hand?): read the journal instead
             else:
@@ -121,9 +132,20 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
 
 
 def _with_state(view: dict[str, Any], storage: str | None, root: Path) -> dict[str, Any]:
-    """``view`` with the state to show (:func:`shown_state`)."""
+    """``view`` with the state to show (:func:`shown_state`), its running trials
+    :func:`cut_off` while no engine holds the experiment (counted and drawn so)."""
     state, reason = shown_state(view["name"], view["status"], view["reason"], storage, root)
-    return {**view, "status": state, "reason": reason}
+    view = {**view, "status": state, "reason": reason}
+    counts = dict(view["counts"])
+    running = counts.pop("Running", 0)
+    if not running or run_is_active(view["name"], storage, root):
+        return view
+    counts["Failed"] = counts.get("Failed", 0) + running
+    view.update(counts=counts, running=[],
+                cut_off=[cut_off(r) for r in view["running"]])
+    if "rows" in view:
+        view["rows"] = [cut_off(r) if r["status"] == "Running" else r for r in view["rows"]]
+    return view
 
 
 def status_view(spec: ExperimentSpec, *, record: Mapping[str, Any], total: int,
@@ -207,7 +229,9 @@ def _print_view(console: Console, view: Mapping[str, Any], wide: bool) -> None:
         _table(console, leaders, wide, f"best {len(leaders)}")
     if view["running"]:
         _table(console, view["running"], wide, "running")
-    rest = view["total"] - len(leaders) - len(view["running"])
+    if view.get("cut_off"):
+        _table(console, view["cut_off"], wide, "cut off")
+    rest = view["total"] - len(leaders) - len(view["running"]) - len(view.get("cut_off", ()))
     if rest > 0:
         print_line(console, more_line(rest, name))
 
