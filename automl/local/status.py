@@ -8,7 +8,7 @@ list of experiments, the storage is read. Both give the same view, drawn by one 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from automl.local.paths import DEFAULT_ROOT, JOURNAL, RUNS_KEY, runs_folder
 from automl.local.snapshot import load_snapshot
 from automl.local.storage_faults import storage_command
 from automl.state import ranking
+from automl.state.failures import failures_text
 from automl.state.progress import (
     STATUS_TOP,
     best_line,
@@ -150,7 +151,8 @@ def _with_state(view: dict[str, Any], storage: str | None, root: Path) -> dict[s
 
 def status_view(spec: ExperimentSpec, *, record: Mapping[str, Any], total: int,
                 counts: Mapping[str, int], leaders: list[Mapping[str, Any]],
-                running: list[Mapping[str, Any]]) -> dict[str, Any]:
+                running: list[Mapping[str, Any]],
+                ended: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """What ``automl status NAME`` shows, ready to draw (the engine saves it as a snapshot).
 
     Args:
@@ -160,10 +162,14 @@ def status_view(spec: ExperimentSpec, *, record: Mapping[str, Any], total: int,
         counts: Trials per condition.
         leaders: The records of the best trials, best first (at most ``STATUS_TOP``).
         running: A record-like mapping per running trial: ``name``, ``status``, ``params``.
+        ended: The records of the finished trials: without a best trial, the best line
+            says why they failed (automl.results.failures).
     """
+    failures = "" if leaders else failures_text(
+        ((r.get("status", ""), r.get("reason")) for r in ended), total)
     return {"name": spec.name, "status": record.get("status", "?"),
             "reason": record.get("reason", ""), "max_trials": spec.budget.max_trials,
-            "best": best_line(spec, leaders[0] if leaders else None), "total": total,
+            "best": best_line(spec, leaders[0] if leaders else None, failures), "total": total,
             "counts": dict(counts), "leaders": [status_row(spec, r) for r in leaders],
             "running": [status_row(spec, r) for r in running]}
 
@@ -208,7 +214,7 @@ def _view(study: optuna.Study, every: bool) -> dict[str, Any]:
     view = status_view(
         spec, record=study.user_attrs.get(ATTR, {}), total=len(trials),
         counts=Counter(r["status"] for r in rows),
-        leaders=[done[k] for k in order[:STATUS_TOP]],
+        leaders=[done[k] for k in order[:STATUS_TOP]], ended=done,
         running=[r for t, r in zip(trials, rows, strict=True)
                  if ATTR not in t.user_attrs and t.state.name == "RUNNING"])
     if every:
@@ -231,9 +237,9 @@ def _print_view(console: Console, view: Mapping[str, Any], wide: bool) -> None:
         _table(console, view["running"], wide, "running")
     if view.get("cut_off"):
         _table(console, view["cut_off"], wide, "cut off")
-    rest = view["total"] - len(leaders) - len(view["running"]) - len(view.get("cut_off", ()))
-    if rest > 0:
-        print_line(console, more_line(rest, name))
+    shown = len(leaders) + len(view["running"]) + len(view.get("cut_off", ()))
+    if view["total"] > shown:
+        print_line(console, more_line(view["total"] - shown, name, shown=shown))
 
 
 def _table(console: Console, rows: list[Mapping[str, Any]], wide: bool,

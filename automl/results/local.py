@@ -12,7 +12,6 @@ from optuna.trial import TrialState
 
 from automl.errors import AutomlError
 from automl.local.paths import RUNS_KEY, runs_folder
-from automl.local.status import cut_off, run_is_active
 from automl.local.storage_faults import storage_command
 from automl.local.store import ATTR, DEFAULT_ROOT, open_storage, stored_spec
 from automl.local.trial_files import UnreadableFile, open_trial_file, read_lines
@@ -62,6 +61,8 @@ def load_results(name: str, storage: str | None = None,
     # not the trials' recorded log_dir: older runs recorded it relative to the folder they
     # ran in, which names another folder's trials when read from elsewhere
     runs = runs_folder(name, storage, Path(root), recorded=study.user_attrs[ATTR].get(RUNS_KEY))
+    from automl.local.status import cut_off, run_is_active
+
     rows: list[dict[str, Any]] = []
     folders: list[tuple[str, Path]] = []
     trials = study.get_trials(deepcopy=False)
