@@ -55,9 +55,12 @@ def reflow(text: str) -> str:
     return "\n\n".join(" ".join(p.split()) for p in text.split("\n\n"))
 
 
-class _FlagCommand(TyperCommand):
-    """A command whose flags (``--quiet``, ``--help``) show no type: they take no value; its
-    help in Rich's boxes on a terminal only."""
+class _Flags:
+    """What a command and a group share: flags (``--quiet``, ``--help``) show no type, since
+    they take no value; the help is in Rich's boxes on a terminal only."""
+
+    rich_markup_mode: Any
+    params: list[Any]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,45 +69,28 @@ class _FlagCommand(TyperCommand):
         self.boxed = self.rich_markup_mode
 
     def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
+        option = super().get_help_option(ctx)  # type: ignore[misc]
         if option is not None:
             _no_type(option)
         return option
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
-        _plain_off_terminal(self, lambda: super(_FlagCommand, self).format_help(ctx, formatter))
+        self.rich_markup_mode = self.boxed if on_terminal(sys.stdout) else None
+        super().format_help(ctx, formatter)  # type: ignore[misc]
 
 
-class _FlagGroup(TyperGroup):
-    """A group of commands as :class:`_FlagCommand` says one; it runs them, so it also
-    chooses how a usage error is said: in a box only when stderr is a terminal."""
+class _FlagCommand(_Flags, TyperCommand):
+    """A command as :class:`_Flags` says."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for param in self.params:
-            _no_type(param)
-        self.boxed = self.rich_markup_mode
 
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            _no_type(option)
-        return option
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        _plain_off_terminal(self, lambda: super(_FlagGroup, self).format_help(ctx, formatter))
+class _FlagGroup(_Flags, TyperGroup):
+    """A group of commands as :class:`_Flags` says; it runs them, so it also chooses how a
+    usage error is said: in a box only when stderr is a terminal."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         # typer says a usage error with the markup mode of the command it runs
         self.rich_markup_mode = self.boxed if on_terminal(sys.stderr) else None
         return super().main(*args, **kwargs)
-
-
-def _plain_off_terminal(command: Any, write: Any) -> None:
-    """Write ``command``'s help (``write``) in Rich's boxes on a terminal, else as Click's
-    plain text (typer's own path when it has no markup mode)."""
-    command.rich_markup_mode = command.boxed if on_terminal(sys.stdout) else None
-    write()
 
 
 def on_terminal(stream: Any) -> bool:
