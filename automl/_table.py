@@ -116,15 +116,19 @@ def fit(headers: Sequence[str], rows: Sequence[Sequence[object]], width: int | N
         ranked = sorted(range(len(headers)), key=lambda i: (
             priority.index(headers[i]) if headers[i] in priority else len(priority), i))
         ranked = [i for i in ranked if i not in empty]
-        reserved = 0  # the least room of the long texts ranked ahead of the next column
+        reserved, first = 0, []  # long texts ranked ahead that keep their least room
         for i in ranked:  # short columns whole while they fit
             size = natural[i]
-            if i not in limits and size > LONG:
-                reserved += min(size, _SHORTEST) + 3
-            elif i not in limits and used + size + 3 + reserved <= width:
+            if i in limits:
+                continue
+            if size > LONG:
+                if used + reserved + min(size, _SHORTEST) + 3 <= width:
+                    reserved += min(size, _SHORTEST) + 3
+                    first.append(i)
+            elif used + reserved + size + 3 <= width:
                 limits[i] = None
                 used += size + 3
-        for i in ranked:  # then long texts, on what is left
+        for i in first + [i for i in ranked if i not in first]:  # long texts, on what is left
             size, room = natural[i], width - used - 3
             if i not in limits and size > LONG and room >= min(size, _SHORTEST):
                 limits[i] = min(size, room)
