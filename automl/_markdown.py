@@ -29,7 +29,8 @@ def cell(value: object) -> object:
 
 
 def table(frame: pd.DataFrame, **options: Any) -> str:
-    """``frame`` as a Markdown (pipe) table, its texts and column names made :func:`cell` s.
+    """``frame`` as a Markdown (pipe) table, its texts and column names made :func:`cell` s,
+    a missing value an empty cell.
 
     Args:
         frame: The table.
@@ -39,4 +40,6 @@ def table(frame: pd.DataFrame, **options: Any) -> str:
     texts = shown.select_dtypes(include=["object", "string"]).columns
     shown[texts] = shown[texts].map(cell)
     shown.columns = [cell(str(c)) for c in shown.columns]
-    return shown.to_markdown(index=False, **options)
+    # a missing value (None, NaN, pd.NA, NaT) is an empty cell, not ``nan`` or ``<NA>``
+    shown = shown.astype(object).where(shown.notna(), None)
+    return shown.to_markdown(index=False, missingval="", **options)

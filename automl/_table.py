@@ -6,8 +6,9 @@ text (a reason, a DARTS genotype, an ENAS architecture in words) is cut to one l
 in ``…`` rather than wrapped into a tower of fragments; what does not fit at all is left
 out and named under the table. ``wide`` shows every column whole, however wide that makes
 the lines. Output that is not a terminal (a pipe, a file) gets plain columns, as ``kubectl
-get`` prints them: a header row, then the rows, space-aligned, every column whole, no box
-and no wrapping (``| grep``, ``| head`` and ``awk`` read lines, not drawings).
+get`` prints them: a header row, then the rows, space-aligned, every column whole and
+shown (an empty one too: the same header whatever the rows hold), no box and no wrapping
+(``| grep``, ``| head`` and ``awk`` read lines, not drawings).
 """
 
 from __future__ import annotations
@@ -92,7 +93,9 @@ def fit(headers: Sequence[str], rows: Sequence[Sequence[object]], width: int | N
         title: A title above the table, on the left.
         keys: The headers to show whole on every width.
         priority: Headers to find room for first, in this order; the others follow, left
-            first. The table keeps its column order whatever the priority.
+            first. A long text keeps the least room it needs (12 characters) ahead of the
+            short columns ranked after it. The table keeps its column order whatever the
+            priority.
 
     Example:
         >>> fitted = fit(["trial", "reason"], [["t-1", "x" * 100]], 40)
@@ -113,12 +116,19 @@ def fit(headers: Sequence[str], rows: Sequence[Sequence[object]], width: int | N
         ranked = sorted(range(len(headers)), key=lambda i: (
             priority.index(headers[i]) if headers[i] in priority else len(priority), i))
         ranked = [i for i in ranked if i not in empty]
+        reserved, first = 0, []  # long texts ranked ahead that keep their least room
         for i in ranked:  # short columns whole while they fit
             size = natural[i]
-            if i not in limits and size <= LONG and used + size + 3 <= width:
+            if i in limits:
+                continue
+            if size > LONG:
+                if used + reserved + min(size, _SHORTEST) + 3 <= width:
+                    reserved += min(size, _SHORTEST) + 3
+                    first.append(i)
+            elif used + reserved + size + 3 <= width:
                 limits[i] = None
                 used += size + 3
-        for i in ranked:  # then long texts, on what is left
+        for i in first + [i for i in ranked if i not in first]:  # long texts, on what is left
             size, room = natural[i], width - used - 3
             if i not in limits and size > LONG and room >= min(size, _SHORTEST):
                 limits[i] = min(size, room)
@@ -141,18 +151,17 @@ def fit(headers: Sequence[str], rows: Sequence[Sequence[object]], width: int | N
 def plain_columns(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
     """The table as ``kubectl get`` prints it to a pipe: header row, space-aligned rows.
 
-    Every column is whole (an empty one is left out, as on a terminal); an empty cell is
-    :data:`EMPTY`; line ends in a cell are shown as ``\\n``, so a row stays one line.
+    Every column is whole and shown, an empty one too (a script reads the same header
+    whether or not some row has a value in it); an empty cell is :data:`EMPTY`; line ends in
+    a cell are shown as ``\\n``, so a row stays one line.
 
     Example:
         >>> plain_columns(["trial", "objective"], [["t-0001", "0.9"], ["t-0002", ""]])
         ['trial    objective', 't-0001   0.9', 't-0002   -']
     """
     cells = [[visible(c).replace("\n", "\\n") for c in row] for row in rows]
-    shown = [i for i, h in enumerate(headers) if h in KEYS or any(r[i] for r in cells)]
-    table = [[visible(headers[i]) for i in shown],
-             *([row[i] or EMPTY for i in shown] for row in cells)]
-    widths = [max(cell_len(line[k]) for line in table) for k in range(len(shown))]
+    table = [[visible(h) for h in headers], *([c or EMPTY for c in row] for row in cells)]
+    widths = [max(cell_len(line[k]) for line in table) for k in range(len(headers))]
     return [_GAP.join(cell + " " * (width - cell_len(cell))
                       for cell, width in zip(line, widths, strict=True)).rstrip()
             for line in table]

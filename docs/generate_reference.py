@@ -483,7 +483,11 @@ def commands() -> list[list[str]]:
 
 
 def help_text(path: list[str]) -> str:
-    result = CliRunner().invoke(app, [*path, "--help"], env=HELP_ENV)
+    """The help as a terminal 100 columns wide shows it (a pipe gets Click's plain text)."""
+    from unittest import mock
+
+    with mock.patch("automl._cli_help.on_terminal", lambda stream: True):
+        result = CliRunner().invoke(app, [*path, "--help"], env=HELP_ENV)
     if result.exit_code != 0:
         raise RuntimeError(f"automl {' '.join(path)} --help exited {result.exit_code}:\n"
                            f"{result.output}")

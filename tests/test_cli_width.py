@@ -33,10 +33,15 @@ def _commands() -> list[list[str]]:
 
 @pytest.fixture(scope="module")
 def helps() -> dict[str, str]:
+    """Each command's help as a terminal gets it (CliRunner's output is no terminal: the
+    layout is the subject here; tests/test_cli_pipes.py tells terminals and pipes apart)."""
     runner = CliRunner()
-    return {" ".join(words): runner.invoke(app, [*words, "--help"], env={"COLUMNS": str(WIDTH)},
-                                           terminal_width=WIDTH).output
-            for words in _commands()}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("automl._cli_help.on_terminal", lambda stream: True)
+        return {" ".join(words): runner.invoke(app, [*words, "--help"],
+                                               env={"COLUMNS": str(WIDTH)},
+                                               terminal_width=WIDTH).output
+                for words in _commands()}
 
 
 def _description(text: str) -> list[list[str]]:

@@ -80,3 +80,20 @@ def test_a_column_with_nothing_in_it_is_left_out_without_a_note() -> None:
     fitted = fit(["trial", "status", "reason"], [["t-0001", "Succeeded", ""]], 80)
     assert fitted.hidden == [] and fitted.note() == ""
     assert [c.header.plain for c in fitted.table.columns] == ["trial", "status"]
+
+
+def test_a_long_text_ranked_first_keeps_room_before_a_short_column_ranked_after() -> None:
+    headers = ["trial", "status", "start_time", "reason"]
+    rows = [["t-0001", "Failed", "2026-12-04 05:38:27", REASON]]
+    # 50 columns: room for the start time, or for the reason cut short; not for both
+    assert fit(headers, rows, 50).hidden == ["reason"]
+    fitted = fit(headers, rows, 50, priority=["reason", "start_time"])
+    assert fitted.hidden == ["start_time"] and fitted.cut == ["reason"]
+
+
+def test_plain_columns_keep_an_empty_column_so_the_header_is_the_same_for_every_run() -> None:
+    from automl._table import plain_columns
+
+    lines = plain_columns(["trial", "status", "reason"], [["t-0001", "Succeeded", ""]])
+    assert lines[0].split() == ["trial", "status", "reason"]
+    assert lines[1].split() == ["t-0001", "Succeeded", "-"]

@@ -24,11 +24,16 @@ def _objective(params: dict[str, str]) -> float:
     return float(params["x"])
 
 
+def _succeeds(params: dict[str, str]) -> float:
+    return float(params["x"])
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("pipe")
-    for name, seed in (("pipe-a", 1), ("pipe-b", 2)):
-        automl.tune(name, _objective, SPACE, objective_metric_name="accuracy",
+    for name, seed, objective in (("pipe-a", 1, _objective), ("pipe-b", 2, _objective),
+                                  ("pipe-ok", 3, _succeeds)):
+        automl.tune(name, objective, SPACE, objective_metric_name="accuracy",
                     objective_type="maximize", max_trial_count=6, parallel_trial_count=2,
                     max_failed_trial_count=6, root=work / ".automl", progress=False,
                     algorithm_settings={"random_state": seed})
@@ -46,7 +51,7 @@ COMMANDS = {"list": (["list"], "experiment"), "status": (["status", "pipe-a"], "
 def _names(lines: list[str]) -> list[str]:
     """The first cell of each row, as a table on a terminal or on a pipe shows it."""
     cells = [line.strip("│┃ ").split()[0] for line in lines if line.strip("│┃ ")]
-    return [c for c in cells if re.fullmatch(r"pipe-[ab](-[0-9]{4})?", c)]
+    return [c for c in cells if re.fullmatch(r"pipe-(a|b|ok)(-[0-9]{4})?", c)]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=str)
@@ -81,3 +86,42 @@ def test_a_long_reason_on_a_pipe_is_whole_on_its_row(folder) -> None:
     failed = [line for line in piped.splitlines() if " Failed " in line]
     assert failed and all(line.endswith("/stderr.log") for line in failed)
     assert "…" not in piped and "not shown" not in piped
+
+
+def _piped(folder: Path, *argv: str) -> list[str]:
+    return subprocess.run([sys.executable, "-m", "automl", *argv], cwd=folder,
+                          capture_output=True, text=True, timeout=120, check=True
+                          ).stdout.splitlines()
+
+
+@pytest.mark.parametrize("argv", [["trials"], ["status", "--all"], ["get", "trials"]], ids=str)
+def test_a_piped_table_has_the_same_header_whether_or_not_a_trial_has_a_reason(
+        folder, argv) -> None:
+    header = {name: next(line for line in _piped(folder, *argv, name)
+                         if line.startswith("trial "))
+              for name in ("pipe-a", "pipe-ok")}
+    assert "reason" in header["pipe-a"].split()
+    assert header["pipe-ok"].split() == header["pipe-a"].split()
+
+
+@pytest.mark.parametrize("columns", [80, 110])
+def test_on_a_narrow_terminal_the_reason_outranks_other_metrics_and_the_times(
+        folder, columns) -> None:
+    lines = on_terminal([sys.executable, "-m", "automl", "trials", "pipe-a"], cwd=folder,
+                        columns=columns).splitlines()
+    header = next(line for line in lines if "trial" in line and "status" in line).split()
+    note = " ".join(lines[lines.index(next(line for line in lines if "not shown: " in line)):])
+    assert "reason" in header and "start_time" not in header
+    left_out = note.split("not shown: ")[1].split(";")[0].split(", ")
+    assert "start_time" in left_out and "reason" not in left_out
+    if columns == 80:  # room for the reason cut short, or for the accuracy: not both
+        assert "accuracy" in left_out
+
+
+def test_markdown_shows_a_missing_value_as_an_empty_cell(folder) -> None:
+    lines = _piped(folder, "trials", "pipe-a", "--format", "markdown")
+    cells = [[c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]] for line in lines]
+    rows = [dict(zip(cells[0], row, strict=True)) for row in cells[2:]]
+    failed = [row for row in rows if row["status"] == "Failed"]
+    assert failed and all(row["objective"] == "" and row["reason"] for row in failed)
+    assert not {c for row in rows for c in row.values()} & {"nan", "<NA>", "NaT", "None"}

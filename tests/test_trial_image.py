@@ -70,9 +70,90 @@ def test_an_image_of_ones_own_holding_the_file_passes(tmp_path) -> None:
 @pytest.mark.parametrize(("image", "stock"), [
     ("python:3.11-slim", True), ("python", True), ("docker.io/library/python:3.11", True),
     ("library/python:3.11", True), ("python@sha256:" + "0" * 64, True),
+    ("docker.io/python:3.11-slim", True), ("index.docker.io/python", True),
+    ("docker.io/me/tune:1", False),
     ("registry.example.org/tune:1", False), ("localhost:5000/tune", False),
     ("kubeflowkatib/pytorch-mnist-cpu:latest", False), ("ghcr.io/org/img@sha256:" + "1" * 64,
                                                         False),
 ])
 def test_only_docker_hubs_official_images_count_as_stock(image, stock) -> None:
     assert is_stock_image(image) is stock
+
+
+def _spec(image: str, command: list[str], working_dir: str | None = None):
+    import automl
+
+    trial = {"image": image, "command": command}
+    if working_dir:
+        trial["working_dir"] = working_dir
+    return automl.load({"name": "cc", "objective": {"metric": "loss", "type": "minimize"},
+                        "algorithm": {"name": "random"}, "budget": {"max_trials": 4},
+                        "parameters": [{"name": "x", "type": "double", "min": 0, "max": 5}],
+                        "trial": trial})
+
+
+def _project(tmp_path: Path) -> Path:
+    for file in ("sub/train.py", "pkg/train.py", "pkg/__init__.py", "tools/__init__.py"):
+        (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / file).write_text('print("loss=1")\n')
+    return tmp_path
+
+
+X = "--x=${trialParameters.x}"
+# spelling -> (image, command, working_dir, the file the one sentence names)
+SPELLINGS = {
+    "relative path": ("python:3.11-slim", ["python", "sub/train.py", X], None, "sub/train.py"),
+    "absolute path of a project file": ("python:3.11-slim", ["python", "{here}/sub/train.py", X],
+                                        None, "{here}/sub/train.py"),
+    "sh -c script": ("python:3.11-slim", ["sh", "-c", f"python sub/train.py {X}"], None,
+                     "sub/train.py"),
+    "bash -ec script": ("python:3.11-slim",
+                        ["/bin/bash", "-ec", f"cd . && python sub/train.py {X}"],
+                        None, "sub/train.py"),
+    "python -m module file": ("python:3.11-slim", ["python", "-m", "pkg.train", X], None,
+                              "module pkg.train (pkg/train.py)"),
+    "python -u -m package": ("python:3.11-slim", ["python3", "-u", "-m", "tools", X], None,
+                             "module tools (tools/)"),
+    "working_dir of the project": ("python:3.11-slim", ["python", "train.py", X], "sub",
+                                   "train.py in its working_dir sub"),
+    "docker.io/ without owner": ("docker.io/python:3.11-slim", ["python", "sub/train.py", X],
+                                 None, "sub/train.py"),
+    "index.docker.io/ without owner": ("index.docker.io/python", ["python", "sub/train.py", X],
+                                       None, "sub/train.py"),
+}
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_a_project_file_named_in_any_spelling_is_refused_on_a_stock_image(
+        spelling, tmp_path) -> None:
+    from automl.trial_image import trial_image_problems
+
+    here = _project(tmp_path)
+    image, command, working_dir, names = SPELLINGS[spelling]
+    command = [word.replace("{here}", str(here)) for word in command]
+    (problem,) = trial_image_problems(_spec(image, command, working_dir), here)
+    assert f"the trial command names {names.replace('{here}', str(here))}, a file of this " \
+           f"project that the stock image {image} does not hold" in problem
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_an_image_of_ones_own_passes_whatever_the_spelling(spelling, tmp_path) -> None:
+    from automl.trial_image import trial_image_problems
+
+    here = _project(tmp_path)
+    _, command, working_dir, _ = SPELLINGS[spelling]
+    command = [word.replace("{here}", str(here)) for word in command]
+    for image in ("registry.example.org/tune:1", "docker.io/me/tune:1", "me/tune"):
+        assert trial_image_problems(_spec(image, command, working_dir), here) == []
+
+
+@pytest.mark.parametrize("command", [
+    ["python", "-m", "json.tool", X], ["sh", "-c", f"python -c 'print(1)' {X}"],
+    ["/usr/bin/python3", "-c", "print('loss=1')", X], ["python", "train.py", X]])
+def test_system_programs_and_modules_the_image_has_pass_on_a_stock_image(
+        command, tmp_path) -> None:
+    from automl.trial_image import trial_image_problems
+
+    # train.py is not here, relative to the project or to a working_dir that is no folder of it
+    assert trial_image_problems(_spec("python:3.11-slim", command, "/app"),
+                                _project(tmp_path)) == []

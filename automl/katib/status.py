@@ -10,6 +10,7 @@ from automl._table import print_line, print_table
 from automl.katib.backend import cluster_best, experiment_spec, experiment_state
 from automl.katib.cluster import KatibCluster
 from automl.katib.results import katib_results
+from automl.results.failures import failures_line
 from automl.state.progress import STATUS_TOP, best_line, counts_line, more_line
 
 if TYPE_CHECKING:
@@ -44,7 +45,8 @@ def print_katib_status(name: str | None, cluster: KatibCluster, *, every: bool =
     counts = trials["status"].value_counts()
     counts = counts[counts > 0]  # a categorical column counts every category
     print_line(console, counts_line(len(trials), spec.budget.max_trials, counts.items()))
-    print_line(console, best_line(spec, cluster_best(spec, found)))
+    best = cluster_best(spec, found)
+    print_line(console, best_line(spec, best, "" if best else failures_line(trials)))
     if every:
         _table(console, trials, wide)
         return
@@ -54,9 +56,10 @@ def print_katib_status(name: str | None, cluster: KatibCluster, *, every: bool =
     running = trials[trials["status"].isin(("Running", "Pending", "Created"))]
     if len(running):
         _table(console, running, wide, "running")
-    rest = len(trials) - len(top) - len(running)
-    if rest > 0:
-        print_line(console, more_line(rest, name, " --backend katib"))
+    shown = len(top) + len(running)
+    if len(trials) > shown:
+        print_line(console, more_line(len(trials) - shown, name, " --backend katib",
+                                      shown=shown))
 
 
 def _table(console: Console, trials: pd.DataFrame, wide: bool, title: str | None = None) -> None:

@@ -371,7 +371,8 @@ class LocalEngine:
                 for trial, name, _ in running.values()]
         counts = tally.counts + shown["others"] + Counter({"Running": len(rows)})
         view = status_view(spec, record=shown["record"], total=sum(counts.values()),
-                           counts=counts, leaders=list(tally.leaders()), running=rows)
+                           counts=counts, leaders=list(tally.leaders()), running=rows,
+                           ended=tally.records)
         self.snapshots.save(self.runs, view, shown["study_id"],
                             [trial._trial_id for trial, _, _ in running.values()])
 

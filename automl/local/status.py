@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shlex
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,8 @@ from automl.local.paths import DEFAULT_ROOT, JOURNAL, RUNS_KEY, runs_folder
 from automl.local.snapshot import load_snapshot
 from automl.local.storage_faults import storage_command
 from automl.state import ranking
+from automl.state.cut import INTERRUPTED as TRIAL_INTERRUPTED
+from automl.state.failures import failures_text
 from automl.state.progress import (
     STATUS_TOP,
     best_line,
@@ -35,8 +37,9 @@ if TYPE_CHECKING:
 
     from automl.spec import ExperimentSpec
 
-__all__ = ["INTERRUPTED", "RESUME_KEY", "interrupted_reason", "print_status", "resume_command",
-           "run_is_active", "running_row", "shown_state", "status_view"]
+__all__ = ["CUT_OFF", "INTERRUPTED", "RESUME_KEY", "cut_off", "interrupted_reason",
+           "print_status", "resume_command", "run_is_active", "running_row", "shown_state",
+           "status_view"]
 
 RESUME_KEY = "resume"
 """The key of the study's automl record that holds how to resume it (:func:`resume_command`)."""
@@ -84,6 +87,9 @@ def resume_command(file: Path | None, storage: str | None, root: Path, *,
     if katib_shell:
         words.append("--katib-shell")
     return shlex.join(words)
+CUT_OFF = (f"{TRIAL_INTERRUPTED} (no automl run holds the experiment; the next run records "
+           "it so)")
+"""The reason shown for a trial recorded as Running that no engine runs."""
 
 
 def run_is_active(name: str, storage: str | None, root: Path, *,
@@ -114,6 +120,13 @@ def shown_state(name: str, status: str, reason: str, storage: str | None, root: 
     return status, reason
 
 
+def cut_off(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A trial recorded as Running while no engine holds its experiment, as shown: Failed,
+    the condition its process's end gives it (Katib's too: the pod is gone, so is its Job)
+    and the one the next run records, with :data:`CUT_OFF` as its reason."""
+    return {**record, "status": "Failed", "reason": CUT_OFF}
+
+
 @storage_command
 def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROOT, *,
                  every: bool = False, wide: bool = False) -> None:
@@ -132,7 +145,7 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
             console = Console()
             try:
                 with console.capture() as drawn:
-                    _print_view(console, _with_state(view, root), wide)
+                    _print_view(console, _with_state(view, storage, root), wide)
             except (KeyError, TypeError, AttributeError, ValueError):
                 pass  # a snapshot of another shape (edited by hand?): read the journal instead
             else:
@@ -172,15 +185,27 @@ def print_status(name: str | None, storage: str | None, root: Path = DEFAULT_ROO
 
 
 def _with_state(view: dict[str, Any], storage: str | None, root: Path) -> dict[str, Any]:
-    """``view`` with the state to show (:func:`shown_state`)."""
+    """``view`` with the state to show (:func:`shown_state`), its running trials
+    :func:`cut_off` while no engine holds the experiment (counted and drawn so)."""
     state, reason = shown_state(view["name"], view["status"], view["reason"], storage, root,
                                 resume=view.get("resume"))
-    return {**view, "status": state, "reason": reason}
+    view = {**view, "status": state, "reason": reason}
+    counts = dict(view["counts"])
+    running = counts.pop("Running", 0)
+    if not running or run_is_active(view["name"], storage, root):
+        return view
+    counts["Failed"] = counts.get("Failed", 0) + running
+    view.update(counts=counts, running=[],
+                cut_off=[cut_off(r) for r in view["running"]])
+    if "rows" in view:
+        view["rows"] = [cut_off(r) if r["status"] == "Running" else r for r in view["rows"]]
+    return view
 
 
 def status_view(spec: ExperimentSpec, *, record: Mapping[str, Any], total: int,
                 counts: Mapping[str, int], leaders: list[Mapping[str, Any]],
-                running: list[Mapping[str, Any]]) -> dict[str, Any]:
+                running: list[Mapping[str, Any]],
+                ended: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """What ``automl status NAME`` shows, ready to draw (the engine saves it as a snapshot).
 
     Args:
@@ -190,11 +215,15 @@ def status_view(spec: ExperimentSpec, *, record: Mapping[str, Any], total: int,
         counts: Trials per condition.
         leaders: The records of the best trials, best first (at most ``STATUS_TOP``).
         running: A record-like mapping per running trial: ``name``, ``status``, ``params``.
+        ended: The records of the finished trials: without a best trial, the best line
+            says why they failed (automl.results.failures).
     """
+    failures = "" if leaders else failures_text(
+        ((r.get("status", ""), r.get("reason")) for r in ended), total)
     return {"name": spec.name, "status": record.get("status", "?"),
             "reason": record.get("reason", ""), "resume": record.get(RESUME_KEY),
             "max_trials": spec.budget.max_trials,
-            "best": best_line(spec, leaders[0] if leaders else None), "total": total,
+            "best": best_line(spec, leaders[0] if leaders else None, failures), "total": total,
             "counts": dict(counts), "leaders": [status_row(spec, r) for r in leaders],
             "running": [status_row(spec, r) for r in running]}
 
@@ -239,7 +268,7 @@ def _view(study: optuna.Study, every: bool) -> dict[str, Any]:
     view = status_view(
         spec, record=study.user_attrs.get(ATTR, {}), total=len(trials),
         counts=Counter(r["status"] for r in rows),
-        leaders=[done[k] for k in order[:STATUS_TOP]],
+        leaders=[done[k] for k in order[:STATUS_TOP]], ended=done,
         running=[r for t, r in zip(trials, rows, strict=True)
                  if ATTR not in t.user_attrs and t.state.name == "RUNNING"])
     if every:
@@ -260,9 +289,11 @@ def _print_view(console: Console, view: Mapping[str, Any], wide: bool) -> None:
         _table(console, leaders, wide, f"best {len(leaders)}")
     if view["running"]:
         _table(console, view["running"], wide, "running")
-    rest = view["total"] - len(leaders) - len(view["running"])
-    if rest > 0:
-        print_line(console, more_line(rest, name))
+    if view.get("cut_off"):
+        _table(console, view["cut_off"], wide, "cut off")
+    shown = len(leaders) + len(view["running"]) + len(view.get("cut_off", ()))
+    if view["total"] > shown:
+        print_line(console, more_line(view["total"] - shown, name, shown=shown))
 
 
 def _table(console: Console, rows: list[Mapping[str, Any]], wide: bool,

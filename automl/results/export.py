@@ -91,6 +91,10 @@ _FIRST = ("objective", "architecture")
 _LINEAGE = ("generation", "parent")
 """pbt's columns, found room for after the parameters, before the metrics."""
 
+_REASON = ("reason",)
+"""Why a trial failed: found room for before the metrics other than the objective (its own
+column) and the times."""
+
 _LAST = ("duration_s", "start_time", "completion_time")
 
 
@@ -111,7 +115,7 @@ def _rich(frame: pd.DataFrame, *, wide: bool, terminal: bool) -> str:
                        for prefix in ("params.", "metrics."))
     buffer = io.StringIO()
     print_table(headers, [[_cell(v) for v in row] for row in frame[shown].itertuples(index=False)],
-                wide=wide, priority=(*_FIRST, *params, *_LINEAGE, *metrics, *_LAST),
+                wide=wide, priority=(*_FIRST, *params, *_LINEAGE, *_REASON, *metrics, *_LAST),
                 console=Console(file=buffer, force_terminal=False), terminal=terminal)
     return buffer.getvalue()
 

@@ -61,15 +61,24 @@ def load_results(name: str, storage: str | None = None,
     # not the trials' recorded log_dir: older runs recorded it relative to the folder they
     # ran in, which names another folder's trials when read from elsewhere
     runs = runs_folder(name, storage, Path(root), recorded=study.user_attrs[ATTR].get(RUNS_KEY))
+    from automl.local.status import cut_off, run_is_active
+
     rows: list[dict[str, Any]] = []
     folders: list[tuple[str, Path]] = []
-    for t in study.get_trials(deepcopy=False):
+    trials = study.get_trials(deepcopy=False)
+    # a trial recorded as running that no engine runs: shown as the next run records it
+    held = not any(ATTR not in t.user_attrs and t.state == TrialState.RUNNING
+                   for t in trials) or run_is_active(
+        name, storage, Path(root), recorded=study.user_attrs[ATTR].get(RUNS_KEY))
+    for t in trials:
         record = t.user_attrs.get(ATTR)
         if record is None:  # running, or cut off before automl recorded it
             record = {"name": f"{name}-{t.number:04d}",
                       "status": "Running" if t.state == TrialState.RUNNING else "Failed",
                       "params": {k: str(v) for k, v in t.params.items()},
                       "start": t.datetime_start.timestamp() if t.datetime_start else None}
+            if record["status"] == "Running" and not held:
+                record = cut_off(record)
         rows.append(_row(name, record, spec))
         if record.get("log_dir"):
             folders.append((record["name"], runs / record["name"]))

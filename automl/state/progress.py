@@ -114,16 +114,20 @@ def counts_line(total: int, max_trials: int | None, counts: Iterable[tuple[str, 
     return f"trials: {total}{budget} (" + ", ".join(f"{n} {s}" for s, n in ordered) + ")"
 
 
-def more_line(rest: int, name: str, options: str = "") -> str:
-    """What ``automl status`` says of the trials it left out, and how to see them."""
-    return (f"{rest} more trials: automl status {name}{options} --all, or automl trials "
+def more_line(rest: int, name: str, options: str = "", *, shown: int = 1) -> str:
+    """What ``automl status`` says of the trials it left out, and how to see them: ``more``
+    only after ``shown`` trials in its tables."""
+    more = "more " if shown else ""
+    return (f"{rest} {more}trials: automl status {name}{options} --all, or automl trials "
             f"{name}{options}")
 
 
-def best_line(spec: ExperimentSpec, best: dict[str, Any] | None) -> str:
-    """``best: <trial> accuracy=0.98 (C=1.7 kernel=rbf)``, as ``automl status`` prints it."""
-    named = f"{best['name']} " if best is not None else ""
-    return f"best: {named}{best_text(spec, best)}"
+def best_line(spec: ExperimentSpec, best: dict[str, Any] | None, failures: str = "") -> str:
+    """``best: <trial> accuracy=0.98 (C=1.7 kernel=rbf)``, as ``automl status`` prints it;
+    without a best trial ``best: -``, then ``failures`` (why they failed) when given."""
+    if best is None:
+        return f"best: -; {failures}" if failures else "best: -"
+    return f"best: {best['name']} {best_text(spec, best)}"
 
 
 def objective_text(value: float | str) -> str:

@@ -15,7 +15,7 @@ from automl.spec import ExperimentSpec
 from tests.katib.kube_server import PREFIX, kube_server
 from tests.local.helpers import run, spec
 
-IMAGE = "python:3.11-slim"
+IMAGE = "registry.example.org/automl-tests/trainer:1"  # an image of its own: it holds the trial
 
 
 def _spec(**changes) -> ExperimentSpec:

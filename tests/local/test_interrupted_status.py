@@ -89,3 +89,33 @@ def test_an_interrupted_tune_says_to_call_tune_again(tmp_path):
     assert shown_state("fn", "Running", "", None, tmp_path / ".automl",
                        resume=record[RESUME_KEY]) == (
         "Interrupted", interrupted_reason("call automl.tune(...) again with the same arguments"))
+
+
+def test_after_kill_9_the_trials_no_process_runs_are_shown_failed_and_cut_off_everywhere(
+        tmp_path: Path) -> None:
+    import automl
+    from automl.local.status import CUT_OFF
+
+    waiting_experiment(tmp_path, max_trials=3)
+    run = start(tmp_path)
+    try:
+        assert wait_until(lambda: any(not t.state.is_finished() for t in trials(tmp_path)),
+                          timeout=60)
+    finally:
+        run.kill()  # kill -9: the trial is still recorded as running
+        run.communicate(timeout=30)
+    assert [t.state.name for t in trials(tmp_path)] == ["RUNNING"]
+    status, every, table = automl_each(tmp_path, [["status", "t"], ["status", "t", "--all"],
+                                                  ["trials", "t", "--format", "csv"]])
+    out = status[1]
+    assert _state(status, "trials: ") == "trials: 1 of 3 (1 Failed)"
+    assert "running" not in out.split() and "cut off" in out and CUT_OFF in out
+    assert "more trials" not in out  # the one trial is in the cut-off table
+    row = _state(every, "t-0000")
+    assert row.split()[1] == "Failed" and row.endswith(CUT_OFF)
+    header, line = table[1].splitlines()
+    shown = dict(zip(header.split(","), line.split(","), strict=False))
+    assert shown["status"] == "Failed" and CUT_OFF.startswith(shown["reason"].strip('"'))
+    results = automl.load_results("t", root=tmp_path / ".automl")
+    assert results.trials[["status", "reason"]].values.tolist() == [["Failed", CUT_OFF]]
+    assert "Running" not in str(results)

@@ -62,6 +62,23 @@ def test_best_and_the_run_summary_of_an_all_failed_experiment_say_why(failed) ->
     assert (code, out, err) == (1, f"t: no trial has an objective value yet; {line}\n", "")
 
 
+@pytest.mark.parametrize("source", ["snapshot", "journal"])
+def test_status_of_an_all_failed_experiment_says_why_and_no_more_trials(failed, source) -> None:
+    from automl.local.paths import runs_folder
+    from automl.local.snapshot import SNAPSHOT
+
+    saved = runs_folder("t", None, failed[0] / ".automl") / SNAPSHOT
+    assert saved.is_file() or source == "journal"
+    if source == "journal":  # the engine's saved view gone: status reads the storage
+        saved.unlink(missing_ok=True)
+    line = (f"3 of 3 trials ended without succeeding (3 Failed); most common reason (3): {WHY}")
+    [(code, out, err)] = automl_each(failed[0], [["status", "t"]])
+    assert code == 0, err
+    assert f"best: -; {line}" in out.splitlines()
+    assert "more trials" not in out
+    assert out.splitlines()[-1] == "3 trials: automl status t --all, or automl trials t"
+
+
 def test_the_html_report_has_a_reason_column(failed, tmp_path) -> None:
     page = write_report(automl.load_results("t", root=failed[0] / ".automl"),
                         tmp_path / "r.html").read_text()
