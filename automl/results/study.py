@@ -197,10 +197,19 @@ def _param(value: Any, dist: BaseDistribution) -> Any:
     if isinstance(dist, CategoricalDistribution):
         # The table holds discrete values as floats and categorical ones as strings: return
         # the choice itself (3, not 3.0).
-        matches = [c for c in dist.choices if c == value or str(c) == str(value)]
+        matches = [c for c in dist.choices if c == value or str(c) == str(value)
+                   or _same_number(c, value)]
         return matches[0] if matches else None
     number = int(value) if isinstance(dist, IntDistribution) else float(value)
     return number if dist.low <= number <= dist.high else None
+
+
+def _same_number(choice: Any, value: Any) -> bool:
+    """A discrete list's text (``"0.10"``) and the table's number (0.1) name the same value."""
+    try:
+        return float(choice) == float(value)
+    except (TypeError, ValueError):
+        return False
 
 
 def _missing(value: Any) -> bool:
