@@ -16,6 +16,7 @@ from optuna.distributions import (
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from automl.spec._base import as_number
 from automl.state import finite_number
 
 if TYPE_CHECKING:
@@ -152,7 +153,10 @@ def _distribution(p: Parameter) -> BaseDistribution:
     Unlike automl.local.space, no step: the study describes values already sampled, and a
     grid would only reject values that went through Katib's string form.
     """
-    if p.type in ("discrete", "categorical"):
+    if p.type == "discrete":
+        # numbers, as the table holds them (the trial got the list's text)
+        return CategoricalDistribution([_number(v) for v in p.values or []])
+    if p.type == "categorical":
         return CategoricalDistribution(list(p.values or []))
     log = p.distribution in ("logUniform", "logNormal")
     if p.type == "int":
@@ -197,19 +201,19 @@ def _param(value: Any, dist: BaseDistribution) -> Any:
     if isinstance(dist, CategoricalDistribution):
         # The table holds discrete values as floats and categorical ones as strings: return
         # the choice itself (3, not 3.0).
-        matches = [c for c in dist.choices if c == value or str(c) == str(value)
-                   or _same_number(c, value)]
+        matches = [c for c in dist.choices if c == value or str(c) == str(value)]
         return matches[0] if matches else None
     number = int(value) if isinstance(dist, IntDistribution) else float(value)
     return number if dist.low <= number <= dist.high else None
 
 
-def _same_number(choice: Any, value: Any) -> bool:
-    """A discrete list's text (``"0.10"``) and the table's number (0.1) name the same value."""
+def _number(text: str) -> Any:
+    """A discrete list item as a number (3, 0.1), or its text when it is none."""
     try:
-        return float(choice) == float(value)
-    except (TypeError, ValueError):
-        return False
+        number = as_number(text)
+    except ValueError:
+        return text
+    return int(number) if float(number).is_integer() else number
 
 
 def _missing(value: Any) -> bool:

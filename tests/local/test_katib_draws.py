@@ -239,3 +239,22 @@ def test_discrete_values_reach_the_trial_as_written_each_alike(algorithm) -> Non
     texts = draw(algorithm, {"type": "discrete", "list": ["0.10", "1e-3", "5.0"]},
                  sampler=optuna.samplers.RandomSampler(seed=5), count=900)
     chi_square(texts, {"0.10": 1, "1e-3": 1, "5.0": 1})
+
+
+def test_a_run_gives_the_trial_the_lists_text_and_keeps_the_table_numeric(tmp_path) -> None:
+    # Katib's services hand the trial the list item itself (internal/search_space.py keeps
+    # feasibleSpace.list as strings); the trials table types it by the parameter's type
+    from automl.results.local import load_results
+    from tests.local.helpers import records, run
+
+    experiment = spec(budget={"max_trials": 4, "parallel_trials": 2},
+                      parameters=[{"name": "x", "type": "discrete", "list": ["0.10", "0.30"]},
+                                  {"name": "y", "type": "int", "min": 1, "max": 10, "step": 2}])
+    run(experiment, tmp_path)
+    params = [r["params"] for r in records(tmp_path)]
+    assert {p["x"] for p in params} <= {"0.10", "0.30"}
+    assert {p["y"] for p in params} <= {"2", "4", "6", "8", "10"}  # hyperopt's, never odd
+    table = load_results("t", str(tmp_path / ".automl" / "studies.journal"),
+                         root=tmp_path / ".automl").trials
+    assert table["params.x"].dtype == "float64"
+    assert set(table["params.x"]) <= {0.1, 0.3}

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from automl.spec._base import as_number
+from automl.spec._base import is_number
 from automl.spec.errors import Finding, Path
 from automl.spec.parameters import Parameter
 
@@ -119,18 +119,10 @@ def list_advice(spec: ExperimentSpec) -> Iterator[Finding]:
                           f"a {p.type} parameter picks from its list; Katib does not read its "
                           "distribution (nor does a local run)")
         for j, value in enumerate(p.values):
-            if p.type == "discrete" and not _is_number(value):
+            if p.type == "discrete" and not is_number(value):
                 yield Finding((*here, "list", j),
                               f"{value!r} is not a number; Katib hands it to the trial as it is "
                               "(categorical says so)")
             elif value in p.values[:j]:
                 yield Finding((*here, "list", j),
                               f"{value!r} is listed twice: Katib draws it twice as often")
-
-
-def _is_number(text: str) -> bool:
-    try:
-        as_number(text)
-    except ValueError:
-        return False
-    return True
