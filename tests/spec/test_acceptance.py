@@ -73,6 +73,15 @@ ACCEPTED_WITH_WARNING = [
                       "distribution": "logUniform"},
                      {"name": "y", "type": "int", "min": 0, "max": 4}]},
      "parameters[0].distribution", "Katib does not read its distribution"),
+    # the webhook accepts early stopping with any collector; only the file collector
+    # (cmd/metricscollector/v1beta1/file-metricscollector/main.go) applies the rules
+    ({"early_stopping": {"name": "medianstop"},
+      "trial": {**BASE["trial"], "metrics_collector": {"kind": "Push"}}},
+     "early_stopping", "with trial.metrics_collector.kind Push no trial is stopped early"),
+    ({"early_stopping": {"name": "medianstop"},
+      "trial": {**BASE["trial"], "metrics_collector": {"kind": "TensorFlowEvent",
+                                                       "path": "/var/log/katib/tfevent/"}}},
+     "early_stopping", "TensorFlowEvent no trial is stopped early"),
     # goptuna and hyperband never take a log: min 0 is fine there
     ({"algorithm": {"name": "sobol"},
       "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1,
