@@ -82,6 +82,11 @@ ACCEPTED_WITH_WARNING = [
       "trial": {**BASE["trial"], "metrics_collector": {"kind": "TensorFlowEvent",
                                                        "path": "/var/log/katib/tfevent/"}}},
      "early_stopping", "TensorFlowEvent no trial is stopped early"),
+    # webhook validator.go: two "(...)" in the text pass; the file collector then skips a
+    # match without two groups (file-metricscollector.go, parseLogs)
+    ({"trial": {**BASE["trial"], "metrics_collector": {"kind": "StdOut",
+                                                       "filter": [r"(?:loss)=([\d.]+)"]}}},
+     "trial.metrics_collector.filter[0]", "has 1 capturing group: Katib accepts it"),
     # goptuna and hyperband never take a log: min 0 is fine there
     ({"algorithm": {"name": "sobol"},
       "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1,

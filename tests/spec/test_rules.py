@@ -347,7 +347,8 @@ def test_unknown_trial_kinds_need_success_and_failure_conditions() -> None:
     ({"kind": "File", "path": "/m.json", "format": "JSON", "filter": ["(a)=(b)"]}, "filter",
      "must be empty when format is JSON"),
     ({"kind": "StdOut", "filter": ["loss=(.*)"]}, "filter[0]",
-     "needs two groups: the metric name, then its value, e.g. ([\\w|-]+)=([+-]?\\d*(\\.\\d+)?)"),
+     "two top subexpressions are required: the metric name, then its value, e.g. "
+     "([\\w|-]+)=([+-]?\\d*(\\.\\d+)?)"),
     ({"kind": "StdOut", "filter": ["(a"]}, "filter[0]",
      "RE2 cannot compile it (Katib's collector uses Go's regexp): missing ): (a"),
     ({"kind": "Push", "path": "/x"}, "path", "the Push collector reads no path"),

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from automl.spec.algorithms import ALGORITHMS, ignored_settings
 from automl.spec.deviations import deviation_findings
 from automl.spec.errors import NAME, Finding
-from automl.spec.filters import unreadable_metric_names
+from automl.spec.filters import filter_advice, unreadable_metric_names
 from automl.spec.rules.experiment import early_stopping_advice
 from automl.spec.rules.replaced import replaced_settings
 from automl.spec.rules.space import list_advice
@@ -53,7 +53,7 @@ def _checkpoint_folder_unnamed(spec: ExperimentSpec) -> Iterator[Finding]:
 
 ADVICE: tuple[Adviser, ...] = (_ignored_settings, unreadable_metric_names,
                                _checkpoint_folder_unnamed, list_advice, replaced_settings,
-                               early_stopping_advice)
+                               early_stopping_advice, filter_advice)
 """Checks whose findings are warnings wherever the experiment runs."""
 
 
