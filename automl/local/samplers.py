@@ -19,6 +19,7 @@ import optuna
 from automl.errors import AutomlError
 from automl.spec import ExperimentSpec, Parameter
 from automl.spec.algorithms import ALGORITHMS
+from automl.spec.draws import katib_arange
 from automl.spec.rules.replaced import SEEDS
 
 __all__ = ["SAMPLERS", "grid_values", "hyperopt_tpe_arguments", "make_sampler",
@@ -154,10 +155,8 @@ def grid_values(p: Parameter) -> list[Any]:
     step = p.step or 1
     if p.type == "int":
         return list(range(int(p.min), int(p.max) + 1, int(step)))
-    values = numpy.arange(float(p.min), float(p.max) + float(step), float(step))
-    if values[-1] > float(p.max):
-        values = values[:-1]
-    return [float(v) for v in values]
+    values = katib_arange(p)
+    return values[:-1] if values and values[-1] > float(p.max) else values
 
 
 def _cmaes(spec: ExperimentSpec, seed: int | None) -> optuna.samplers.BaseSampler:

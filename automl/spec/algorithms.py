@@ -14,9 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import numpy
-
-from automl.spec.draws import HYPERBAND_UNREADABLE, LOG, optuna_log_low
+from automl.spec.draws import HYPERBAND_UNREADABLE, LOG, katib_arange, optuna_log_low
 from automl.spec.errors import Finding
 from automl.spec.parameters import Parameter
 from automl.spec.settings import Setting, choice, floating, integer, text
@@ -292,8 +290,8 @@ def enas_overshoots(p: Parameter) -> bool:
     """Whether Katib's enas SearchSpace fails on double ``p``: its arange passes max."""
     if None in (p.min, p.max, p.step) or p.step <= 0 or p.max < p.min:
         return False
-    values = numpy.arange(float(p.min), float(p.max) + float(p.step), float(p.step))
-    return bool(values.size) and bool(values[-1] > float(p.max))
+    values = katib_arange(p)
+    return bool(values) and values[-1] > float(p.max)
 
 
 def _hpo(spec: ExperimentSpec) -> Iterator[Finding]:

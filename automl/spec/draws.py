@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = ["HYPERBAND_UNREADABLE", "LOG", "NORMAL_SIGMAS", "clip", "draw_findings",
            "hyperband_discrete", "hyperband_int", "hyperopt_normal", "hyperopt_set",
-           "hyperopt_step", "hyperopt_value", "optuna_log_low", "quantize"]
+           "hyperopt_step", "hyperopt_value", "katib_arange", "optuna_log_low", "quantize"]
 
 LOG = ("logUniform", "logNormal")
 NORMAL_SIGMAS = 3.0
@@ -105,6 +105,16 @@ def hyperopt_set(p: Parameter) -> list[int | float] | None:
         return None
     values = [float(numpy.float64(k) * step) for k in range(first, last + 1)]
     return [int(v) for v in values] if p.type == "int" else values
+
+
+def katib_arange(p: Parameter) -> list[float]:
+    """``numpy.arange(min, max + step, step)``, as Katib's grid and ENAS enumerate a double.
+
+    The values are numpy's (``0.30000000000000004``), which the trial receives as text; the
+    caller decides what to do with a last value past max (grid drops it, ENAS fails).
+    """
+    values = numpy.arange(float(p.min), float(p.max) + float(p.step), float(p.step))
+    return [float(v) for v in values]
 
 
 def optuna_log_low(p: Parameter) -> int | float:
