@@ -79,17 +79,25 @@ FIELDS: dict[str, tuple[str, str]] = {
     "parameters[].name": ("spec.parameters[].name",
                           "filled into `${trialParameters.<name>}` by default"),
     "parameters[].type": ("spec.parameters[].parameterType",
-                          "`double`/`int` take min, max (step); `discrete` (numbers) and "
-                          "`categorical` (strings) take list"),
-    "parameters[].min": ("spec.parameters[].feasibleSpace.min", "inclusive; written as a string"),
-    "parameters[].max": ("spec.parameters[].feasibleSpace.max", "inclusive; written as a string"),
+                          "`double`/`int` take min, max (step); `discrete` and `categorical` "
+                          "take list"),
+    "parameters[].min": ("spec.parameters[].feasibleSpace.min",
+                         "written as a string; what each algorithm draws from min..max: "
+                         "section 3"),
+    "parameters[].max": ("spec.parameters[].feasibleSpace.max",
+                         "written as a string; what each algorithm draws from min..max: "
+                         "section 3"),
     "parameters[].step": ("spec.parameters[].feasibleSpace.step",
-                          "needed by grid for doubles, by pbt for int and double"),
+                          "needed by grid for doubles, by pbt for int and double; each service "
+                          "reads it its own way (section 3)"),
     "parameters[].list": ("spec.parameters[].feasibleSpace.list",
-                          "the choices (Python attribute: `values`)"),
+                          "the choices, kept as text: a trial receives the item as written "
+                          "(`\"0.10\"` stays `0.10`; an unquoted YAML number as compile "
+                          "writes it, `5.0` as `5`); Python attribute: `values`"),
     "parameters[].distribution": ("spec.parameters[].feasibleSpace.distribution",
-                                  "the Optuna-service algorithms take only uniform and "
-                                  "logUniform"),
+                                  "read by hyperopt (random, tpe) and the Optuna service (grid, "
+                                  "multivariate-tpe: uniform and logUniform only); cmaes, "
+                                  "sobol, bayesianoptimization and hyperband ignore it"),
     "nas": ("spec.nasConfig", "neural-architecture search (enas, darts) instead of parameters"),
     "nas.graph": ("spec.nasConfig.graphConfig", ""),
     "nas.graph.num_layers": ("spec.nasConfig.graphConfig.numLayers", "required by enas and darts"),
@@ -306,10 +314,12 @@ _SAMPLER = re.compile(r"\b(?:optuna\.samplers\.)?(\w*Sampler)\(")
 
 # Extra words for the local column, by algorithm (the sampler itself is read from the code).
 LOCAL_NOTES = {
-    "tpe": "as hyperopt: its gamma and prior weight, no endpoints, a random first batch of "
-           "`parallel_trials`",
-    "multivariate-tpe": "multivariate, constant liar",
-    "cmaes": "no IPOP/BIPOP restarts (a warning says so)",
+    "tpe": "as hyperopt: its gamma and prior weight, no endpoints, univariate, no constant "
+           "liar, a random first batch of `parallel_trials`",
+    "multivariate-tpe": "Katib's arguments (multivariate, constant liar) and Optuna 3.3.0's "
+                        "defaults for the rest",
+    "cmaes": "no IPOP/BIPOP restarts (a warning says so); a `sigma` <= 0 or a `random_state` "
+             "outside 0..2**32-1, which goptuna takes, is replaced (a warning says so)",
     "bayesianoptimization": "needs PyTorch: `pip install -e '.[gp]'`",
     "hyperband": "configurations sampled at random, in Katib's brackets of successive halving "
                  "(`automl.local.hyperband`)",
@@ -408,8 +418,9 @@ Katib's behaviour is the specification. Where it is a defect of Katib (it stalls
 that is not a number becomes the best), a local run does the sane thing instead, and says
 what Katib will do: `validate --katib` and `compile` warn when the experiment file shows it,
 and the trial's line says it when only a run shows it.
-Anything not listed here runs locally as Katib runs it. Generated from
-`automl.spec.deviations.DEVIATIONS`.
+Anything else runs locally as Katib runs it, except the search itself where section 3 names
+an Optuna stand-in (tpe, cmaes, bayesianoptimization, enas): it draws from the same values,
+but learns from the results its own way. Generated from `automl.spec.deviations.DEVIATIONS`.
 """
 
 
@@ -549,10 +560,12 @@ CONCEPTS = """\
   has `generation` and `parent` columns, and learning curves follow each lineage. A child's
   copy of its parent's folder keeps symlinks as links (a link to a dataset is not copied); a
   FIFO, socket, device or unreadable file in it is skipped with a warning naming it.
-- **Parameters** — Katib's four types: `double` and `int` (a range `min`..`max`, inclusive,
-  optional `step`), `discrete` (a `list` of numbers) and `categorical` (a `list` of strings);
-  `distribution` is `uniform`, `logUniform`, `normal` or `logNormal`. Trials receive values as
-  strings, as on Katib.
+- **Parameters** — Katib's four types: `double` and `int` (a range `min`..`max`, an optional
+  `step`), `discrete` and `categorical` (a `list`); `distribution` is `uniform`, `logUniform`,
+  `normal` or `logNormal`. Which values a range gives depends on the algorithm's Katib
+  service, and a local run draws them the same way ([section 3](#3-algorithms)): with `random`
+  an `int` 1..10 step 2 gives 2, 4, 6, 8 and 10; with `multivariate-tpe` 1, 3, 5, 7 and 9.
+  Trials receive values as strings, as on Katib: a list item as written (`"0.10"`, `"1e-3"`).
 - **Objective** — the metric to optimise (`metric`), `minimize` or `maximize`, an optional
   `goal`, `additional_metrics` to collect. A **metric strategy** (`min`, `max` or `latest`)
   says how one value per trial is taken from its reports; the default is the best value
@@ -627,11 +640,46 @@ ALGORITHMS_INTRO = """\
 ## 3. Algorithms
 
 Generated from `automl.spec.algorithms.ALGORITHMS` and `automl.local.samplers.SAMPLERS`.
-Settings use Katib's names; any other name is refused, and values are checked as the
-suggestion service checks them (Katib passes them as strings). "local" names the Optuna
-sampler `automl run` uses and the settings it reads; the others are accepted and sent to
-Katib only.
+Settings use Katib's names, and values are checked as the suggestion service checks them
+(Katib passes them as strings); a name the service does not know is refused, except by
+cmaes, sobol and hyperband (they ignore it; a warning says so) and darts (it hands it to the
+trial in `algorithm-settings`). A value the service accepts and then fails on is refused
+here, naming the field; one it replaces is run as replaced, with a warning. "local" names the
+Optuna sampler `automl run` uses and the settings it reads; the others are accepted and sent
+to Katib only.
+
+Each service draws a parameter its own way, and a local run draws it from the same values
+with the same weights and text (`automl.spec.draws`; `validate --katib` names, per
+parameter, what Katib draws where it differs from the file):
+
 """
+
+
+# How each suggestion service draws a parameter (automl.spec.draws): service, int/double, lists
+_DRAWS = [
+    ("hyperopt (random, tpe)",
+     "a step (an int's is 1) rounds a draw to a multiple of it counted from 0: "
+     "`round(x / step) * step`, the end values at the share of their cell inside min..max; "
+     "logUniform draws `x` log-uniformly; normal / logNormal from "
+     "N((min+max)/2, (max-min)/6)",
+     "an item, each alike"),
+    ("Optuna (grid, multivariate-tpe)",
+     "Optuna's: from min by step (a step beyond max - min gives min); logUniform ignores the "
+     "step, min raised to 1 (int) or 1e-10; grid: `range` / `numpy.arange`",
+     "an item, each alike"),
+    ("goptuna (cmaes, sobol)", "linear whatever the distribution; from min by step",
+     "an item, each alike"),
+    ("skopt (bayesianoptimization)",
+     "int: every integer alike (step, distribution ignored); double: log-uniform always",
+     "an item, each alike"),
+    ("hyperband", "uniform within min..max (step, distribution ignored), an int rounded",
+     "discrete: the item nearest a uniform draw (read with `int()`, written `str(int)`); "
+     "categorical: each alike"),
+]
+ALGORITHMS_INTRO += "\n".join(
+    ["| service (algorithms) | int / double | discrete, categorical |", "| --- | --- | --- |",
+     *(f"| {a} | {b} | {c} |" for a, b, c in _DRAWS)]) + "\n"
+
 
 CLI_INTRO = """\
 ## 4. CLI reference

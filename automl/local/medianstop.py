@@ -18,6 +18,10 @@ from automl.spec import ExperimentSpec
 __all__ = ["MedianStop", "StopRule"]
 
 
+STOPPING_COLLECTORS = ("StdOut", "File")
+"""The collectors that apply early-stopping rules (on Katib and here)."""
+
+
 @dataclass(frozen=True)
 class StopRule:
     """Katib's ``earlyStoppingRules[]`` entry for one trial."""
@@ -50,7 +54,10 @@ class MedianStop:
 
     def __init__(self, spec: ExperimentSpec) -> None:
         es = spec.early_stopping
-        self.enabled = es is not None and es.name == "medianstop"
+        # Katib's stop rules reach only its file collector (StdOut, File: cmd/metricscollector/
+        # v1beta1/file-metricscollector/main.go); with Push or TensorFlowEvent none applies
+        self.enabled = (es is not None and es.name == "medianstop"
+                        and spec.trial.metrics_collector.kind in STOPPING_COLLECTORS)
         settings = es.settings if es is not None else {}
         self.min_trials = int(settings.get("min_trials_required", 3))
         self.start_step = int(settings.get("start_step", 4))

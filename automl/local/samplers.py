@@ -19,8 +19,11 @@ import optuna
 from automl.errors import AutomlError
 from automl.spec import ExperimentSpec, Parameter
 from automl.spec.algorithms import ALGORITHMS
+from automl.spec.draws import katib_arange
+from automl.spec.rules.replaced import SEEDS
 
-__all__ = ["SAMPLERS", "grid_values", "make_sampler"]
+__all__ = ["SAMPLERS", "grid_values", "hyperopt_tpe_arguments", "make_sampler",
+           "optuna_33_gamma", "optuna_33_weights", "optuna_tpe_arguments"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,29 +54,76 @@ def _tpe(spec: ExperimentSpec, seed: int | None) -> optuna.samplers.BaseSampler:
 
 def _hyperopt_tpe(spec: ExperimentSpec, s: dict[str, Any], gamma: float,
                   seed: int | None) -> optuna.samplers.BaseSampler:
-    return optuna.samplers.TPESampler(
-        consider_prior=True,
-        prior_weight=_float(s, "prior_weight", 1.0),
-        consider_magic_clip=True,
-        consider_endpoints=False,
-        n_startup_trials=spec.budget.parallel_trials,
-        n_ei_candidates=_int(s, "n_EI_candidates", 24),
-        gamma=lambda n: min(math.ceil(gamma * math.sqrt(n)), 25),
-        seed=seed,
-        constant_liar=False,
-    )
+    # every argument given: Optuna 5 turned multivariate and constant liar on by default
+    return optuna.samplers.TPESampler(**hyperopt_tpe_arguments(spec, s, gamma), seed=seed)
+
+
+def hyperopt_tpe_arguments(spec: ExperimentSpec, s: dict[str, Any],
+                           gamma: float) -> dict[str, Any]:
+    """The TPESampler arguments that stand for hyperopt 0.2.5's tpe.suggest as Katib calls it.
+
+    hyperopt's n_below is ``ceil(gamma * sqrt(n))`` capped at its linear_forgetting (25), its
+    weights Optuna's default ramp, and it fits each parameter on its own.
+    """
+    return {
+        "consider_prior": True,
+        "prior_weight": _float(s, "prior_weight", 1.0),
+        "consider_magic_clip": True,
+        "consider_endpoints": False,
+        "n_startup_trials": spec.budget.parallel_trials,
+        "n_ei_candidates": _int(s, "n_EI_candidates", 24),
+        "gamma": lambda n: min(math.ceil(gamma * math.sqrt(n)), 25),
+        "weights": optuna_33_weights,
+        "multivariate": False,
+        "group": False,
+        "constant_liar": False,
+    }
+
+
+def optuna_33_gamma(n: int) -> int:
+    """Optuna 3.3's default_gamma, which Katib's Optuna service gets by not passing one."""
+    return min(math.ceil(0.1 * n), 25)
+
+
+def optuna_33_weights(n: int) -> numpy.ndarray:
+    """Optuna 3.3's default_weights: a ramp over all but the newest 25 trials, then 1."""
+    if n == 0:
+        return numpy.asarray([])
+    if n < 25:
+        return numpy.ones(n)
+    return numpy.concatenate([numpy.linspace(1.0 / n, 1.0, num=n - 25), numpy.ones(25)])
+
+
+def optuna_tpe_arguments(spec: ExperimentSpec) -> dict[str, Any]:
+    """Katib's Optuna service's TPESampler for multivariate-tpe, under Optuna 3.3.0.
+
+    pkg/suggestion/v1beta1/optuna/service.py (OptimizerConfiguration.convert_algorithm_spec)
+    passes n_startup_trials, n_ei_candidates, seed, multivariate and constant_liar=True;
+    everything else is Optuna 3.3.0's default, written out here because Optuna 5 changed
+    some of them.
+    """
+    s = spec.algorithm.settings
+    return {
+        "consider_prior": True,
+        "prior_weight": 1.0,
+        "consider_magic_clip": True,
+        "consider_endpoints": False,
+        "n_startup_trials": _int(s, "n_startup_trials", 10),
+        "n_ei_candidates": _int(s, "n_ei_candidates", 24),
+        "gamma": optuna_33_gamma,
+        "weights": optuna_33_weights,
+        "multivariate": True,
+        "group": False,
+        "warn_independent_sampling": True,
+        "constant_liar": True,
+    }
 
 
 def _multivariate_tpe(spec: ExperimentSpec, seed: int | None) -> optuna.samplers.BaseSampler:
-    s = spec.algorithm.settings
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.samplers.TPESampler(
-            multivariate=True, constant_liar=True,
-            n_startup_trials=_int(s, "n_startup_trials", 10),
-            n_ei_candidates=_int(s, "n_ei_candidates", 24),
-            seed=seed,
-        )
+        warnings.simplefilter("ignore", FutureWarning)
+        return optuna.samplers.TPESampler(**optuna_tpe_arguments(spec), seed=seed)
 
 
 class _AskTellGridSampler(optuna.samplers.GridSampler):
@@ -105,10 +155,8 @@ def grid_values(p: Parameter) -> list[Any]:
     step = p.step or 1
     if p.type == "int":
         return list(range(int(p.min), int(p.max) + 1, int(step)))
-    values = numpy.arange(float(p.min), float(p.max) + float(step), float(step))
-    if values[-1] > float(p.max):
-        values = values[:-1]
-    return [float(v) for v in values]
+    values = katib_arange(p)
+    return values[:-1] if values and values[-1] > float(p.max) else values
 
 
 def _cmaes(spec: ExperimentSpec, seed: int | None) -> optuna.samplers.BaseSampler:
@@ -119,8 +167,10 @@ def _cmaes(spec: ExperimentSpec, seed: int | None) -> optuna.samplers.BaseSample
                        "running without restarts", s["restart_strategy"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # sigma0: deprecated, removed in 6
+        sigma = _float(s, "sigma")
         return optuna.samplers.CmaEsSampler(
-            sigma0=_float(s, "sigma"), seed=seed,
+            # Katib's goptuna takes any sigma; Optuna's needs one > 0 (rules.replaced warns)
+            sigma0=sigma if sigma is not None and sigma > 0 else None, seed=seed,
             n_startup_trials=0,  # goptuna's cmaes starts sampling at once
         )
 
@@ -201,4 +251,6 @@ def make_sampler(spec: ExperimentSpec, seed: int | None = None) -> optuna.sample
     known = ALGORITHMS[spec.algorithm.name].settings
     # a random_state the algorithm does not take (sobol's) is ignored, as Katib's service does
     settings = {k: v for k, v in spec.algorithm.settings.items() if k in known}
-    return factory(spec, _int(settings, "random_state", seed))
+    chosen = _int(settings, "random_state", seed)
+    # goptuna takes any int64 seed; Optuna's samplers numpy's (rules.replaced warns)
+    return factory(spec, None if chosen is None else chosen % SEEDS)

@@ -16,6 +16,7 @@ from optuna.distributions import (
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from automl.spec._base import as_number
 from automl.state import finite_number
 
 if TYPE_CHECKING:
@@ -152,7 +153,10 @@ def _distribution(p: Parameter) -> BaseDistribution:
     Unlike automl.local.space, no step: the study describes values already sampled, and a
     grid would only reject values that went through Katib's string form.
     """
-    if p.type in ("discrete", "categorical"):
+    if p.type == "discrete":
+        # numbers, as the table holds them (the trial got the list's text)
+        return CategoricalDistribution([_number(v) for v in p.values or []])
+    if p.type == "categorical":
         return CategoricalDistribution(list(p.values or []))
     log = p.distribution in ("logUniform", "logNormal")
     if p.type == "int":
@@ -201,6 +205,15 @@ def _param(value: Any, dist: BaseDistribution) -> Any:
         return matches[0] if matches else None
     number = int(value) if isinstance(dist, IntDistribution) else float(value)
     return number if dist.low <= number <= dist.high else None
+
+
+def _number(text: str) -> Any:
+    """A discrete list item as a number (3, 0.1), or its text when it is none."""
+    try:
+        number = as_number(text)
+    except ValueError:
+        return text
+    return int(number) if float(number).is_integer() else number
 
 
 def _missing(value: Any) -> bool:

@@ -40,6 +40,7 @@ from tensorboard.summary.writer.record_writer import RecordWriter
 from automl._lifetime import ends_with_this_process
 from automl._output import check_folder, outputs
 from automl.results.lineage import continued_steps
+from automl.spec._base import is_number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -191,7 +192,7 @@ def _hparams(results: Results) -> list[_HParam]:
             continue
         info = api_pb2.HParamInfo(name=p.name, display_name=p.name, description=p.type)
         numbers = p.type in ("double", "int", "discrete")
-        if p.type == "discrete" and not all(_is_number(v) for v in p.values or []):
+        if p.type == "discrete" and not all(is_number(v) for v in p.values or []):
             numbers = False  # a discrete list the rules reject; its column holds NaN
         if not numbers:
             info.type = api_pb2.DATA_TYPE_STRING
@@ -361,10 +362,6 @@ def _missing(value: Any) -> bool:
     import pandas as pd
 
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _numeric_dtype(column: pd.Series) -> bool:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, PlainValidator
 
-__all__ = ["Number", "Scalar", "SpecModel", "as_number"]
+__all__ = ["Number", "Scalar", "SpecModel", "as_number", "is_number"]
 
 
 class SpecModel(BaseModel):
@@ -41,6 +41,15 @@ def as_number(value: Any) -> int | float:
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"expected a finite number, got {value!r}")
     return value
+
+
+def is_number(value: Any) -> bool:
+    """Whether :func:`as_number` reads ``value`` (a number, or a numeric string)."""
+    try:
+        as_number(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _scalar(value: Any) -> str | int | float:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from automl.spec.draws import HYPERBAND_UNREADABLE, LOG, katib_arange, optuna_log_low
 from automl.spec.errors import Finding
 from automl.spec.parameters import Parameter
 from automl.spec.settings import Setting, choice, floating, integer, text
@@ -21,8 +22,8 @@ from automl.spec.settings import Setting, choice, floating, integer, text
 if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
 
-__all__ = ["ALGORITHMS", "EARLY_STOPPING", "Algorithm", "get_algorithm", "hyperband_brackets",
-           "ignored_settings", "service_of"]
+__all__ = ["ALGORITHMS", "EARLY_STOPPING", "Algorithm", "enas_overshoots", "get_algorithm",
+           "hyperband_brackets", "ignored_settings", "service_of"]
 
 _MAX_GRID = 1_000_000  # combinations a grid search may list (a list of tuples in memory)
 
@@ -36,12 +37,13 @@ class Algorithm:
     Attributes:
         name: Katib's ``algorithmName``.
         service: The suggestion service of Katib's default katib-config that runs it.
-        settings: Setting name → Setting; any other name is refused.
+        settings: Setting name → Setting; any other name is refused, unless
+            ``ignores_unknown``.
         nas: True for the NAS algorithms (they take ``nas``, not ``parameters``).
         assignments: NAS only: the assignment names a trial receives.
         checks: The service's own validation of the search space and budget.
-        ignores_unknown: The service reads the settings it knows and ignores any other
-            (goptuna), instead of refusing it.
+        ignores_unknown: The service does not refuse a name it does not know: goptuna and
+            hyperband ignore it, darts passes it to the trial in ``algorithm-settings``.
     """
 
     name: str
@@ -117,7 +119,10 @@ def _log_uniform_doubles(spec: ExperimentSpec) -> Iterator[Finding]:
 
 
 def hyperband_brackets(r_l: object, eta: object = 3) -> tuple[float, float, int] | None:
-    """Katib's hyperband ``(r_l, eta, s_max)``, with ``s_max = int(log(r_l) / log(eta))``.
+    """Katib's hyperband ``(r_l, eta, s_max)`` as its service runs them.
+
+    ``s_max = int(log(r_l) / log(eta))``, with an ``eta`` <= 0 replaced by 3
+    (pkg/suggestion/v1beta1/hyperband/service.py, HyperBandParam.convert).
 
     Args:
         r_l: The ``r_l`` setting (the most resource a trial gets).
@@ -130,9 +135,41 @@ def hyperband_brackets(r_l: object, eta: object = 3) -> tuple[float, float, int]
         r_l, eta = float(str(r_l)), float(str(eta))
     except ValueError:
         return None
-    if not (r_l > 0 and eta > 1):
+    if eta <= 0:
+        eta = 3.0
+    if not (r_l > 0 and math.isfinite(r_l) and math.isfinite(eta)) or eta == 1:
         return None
     return r_l, eta, int(math.log(r_l) / math.log(eta))
+
+
+def _hyperband_eta(spec: ExperimentSpec) -> Iterator[Finding]:
+    """What Katib's hyperband service does with ``eta``: validates ``int(eta)``, runs ``eta``."""
+    settings = spec.algorithm.settings
+    try:
+        eta = float(str(settings.get("eta", 3)))
+        r_l = float(str(settings.get("r_l")))
+    except ValueError:
+        return  # the setting rules say what is wrong
+    here = ("algorithm", "settings", "eta")
+    if math.isfinite(eta) and int(eta) == 1:
+        # ValidateAlgorithmSettings: log(int(float(eta))) = log(1) = 0, ZeroDivisionError
+        yield Finding(here, f"Katib's hyperband service takes int({eta:g}) = 1 and fails "
+                            "dividing by log(1) = 0 (the Suggestion fails); use eta >= 2")
+        return
+    brackets = hyperband_brackets(r_l, eta)
+    if brackets is not None and brackets[2] < 0:
+        yield Finding(here, f"with r_l={r_l:g} and eta={brackets[1]:g} Katib's hyperband "
+                            f"service computes s_max = int(log(r_l) / log(eta)) = {brackets[2]} "
+                            "and never proposes a trial; use eta >= 2 and r_l >= 1")
+
+
+def _katib_validation_eta(settings: dict[str, object]) -> int:
+    # ValidateAlgorithmSettings reads int(float(eta)), 3 when <= 0
+    try:
+        eta = int(float(str(settings.get("eta", 3))))
+    except (ValueError, OverflowError):
+        return 3
+    return eta if eta > 0 else 3
 
 
 def _hyperband(spec: ExperimentSpec) -> Iterator[Finding]:
@@ -142,7 +179,8 @@ def _hyperband(spec: ExperimentSpec) -> Iterator[Finding]:
     if resource is not None and str(resource) not in names:
         yield Finding(("algorithm", "settings", "resource_name"),
                       f"must name one of the parameters ({', '.join(names)})")
-    brackets = hyperband_brackets(settings.get("r_l", "nan"), settings.get("eta", 3))
+    eta = _katib_validation_eta(settings)
+    brackets = hyperband_brackets(settings.get("r_l", "nan"), eta) if eta != 1 else None
     if brackets is not None:
         r_l, eta, s_max = brackets
         needed = math.ceil(eta**s_max)
@@ -150,6 +188,35 @@ def _hyperband(spec: ExperimentSpec) -> Iterator[Finding]:
             yield Finding(("budget", "parallel_trials"),
                           f"hyperband with r_l={r_l:g} and eta={eta:g} needs >= {needed} "
                           "parallel trials")
+    for i, p in enumerate(spec.parameters):
+        for j, value in enumerate(p.values or [] if p.type == "discrete" else []):
+            try:
+                int(value)
+            except ValueError:
+                yield Finding(("parameters", i, "list", j),
+                              f"{HYPERBAND_UNREADABLE} and fails on {value!r}; use whole "
+                              "numbers, or a categorical parameter")
+
+
+def _log_positive(spec: ExperimentSpec) -> Iterator[Finding]:
+    # hyperopt's loguniform/lognormal take math.log(min): min <= 0 fails the service
+    for i, p in enumerate(spec.parameters):
+        if p.numeric and p.distribution in LOG and p.min is not None and p.min <= 0:
+            yield Finding(("parameters", i, "min"),
+                          f"a {p.distribution} parameter needs min > 0 under "
+                          f"{spec.algorithm.name} (Katib's {service_of(spec.algorithm.name)} "
+                          f"service takes log(min)), got {p.min:g}")
+
+
+def _optuna_log_range(spec: ExperimentSpec) -> Iterator[Finding]:
+    # Katib's Optuna service raises min to 1 (int) or 1e-10 (double) on a log scale; a max
+    # below that makes Optuna's distribution refuse low > high
+    for i, p in enumerate(spec.parameters):
+        if (p.numeric and p.distribution == "logUniform" and None not in (p.min, p.max)
+                and optuna_log_low(p) > p.max):
+            yield Finding(("parameters", i, "max"),
+                          f"Katib's Optuna service raises min to {optuna_log_low(p):g} on a "
+                          f"log scale, above max ({p.max:g}): its Suggestion fails")
 
 
 def _steps_required(spec: ExperimentSpec) -> Iterator[Finding]:
@@ -198,6 +265,15 @@ def _operations(spec: ExperimentSpec) -> Iterator[Finding]:
             if p.type == "int" and p.step is None:
                 yield Finding((*here, "parameters", j, "step"),
                               "int operation parameters need a step")
+            if p.type == "double" and p.step is None:
+                yield Finding((*here, "parameters", j, "step"),
+                              "double operation parameters need a step > 0 (Katib's NAS "
+                              "services refuse one without: validate_operations)")
+            elif spec.algorithm.name == "enas" and p.type == "double" and enas_overshoots(p):
+                yield Finding((*here, "parameters", j, "max"),
+                              "numpy.arange(min, max + step, step) goes past max here, which "
+                              "makes Katib's enas service fail (SearchSpace deletes from a "
+                              "numpy array); choose max = min + k * step")
             if spec.algorithm.name == "enas" and p.type == "discrete":
                 yield Finding((*here, "parameters", j, "type"),
                               "Katib's enas service skips discrete operation parameters; use "
@@ -208,6 +284,14 @@ def _operations(spec: ExperimentSpec) -> Iterator[Finding]:
             yield Finding((*here, "parameters", 0),
                           "darts reads the filter sizes from the first parameter's list; "
                           "expected a categorical or discrete parameter")
+
+
+def enas_overshoots(p: Parameter) -> bool:
+    """Whether Katib's enas SearchSpace fails on double ``p``: its arange passes max."""
+    if None in (p.min, p.max, p.step) or p.step <= 0 or p.max < p.min:
+        return False
+    values = katib_arange(p)
+    return bool(values) and values[-1] > float(p.max)
 
 
 def _hpo(spec: ExperimentSpec) -> Iterator[Finding]:
@@ -230,7 +314,8 @@ _OPTUNA_TPE = {"n_startup_trials": integer(0), "n_ei_candidates": integer(0), "r
 ALGORITHMS: dict[str, Algorithm] = {
     a.name: a
     for a in (
-        Algorithm("random", "hyperopt", {"random_state": _SEED}, checks=(_hpo,)),
+        Algorithm("random", "hyperopt", {"random_state": _SEED},
+                  checks=(_hpo, _log_positive)),
         Algorithm(
             "tpe",
             "hyperopt",
@@ -240,16 +325,19 @@ ALGORITHMS: dict[str, Algorithm] = {
                 "n_EI_candidates": integer(1),
                 "random_state": _SEED,
             },
-            checks=(_hpo,),
+            checks=(_hpo, _log_positive),
         ),
-        Algorithm("grid", "optuna", {"random_state": _SEED}, checks=(_hpo, _no_normal, _grid)),
-        Algorithm("multivariate-tpe", "optuna", _OPTUNA_TPE, checks=(_hpo, _no_normal)),
+        Algorithm("grid", "optuna", {"random_state": _SEED},
+                  checks=(_hpo, _no_normal, _optuna_log_range, _grid)),
+        Algorithm("multivariate-tpe", "optuna", _OPTUNA_TPE,
+                  checks=(_hpo, _no_normal, _optuna_log_range)),
         Algorithm(
             "cmaes",
             "goptuna",
             {
-                "random_state": _SEED,
-                "sigma": floating(0, low_open=True),
+                # goptuna parses them (strconv) and takes any number
+                "random_state": integer(),
+                "sigma": floating(),
                 "restart_strategy": choice("ipop", "bipop", "none"),
             },
             checks=(_hpo, _numeric_count(2, "cmaes needs at least two int or double parameters "
@@ -276,9 +364,10 @@ ALGORITHMS: dict[str, Algorithm] = {
             {
                 "resource_name": text(required=True),
                 "r_l": floating(0, low_open=True, required=True),
-                "eta": floating(1, low_open=True),
+                "eta": floating(),
             },
-            checks=(_hpo, _hyperband),
+            checks=(_hpo, _hyperband_eta, _hyperband),
+            ignores_unknown=True,
         ),
         Algorithm(
             "pbt",
@@ -289,7 +378,7 @@ ALGORITHMS: dict[str, Algorithm] = {
                 "truncation_threshold": floating(0, 1, required=True),
                 "resample_probability": floating(0, 1),
             },
-            checks=(_hpo, _steps_required, _pbt),
+            checks=(_hpo, _log_positive, _steps_required, _pbt),
         ),
         Algorithm(
             "enas",
@@ -315,8 +404,8 @@ ALGORITHMS: dict[str, Algorithm] = {
             "darts",
             {
                 "num_epochs": integer(1),
-                "w_lr": floating(0, low_open=True),
-                "w_lr_min": floating(0, low_open=True),
+                "w_lr": floating(0),
+                "w_lr_min": floating(0),
                 "alpha_lr": floating(0),
                 "w_weight_decay": floating(0),
                 "alpha_weight_decay": floating(0),
@@ -332,6 +421,7 @@ ALGORITHMS: dict[str, Algorithm] = {
             nas=True,
             assignments=("algorithm-settings", "search-space", "num-layers"),
             checks=(_nas, _graph, _operations),
+            ignores_unknown=True,
         ),
     )
 }

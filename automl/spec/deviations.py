@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from automl.spec.algorithms import hyperband_brackets
+from automl.spec.draws import draw_findings
 from automl.spec.errors import Finding, field_ref
 from automl.spec.shell import shell_findings
 
@@ -160,6 +161,23 @@ def _pbt_restart(spec: ExperimentSpec) -> Iterator[Finding]:
 
 
 DEVIATIONS: tuple[Deviation, ...] = (
+    Deviation(
+        "katib-draws",
+        "each suggestion service draws a parameter its own way (automl.spec.draws): hyperopt "
+        "(random, tpe) rounds to multiples of the step counted from 0, the end values at half "
+        "weight, and can give a value outside [min, max] (`qloguniform` gives 0); its `normal` "
+        "and `logNormal` are unbounded; goptuna (cmaes, sobol) never reads `distribution`; "
+        "skopt ignores an int's step and draws every double log-uniformly; hyperband draws "
+        "uniformly, rounds an int and takes the discrete item nearest its draw",
+        "draws from the same domain with the same weights and text, except that a value "
+        "outside [min, max] becomes the nearest bound, and a normal is kept within "
+        "[min, max] (mu ± 3 sigma); `validate --katib` names each parameter's values or "
+        "distribution where they differ from what the spec says",
+        "pkg/suggestion/v1beta1/hyperopt/base_service.py: create_hyperopt_domain, convert; "
+        "optuna/base_service.py: _get_optuna_search_space; goptuna/converter.go: "
+        "toGoptunaSearchSpace; skopt/base_service.py: create_optimizer; "
+        "hyperband/parsing_util.py: parse_x_next_vector",
+        draw_findings),
     Deviation(
         "values-through-json",
         "writes each value into the trial's JSON text, so `\"`, `\\` or a control character "

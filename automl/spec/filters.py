@@ -19,8 +19,8 @@ from automl.spec.errors import Finding
 if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
 
-__all__ = ["DEFAULT_FILTER", "FILTER_SEPARATOR", "compile_filter", "filter_problems",
-           "unreadable_metric_names"]
+__all__ = ["DEFAULT_FILTER", "FILTER_SEPARATOR", "compile_filter", "filter_advice",
+           "filter_problems", "unreadable_metric_names"]
 
 DEFAULT_FILTER = r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"
 """Katib's default filter (pkg/metricscollector/v1beta1/common/const.go ``DefaultFilter``)."""
@@ -29,6 +29,9 @@ FILTER_SEPARATOR = ";"
 """Katib passes the filters to its collector joined by this and splits them on it again
 (pkg/webhook/v1beta1/pod/inject_webhook.go ``getMetricsCollectorArgs``,
 cmd/metricscollector/v1beta1/file-metricscollector/main.go ``main``)."""
+
+# The webhook's test for "two top subexpressions": two bracket pairs anywhere in the text.
+_TWO_BRACKETS = re.compile(r"\(.*\).*\(.*\)")
 
 # An unescaped \C: the one escape C++ RE2 knows and Go's regexp/syntax refuses.
 _ANY_BYTE = re.compile(r"(?<!\\)(?:\\\\)*\\C")
@@ -65,16 +68,37 @@ def filter_problems(pattern: str) -> Iterator[str]:
         yield "Go's regexp has no \\C (any byte), which RE2 in C++ would accept"
         return
     try:
-        groups = compile_filter(pattern).groups
+        compile_filter(pattern)
     except re2.error as exc:
         message = exc.args[0] if exc.args else exc
         if isinstance(message, bytes):
             message = message.decode("utf-8", "replace")
         yield f"RE2 cannot compile it (Katib's collector uses Go's regexp): {message}"
         return
-    if groups < 2:
-        yield ("needs two groups: the metric name, then its value, e.g. "
+    if not _TWO_BRACKETS.search(pattern):
+        # Katib's webhook (validator.go, validateMetricsCollector) looks for two "(...)" in
+        # the text; the collector then needs two groups
+        yield ("two top subexpressions are required: the metric name, then its value, e.g. "
                "([\\w|-]+)=([+-]?\\d*(\\.\\d+)?)")
+
+
+def filter_advice(spec: ExperimentSpec) -> Iterator[Finding]:
+    """Filters Katib's webhook accepts (two bracket pairs) that its collector cannot read.
+
+    Its file collector skips a match with fewer than two groups
+    (pkg/metricscollector/v1beta1/file-metricscollector/file-metricscollector.go, parseLogs),
+    as the local collector does: no metric is ever read through such a filter.
+    """
+    for i, pattern in enumerate(spec.trial.metrics_collector.filter):
+        try:
+            groups = compile_filter(pattern).groups
+        except re2.error:
+            continue  # refused by the rules
+        if groups < 2 and _TWO_BRACKETS.search(pattern):
+            yield Finding(("trial", "metrics_collector", "filter", i),
+                          f"has {groups} capturing group{'s' * (groups != 1)}: Katib accepts "
+                          "it, but its collector reads a metric only from a match with two "
+                          "(name, value), so no metric is collected, here as on Katib")
 
 
 def unreadable_metric_names(spec: ExperimentSpec) -> Iterator[Finding]:

@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 from automl.spec import ExperimentSpec, Operation
+from automl.spec.draws import katib_arange
 from automl.spec.settings import setting_text
 
 __all__ = ["DARTS_DEFAULTS", "darts_assignments", "describe_architecture", "enas_assignments",
@@ -42,8 +43,7 @@ def _values(p: Any) -> list[Any]:
     if p.type == "int":
         return list(range(int(p.min), int(p.max) + 1, int(p.step)))
     if p.type == "double":
-        count = int((p.max - p.min) / p.step + 1e-9) + 1
-        return [p.min + i * p.step for i in range(count)]
+        return katib_arange(p)  # the rules refuse a range whose arange passes max
     return []  # Katib's service skips discrete parameters; the rules refuse them first
 
 

@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from automl.spec._base import Number, Scalar, SpecModel, as_number
+from automl.spec._base import Number, Scalar, SpecModel
+from automl.spec.settings import setting_text
 
 __all__ = ["DISTRIBUTIONS", "PARAMETER_TYPES", "Parameter"]
 
@@ -21,11 +22,13 @@ class Parameter(SpecModel):
     Attributes:
         name: The parameter name; trials receive it through ``${trialParameters.<name>}``.
         type: ``double`` and ``int`` take ``min``/``max`` (and ``step``); ``discrete``
-            (numbers) and ``categorical`` (strings) take ``list``.
+            and ``categorical`` take ``list``.
         min: Lower bound, inclusive.
         max: Upper bound, inclusive.
         step: Grid spacing; required by grid search for doubles and by PBT.
-        values: The choices (written ``list`` in YAML, as in Katib).
+        values: The choices (written ``list`` in YAML, as in Katib), kept as the text Katib
+            holds and a trial receives: a string as written (``"0.10"`` stays ``0.10``), a
+            YAML number as ``automl compile`` writes it (``5.0`` becomes ``5``).
         distribution: ``uniform`` (default), ``logUniform``, ``normal`` or ``logNormal``.
 
     Example:
@@ -57,10 +60,9 @@ class Parameter(SpecModel):
         for field in ("min", "max", "step"):
             object.__setattr__(self, field, fix(getattr(self, field)))
         if self.values is not None:
-            if self.type == "categorical":
-                values = [str(v) for v in self.values]
-            elif self.type == "discrete":
-                values = [_number_or_keep(v) for v in self.values]
+            if self.type in ("categorical", "discrete"):
+                # Katib's list is []string; its services hand the trial the item itself
+                values = [setting_text(v) for v in self.values]
             else:
                 values = list(self.values)
             object.__setattr__(self, "values", values)
@@ -70,14 +72,6 @@ class Parameter(SpecModel):
     def numeric(self) -> bool:
         """True for ``double`` and ``int`` (a range), False for ``discrete``/``categorical``."""
         return self.type in ("double", "int")
-
-
-def _number_or_keep(value: str | int | float) -> str | int | float:
-    try:
-        number = as_number(value)
-    except ValueError:
-        return value  # reported by the rules as "expected a number"
-    return int(number) if _integral(number) else number
 
 
 def _integral(number: int | float) -> bool:

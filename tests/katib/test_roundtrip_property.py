@@ -141,7 +141,8 @@ def double_parameter(draw: st.DrawFn, name: str, algorithm: str) -> tuple[dict[s
         n = draw(st.integers(0, 5))
         p.update(min=low, max=low + n * step, step=step)
         return p, n + 1
-    bounds = st.floats(min_value=0.0, max_value=1e15, exclude_min=True) if positive else \
+    # 1e-10: Katib's Optuna service raises a log scale's min to it, and fails below
+    bounds = st.floats(min_value=1e-10, max_value=1e15) if positive else \
         st.floats(min_value=-1e15, max_value=1e15)
     low, high = sorted(draw(st.lists(bounds, min_size=2, max_size=2)))
     p.update(min=low, max=high)
@@ -236,8 +237,10 @@ def nas_config(draw: st.DrawFn) -> dict[str, Any]:
             if kind == "categorical":
                 parameters.append(draw(categorical_parameter(name))[0])
             elif kind == "double":
-                low, step = draw(st.sampled_from([0.0, 0.1, 1.5])), draw(st.sampled_from(
-                    [0.1, 0.25, 1.0]))
+                # binary fractions: numpy's arange(min, max + step, step) ends at max, where
+                # Katib's ENAS SearchSpace fails on one that passes it (0.1 + 3 * 0.1)
+                low, step = draw(st.sampled_from([0.0, 0.5, 1.5])), draw(st.sampled_from(
+                    [0.125, 0.25, 1.0]))
                 parameters.append({"name": name, "type": "double", "min": low,
                                    "max": low + step * draw(st.integers(1, 4)), "step": step})
             else:  # int operation parameters need a step

@@ -37,3 +37,19 @@ def test_without_medianstop_there_is_never_a_rule() -> None:
     for _ in range(5):
         stop.add({"status": "Succeeded", "history": [1.0]})
     assert stop.rule() is None
+
+
+@pytest.mark.parametrize(("kind", "stops"), [("StdOut", True), ("File", True),
+                                             ("Push", False), ("TensorFlowEvent", False)])
+def test_medianstop_gives_rules_only_where_katibs_file_collector_would_apply_them(
+        kind, stops) -> None:
+    # cmd/metricscollector/v1beta1/file-metricscollector/main.go is the only collector that
+    # reads stop rules; Katib accepts medianstop with the others and never stops a trial
+    collector = {"kind": kind, **({"path": "/var/log/katib/tfevent/"}
+                                  if kind == "TensorFlowEvent" else {})}
+    experiment = spec(early_stopping={"name": "medianstop", "settings": {
+        "min_trials_required": "1"}}, trial={**spec().trial.model_dump(exclude_defaults=True),
+                                             "metrics_collector": collector})
+    stop = MedianStop(experiment)
+    stop.add({"status": "Succeeded", "history": [0.5, 0.4, 0.3, 0.2]})
+    assert (stop.rule() is not None) == stops

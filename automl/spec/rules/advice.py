@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING
 from automl.spec.algorithms import ALGORITHMS, ignored_settings
 from automl.spec.deviations import deviation_findings
 from automl.spec.errors import NAME, Finding
-from automl.spec.filters import unreadable_metric_names
+from automl.spec.filters import filter_advice, unreadable_metric_names
+from automl.spec.rules.experiment import early_stopping_advice
+from automl.spec.rules.replaced import replaced_settings
+from automl.spec.rules.space import list_advice
 
 if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
@@ -20,12 +23,20 @@ Adviser = Callable[["ExperimentSpec"], Iterable[Finding]]
 
 def _ignored_settings(spec: ExperimentSpec) -> Iterator[Finding]:
     # Katib's goptuna service (pkg/suggestion/v1beta1/goptuna/converter.go, toGoptunaSampler)
-    # reads the settings it knows by name and passes over the rest; so does the local engine.
-    known = ALGORITHMS[spec.algorithm.name].settings if ignored_settings(spec) else {}
+    # and hyperband service (hyperband/service.py, HyperBandParam.convert) read the settings
+    # they know by name and pass over the rest; darts (nas/darts/service.py,
+    # get_algorithm_settings) hands every setting to the trial unchecked.
+    algorithm = ALGORITHMS.get(spec.algorithm.name)
     for name in ignored_settings(spec):
-        yield Finding(("algorithm", "settings", name, NAME),
-                      f"{spec.algorithm.name} ignores the setting {name!r} (Katib's goptuna "
-                      f"service reads only: {', '.join(sorted(known)) or 'none'})")
+        assert algorithm is not None
+        if algorithm.nas:
+            told = (f"Katib's {algorithm.service} service does not check {name!r}: it hands it "
+                    "to the trial in algorithm-settings (so does a local run)")
+        else:
+            told = (f"{spec.algorithm.name} ignores the setting {name!r} (Katib's "
+                    f"{algorithm.service} service reads only: "
+                    f"{', '.join(sorted(algorithm.settings)) or 'none'})")
+        yield Finding(("algorithm", "settings", name, NAME), told)
 
 
 def _checkpoint_folder_unnamed(spec: ExperimentSpec) -> Iterator[Finding]:
@@ -41,7 +52,8 @@ def _checkpoint_folder_unnamed(spec: ExperimentSpec) -> Iterator[Finding]:
 
 
 ADVICE: tuple[Adviser, ...] = (_ignored_settings, unreadable_metric_names,
-                               _checkpoint_folder_unnamed)
+                               _checkpoint_folder_unnamed, list_advice, replaced_settings,
+                               early_stopping_advice, filter_advice)
 """Checks whose findings are warnings wherever the experiment runs."""
 
 

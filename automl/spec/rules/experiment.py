@@ -13,7 +13,8 @@ from automl.spec.settings import Setting
 if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
 
-__all__ = ["check_settings", "experiment_findings", "int32_budget_findings", "name_problem"]
+__all__ = ["check_settings", "early_stopping_advice", "experiment_findings",
+           "int32_budget_findings", "name_problem"]
 
 # Katib's webhook matches this as a prefix; Kubernetes needs the whole name to be a DNS label
 # (trial Jobs and their pods are named after it), so the whole name must match.
@@ -120,12 +121,21 @@ def _early_stopping(spec: ExperimentSpec) -> Iterator[Finding]:
                       + ", ".join(sorted(EARLY_STOPPING)))
         return
     yield from check_settings(("early_stopping", "settings"), es.name, es.settings, settings)
+
+
+def early_stopping_advice(spec: ExperimentSpec) -> Iterator[Finding]:
+    """Early stopping Katib accepts but never applies: a collector other than StdOut or File.
+
+    Katib's stop rules reach only its file metrics collector
+    (cmd/metricscollector/v1beta1/file-metricscollector/main.go); with Push no collector runs,
+    and the TensorFlowEvent collector reads no rule. A local run does the same.
+    """
     kind = spec.trial.metrics_collector.kind
-    if kind not in ("StdOut", "File"):
+    if spec.early_stopping is not None and kind not in ("StdOut", "File"):
         yield Finding(("early_stopping",),
-                      f"early stopping needs the StdOut or File metrics collector (it watches "
-                      f"metrics while the trial runs); "
-                      f"{field_ref('trial', 'metrics_collector', 'kind')} is {kind}")
+                      f"Katib applies early stopping only with the StdOut or File metrics "
+                      f"collector; with {field_ref('trial', 'metrics_collector', 'kind')} "
+                      f"{kind} no trial is stopped early (nor here)")
 
 
 def check_settings(path: Path, algorithm: str, given: Mapping[str, Any],

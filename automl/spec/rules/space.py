@@ -6,13 +6,14 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from automl.spec._base import is_number
 from automl.spec.errors import Finding, Path
 from automl.spec.parameters import Parameter
 
 if TYPE_CHECKING:
     from automl.spec.experiment import ExperimentSpec
 
-__all__ = ["parameter_findings", "space_findings"]
+__all__ = ["list_advice", "parameter_findings", "space_findings"]
 
 _MAX_STEPS = 10**27  # Optuna rounds to a step in 28-digit decimals (Katib's service too)
 
@@ -64,10 +65,6 @@ def _range(here: Path, p: Parameter) -> Iterator[Finding]:
         yield Finding((*here, "step"), f"expected a number > 0, got {_shown(p.step)}")
     elif p.min is not None and p.max is not None and p.min <= p.max:
         yield from _representable(here, p)
-    if p.distribution in ("logUniform", "logNormal") and p.min is not None and p.min <= 0:
-        yield Finding((*here, "min"),
-                      f"a {p.distribution} parameter needs min > 0 (it samples log(value)), "
-                      f"got {_shown(p.min)}")
 
 
 def _representable(here: Path, p: Parameter) -> Iterator[Finding]:
@@ -103,15 +100,29 @@ def _choices(here: Path, p: Parameter) -> Iterator[Finding]:
             yield Finding((*here, field), f"a {p.type} parameter takes list, not min/max/step")
     if not p.values:
         yield Finding((*here, "list"), f"required for a {p.type} parameter: at least one value")
-        return
-    if p.distribution != "uniform":
-        yield Finding((*here, "distribution"),
-                      f"a {p.type} parameter picks from its list; distribution applies only to "
-                      "double and int parameters")
-    for j, value in enumerate(p.values):
-        if p.type == "discrete" and isinstance(value, str):
-            yield Finding((*here, "list", j),
-                          f"discrete values are numbers, got {value!r} (use categorical for "
-                          "labels)")
-        elif value in p.values[:j]:
-            yield Finding((*here, "list", j), f"{value!r} is listed twice")
+
+
+def list_advice(spec: ExperimentSpec) -> Iterator[Finding]:
+    """What Katib accepts in a list but a user should hear about (warnings, never refusals).
+
+    Katib's webhook never looks inside a list, and its services draw an item as they find it:
+    a distribution is not read, a discrete value that is no number is handed over as it is, a
+    repeated value is drawn as often as it is listed (``hp.choice``, Optuna's and goptuna's
+    CategoricalDistribution).
+    """
+    for i, p in enumerate(spec.parameters):
+        here = ("parameters", i)
+        if p.numeric or not p.values:
+            continue
+        if p.distribution != "uniform":
+            yield Finding((*here, "distribution"),
+                          f"a {p.type} parameter picks from its list; Katib does not read its "
+                          "distribution (nor does a local run)")
+        for j, value in enumerate(p.values):
+            if p.type == "discrete" and not is_number(value):
+                yield Finding((*here, "list", j),
+                              f"{value!r} is not a number; Katib hands it to the trial as it is "
+                              "(categorical says so)")
+            elif value in p.values[:j]:
+                yield Finding((*here, "list", j),
+                              f"{value!r} is listed twice: Katib draws it twice as often")
