@@ -70,7 +70,10 @@ def test_a_journal_write_cut_short_stops_the_run_cleanly_and_the_next_run_resume
     second = automl_run(tmp_path)
     assert second.returncode == 0, second.stderr
     rows = finished(trials(tmp_path))
-    assert len(rows) == 8
+    # a trial the cut write left running is recorded as interrupted and replaced: it is not
+    # one of the 8 (cut-trials-uncounted)
+    cut = [r for r in rows.values() if r["reason"].startswith("interrupted:")]
+    assert len(rows) - len(cut) == 8
     assert all(rows[number] == record for number, record in kept.items())
 
 
