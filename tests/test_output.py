@@ -59,7 +59,7 @@ def experiment(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("experiment")
     path = write_experiment(folder, max_trials=2, parallel_trials=1)
     data = yaml.safe_load(path.read_text())
-    data["trial"]["image"] = "python:3.11-slim"
+    data["trial"]["image"] = "registry.example.org/automl-tests/trainer:1"  # holds the trial
     path.write_text(yaml.safe_dump(data))
     assert automl_run(folder).returncode == 0
     return path, folder / ".automl/studies.journal"
