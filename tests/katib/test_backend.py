@@ -11,16 +11,10 @@ import automl
 from automl.katib import katib_dict
 from automl.katib.backend import collect, run_on_katib
 from automl.katib.cluster import EXIT_CODES, KatibCluster, KatibError
-from automl.spec import ExperimentSpec
 from tests.katib.kube_server import PREFIX, kube_server
-from tests.local.helpers import run, spec
+from tests.local.helpers import katib_spec, run
 
-IMAGE = "registry.example.org/automl-tests/trainer:1"  # an image of its own: it holds the trial
-
-
-def _spec(**changes) -> ExperimentSpec:
-    s = spec(budget={"max_trials": 3, "parallel_trials": 3}, **changes)
-    return s.model_copy(update={"trial": s.trial.model_copy(update={"image": IMAGE})})
+_spec = katib_spec
 
 
 def test_run_creates_follows_and_collects_in_the_kubeconfig_namespace(tmp_path) -> None:

@@ -25,8 +25,8 @@ import automl  # noqa: E402
 from automl.katib import from_katib, katib_dict, to_yaml  # noqa: E402
 from automl.katib.backend import collect, run_on_katib  # noqa: E402
 from automl.katib.cluster import KatibCluster  # noqa: E402
-from tests.katib.kube_server import kube_server  # noqa: E402
-from tests.katib.test_backend import _spec  # noqa: E402
+from tests.conftest import needs_katib  # noqa: E402
+from tests.local.helpers import katib_spec as _spec  # noqa: E402
 
 
 class DBManager(pb_grpc.DBManagerServicer):
@@ -63,7 +63,10 @@ def db_manager() -> Iterator[tuple[str, DBManager]]:
         server.stop(None)
 
 
+@needs_katib
 def test_observation_logs_come_from_the_db_manager_over_grpc(tmp_path, db_manager) -> None:
+    from tests.katib.kube_server import kube_server  # reads Katib's schema from ../shared
+
     address, service = db_manager
     with kube_server(tmp_path) as (kubeconfig, _):
         cluster = KatibCluster(config_file=kubeconfig)

@@ -36,6 +36,17 @@ def spec(**changes: Any) -> ExperimentSpec:
     return ExperimentSpec.model_validate(data)
 
 
+KATIB_IMAGE = "registry.example.org/automl-tests/trainer:1"
+"""An image of its own for cluster trials: it may hold the trial's program (a stock image
+could not, and the cluster check would refuse it)."""
+
+
+def katib_spec(**changes: Any) -> ExperimentSpec:
+    """:func:`spec` with 3 trials at once, in :data:`KATIB_IMAGE`, for the Katib backend."""
+    s = spec(budget={"max_trials": 3, "parallel_trials": 3}, **changes)
+    return s.model_copy(update={"trial": s.trial.model_copy(update={"image": KATIB_IMAGE})})
+
+
 def run(experiment: ExperimentSpec, root: Path, **kwargs: Any) -> RunSummary:
     return LocalEngine(experiment, root=root / ".automl", progress=False, **kwargs).run()
 
